@@ -1,0 +1,118 @@
+"""The one exception hierarchy of planactor; the exit code lives on each class.
+
+    PlanactorError                 exit 1  base: anything planactor raises on purpose
+    ├── InputError                 exit 2  the user gave us something we cannot use
+    │   ├── PlanLoadError          exit 2  a plan file is missing, unreadable or not JSON
+    │   ├── PlanInvalid            exit 2  a plan failed validation (carries the report)
+    │   ├── CatalogError           exit 2  an actor or pack cannot be loaded, or is unknown
+    │   └── UnknownActor           exit 2  a name is not in the catalog (carries suggestions)
+    └── ActorError                 exit 1  an actor could not do its work; `retryable` says
+        │                                  whether the engine may try again
+        └── UnexpectedState        exit 4  reality differs from what the plan assumed: the run
+                                           pauses for a human or the recovery agent
+
+The command line maps these to exit codes in one place (`planactor.cli`), so bad input
+never ends in a traceback. Exit codes are a public contract, see docs/cli.md.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from planactor.validate import ValidationReport
+
+__all__ = [
+    "ActorError",
+    "CatalogError",
+    "InputError",
+    "PlanInvalid",
+    "PlanLoadError",
+    "PlanactorError",
+    "UnexpectedState",
+    "UnknownActor",
+]
+
+
+class PlanactorError(Exception):
+    """Base of every error planactor raises on purpose."""
+
+    exit_code: ClassVar[int] = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InputError(PlanactorError):
+    """The user gave us something we cannot use: usage, a file, a plan, a pack."""
+
+    exit_code = 2
+
+
+class PlanLoadError(InputError):
+    """A plan could not be read or parsed as JSON."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str,
+        line: int | None = None,
+        column: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.source = source
+        self.line = line
+        self.column = column
+
+
+class PlanInvalid(InputError):
+    """A plan failed validation; `report` lists every problem found."""
+
+    def __init__(self, report: ValidationReport, *, source: str | None = None) -> None:
+        n = len(report.errors)
+        where = f"{source}: " if source else ""
+        super().__init__(f"{where}plan is invalid ({n} error{'s' if n != 1 else ''})")
+        self.report = report
+        self.source = source
+
+
+class CatalogError(InputError):
+    """An actor or an actor pack is malformed and was refused."""
+
+
+class UnknownActor(InputError):
+    """A name that is not in the catalog; `suggestions` holds the closest names."""
+
+    def __init__(self, name: str, *, suggestions: tuple[str, ...] = ()) -> None:
+        hint = f"did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else None
+        super().__init__(f"unknown actor {name!r}", hint=hint or "run `planactor actors`")
+        self.name = name
+        self.suggestions = suggestions
+
+
+class ActorError(PlanactorError):
+    """An actor failed. `retryable` tells the engine whether another attempt may succeed."""
+
+    retryable: bool = True
+
+    def __init__(
+        self, message: str, *, hint: str | None = None, retryable: bool | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        if retryable is not None:
+            # An instance may override its class, e.g. a transient error known to be final.
+            self.retryable = retryable
+
+
+class UnexpectedState(ActorError):
+    """Reality differs from what the plan assumed; retrying cannot help, a decision is needed."""
+
+    exit_code = 4
+    retryable = False

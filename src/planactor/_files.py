@@ -1,0 +1,78 @@
+"""Reading and writing plan files: the I/O edge around the pure plan model."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from planactor._errors import PlanInvalid, PlanLoadError
+from planactor.catalog import Catalog
+from planactor.plan import Plan
+from planactor.validate import Limits, ValidationReport, validate
+
+__all__ = ["load_plan", "read_plan_text", "save_plan"]
+
+
+def read_plan_text(path: str | Path, *, limits: Limits | None = None) -> tuple[bytes, str]:
+    """The raw bytes of a plan file (`-` reads standard input) and a name for messages."""
+    limits = limits or Limits()
+    if str(path) == "-":
+        data = sys.stdin.buffer.read(limits.max_bytes + 1)
+        return data, "<stdin>"
+    p = Path(path)
+    source = str(p)
+    try:
+        with p.open("rb") as f:
+            # Read one byte past the limit so the validator can say "too large" without
+            # pulling an arbitrarily large file into memory.
+            return f.read(limits.max_bytes + 1), source
+    except FileNotFoundError:
+        raise PlanLoadError(
+            f"{source}: no such file", source=source, hint="check the path"
+        ) from None
+    except IsADirectoryError:
+        raise PlanLoadError(
+            f"{source}: is a directory", source=source, hint="give the plan's JSON file"
+        ) from None
+    except PermissionError:
+        raise PlanLoadError(f"{source}: permission denied", source=source) from None
+    except OSError as e:
+        raise PlanLoadError(f"{source}: cannot read: {e.strerror}", source=source) from None
+
+
+def load_plan(
+    path: str | Path, *, catalog: Catalog | None = None, limits: Limits | None = None
+) -> tuple[Plan, ValidationReport]:
+    """Read and validate a plan file; raise PlanInvalid (with the whole report) if it is not.
+
+    Without a catalog, only the built-in packs and installed packs are used.
+    """
+    data, source = read_plan_text(path, limits=limits)
+    report = validate(data, catalog or Catalog.discover(), limits=limits)
+    if not report.ok:
+        raise PlanInvalid(report, source=source)
+    try:
+        return Plan.model_validate_json(data), report
+    except ValidationError as e:  # validate() accepted it, so this would be our bug
+        raise PlanLoadError(f"{source}: {e}", source=source) from None
+
+
+def save_plan(plan: Plan, path: str | Path) -> None:
+    """Write the normalised document atomically: a crash leaves the old file or the new one."""
+    target = Path(path)
+    text = json.dumps(plan.to_document(), indent=2, ensure_ascii=False) + "\n"
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,1 @@
+"""Built-in actor packs. Each module is one pack; `planactor.catalog.BUILTIN_PACKS` lists them."""

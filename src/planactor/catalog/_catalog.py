@@ -1,0 +1,188 @@
+"""The catalog: every actor a plan may call, from the built-in packs and third-party packs."""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import re
+from collections.abc import Iterable, Iterator
+from importlib.metadata import entry_points
+from types import ModuleType
+from typing import Any
+
+from planactor._errors import CatalogError, UnknownActor
+from planactor.catalog._actor import Actor, actor_of
+from planactor.plan import ACTOR_NAME_PATTERN, content_hash
+
+__all__ = ["BUILTIN_PACKS", "ENTRY_POINT_GROUP", "Catalog"]
+
+ENTRY_POINT_GROUP = "planactor.actors"
+BUILTIN_PACKS: dict[str, str] = {
+    "core": "planactor.actors.core",
+    "graph": "planactor.actors.graph",
+}
+_NAME = re.compile(ACTOR_NAME_PATTERN)
+
+
+class Catalog:
+    """A checked, immutable-after-load set of actors, looked up by dotted name.
+
+    Loading refuses (CatalogError, naming the actor and its pack) any actor that breaks
+    the rules: a malformed or duplicate name, a write actor with neither a compensation
+    nor `irreversible=True`, a compensation that does not exist or cannot be fed.
+    """
+
+    def __init__(self, actors: Iterable[Any] = (), *, pack: str = "local") -> None:
+        self._actors: dict[str, Actor] = {}
+        self._packs: dict[str, str] = {}
+        for obj in actors:
+            self._add(obj, pack)
+        self._check_links()
+
+    # -- loading ------------------------------------------------------------------------
+
+    @classmethod
+    def discover(cls, *, builtins: bool = True, entry_point_group: str | None = None) -> Catalog:
+        """The built-in packs plus every pack registered under the `planactor.actors` group."""
+        catalog = cls()
+        if builtins:
+            for pack, module in BUILTIN_PACKS.items():
+                catalog._add_module(importlib.import_module(module), pack)
+        for ep in entry_points(group=entry_point_group or ENTRY_POINT_GROUP):
+            if ep.value in BUILTIN_PACKS.values():
+                continue
+            try:
+                loaded = ep.load()
+            except Exception as e:  # a broken third-party pack: name it, do not crash
+                raise CatalogError(
+                    f"actor pack {ep.name!r} ({ep.value}) failed to import: "
+                    f"{type(e).__name__}: {e}",
+                    hint="fix or uninstall that package",
+                ) from None
+            if isinstance(loaded, ModuleType):
+                catalog._add_module(loaded, ep.name)
+            elif isinstance(loaded, list | tuple):
+                for obj in loaded:
+                    catalog._add(obj, ep.name)
+            else:
+                raise CatalogError(
+                    f"actor pack {ep.name!r} ({ep.value}) is neither a module nor a list of actors"
+                )
+        catalog._check_links()
+        return catalog
+
+    def _add_module(self, module: ModuleType, pack: str) -> None:
+        # Only actors defined in the module itself: a pack importing another's actor
+        # must not register it twice.
+        for value in list(vars(module).values()):
+            spec = actor_of(value)
+            if spec is not None and spec.module == module.__name__:
+                self._add(spec, pack)
+
+    def _add(self, obj: Any, pack: str) -> None:
+        spec = actor_of(obj)
+        if spec is None:
+            raise CatalogError(
+                f"pack {pack!r}: {obj!r} is not an actor", hint="decorate it with @actor(...)"
+            )
+        where = f"actor {spec.name!r} (pack {pack!r}, {spec.module})"
+        if not _NAME.match(spec.name):
+            raise CatalogError(
+                f"{where}: name must be dotted lower-case, like 'storage.fail_over'"
+            )
+        if spec.name in self._actors:
+            raise CatalogError(
+                f"{where}: name already registered by pack {self._packs[spec.name]!r}",
+                hint="actor names are global: prefix them with the pack's domain",
+            )
+        if spec.effect == "write" and not spec.compensate and not spec.irreversible:
+            raise CatalogError(
+                f"{where}: a write actor must declare compensate='ACTOR' or irreversible=True",
+                hint="name the actor that undoes it, or mark it irreversible so reviewers see it",
+            )
+        if spec.effect == "read" and (spec.compensate or spec.irreversible):
+            raise CatalogError(f"{where}: a read actor cannot be irreversible or compensated")
+        if spec.irreversible and spec.compensate:
+            raise CatalogError(f"{where}: irreversible=True and compensate= contradict each other")
+        self._actors[spec.name] = spec
+        self._packs[spec.name] = pack
+
+    def _check_links(self) -> None:
+        for spec in self._actors.values():
+            if not spec.compensate:
+                continue
+            where = f"actor {spec.name!r} (pack {self._packs[spec.name]!r})"
+            comp = self._actors.get(spec.compensate)
+            if comp is None:
+                raise CatalogError(
+                    f"{where}: its compensation {spec.compensate!r} is not in the catalog",
+                    hint=self._did_you_mean(spec.compensate),
+                )
+            if spec.compensate_args is None:
+                available = set(spec.input_model.model_fields) | set(
+                    spec.output_model.model_fields
+                )
+                missing = sorted(
+                    n
+                    for n, f in comp.input_model.model_fields.items()
+                    if f.is_required() and n not in available
+                )
+                if missing:
+                    raise CatalogError(
+                        f"{where}: compensation {comp.name!r} needs {', '.join(missing)}, "
+                        "which neither its input nor its output provides",
+                        hint="pass compensate_args=lambda inp, out: {...}",
+                    )
+
+    # -- lookup -------------------------------------------------------------------------
+
+    def get(self, name: str) -> Actor:
+        try:
+            return self._actors[name]
+        except KeyError:
+            raise UnknownActor(name, suggestions=self.suggest(name)) from None
+
+    def suggest(self, name: str, n: int = 3) -> tuple[str, ...]:
+        """The closest actor names, for did-you-mean messages."""
+        names = list(self._actors)
+        close = difflib.get_close_matches(name, names, n=n, cutoff=0.6)
+        if not close and "." in name:
+            # `storage.failover` vs `storage.fail_over`: compare the last segment too.
+            tail = name.rsplit(".", 1)[1]
+            tails = {a.rsplit(".", 1)[1]: a for a in names}
+            close = [tails[t] for t in difflib.get_close_matches(tail, list(tails), n=n)]
+        return tuple(close)
+
+    def _did_you_mean(self, name: str) -> str | None:
+        close = self.suggest(name)
+        return f"did you mean {', '.join(repr(c) for c in close)}?" if close else None
+
+    def pack_of(self, name: str) -> str:
+        return self._packs[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._actors
+
+    def __iter__(self) -> Iterator[Actor]:
+        return iter(sorted(self._actors.values(), key=lambda a: a.name))
+
+    def __len__(self) -> int:
+        return len(self._actors)
+
+    @property
+    def fingerprint(self) -> str:
+        """Hash of every actor's name, metadata and schemas: changes when the catalog does."""
+        return content_hash(
+            [
+                {
+                    "name": a.name,
+                    "effect": a.effect,
+                    "idempotent": a.idempotent,
+                    "irreversible": a.irreversible,
+                    "compensate": a.compensate,
+                    "input": a.input_schema,
+                    "output": a.output_schema,
+                }
+                for a in self
+            ]
+        )

@@ -1,0 +1,61 @@
+"""The plan format: models, canonical JSON and hash, references, DAG utilities, renderings.
+
+Pure code: nothing here reads files, the clock or the network.
+"""
+
+from planactor.plan._canonical import canonical_json, content_hash
+from planactor.plan._dag import dependencies, dependency_map, find_cycle, topological_order
+from planactor.plan._json import JsonSyntaxError, format_location, parse_json
+from planactor.plan._model import (
+    ACTOR_NAME_PATTERN,
+    API_VERSION,
+    STEP_ID_PATTERN,
+    Condition,
+    OnFailure,
+    Plan,
+    PlannerInfo,
+    RetryPolicy,
+    Step,
+)
+from planactor.plan._refs import (
+    BadReference,
+    InputRef,
+    OutputRef,
+    Reference,
+    iter_references,
+    parse_output_ref,
+    resolve,
+)
+from planactor.plan._render import StepKind, render_dot, render_mermaid, render_table
+
+__all__ = [
+    "ACTOR_NAME_PATTERN",
+    "API_VERSION",
+    "STEP_ID_PATTERN",
+    "BadReference",
+    "Condition",
+    "InputRef",
+    "JsonSyntaxError",
+    "OnFailure",
+    "OutputRef",
+    "Plan",
+    "PlannerInfo",
+    "Reference",
+    "RetryPolicy",
+    "Step",
+    "StepKind",
+    "canonical_json",
+    "content_hash",
+    "dependencies",
+    "dependency_map",
+    "find_cycle",
+    "format_location",
+    "iter_references",
+    "parse_json",
+    "parse_output_ref",
+    "render_dot",
+    "render_mermaid",
+    "render_table",
+    "resolve",
+    "topological_order",
+]

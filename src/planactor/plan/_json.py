@@ -1,0 +1,99 @@
+"""Strict JSON parsing for plans: positions for syntax errors, no NaN, no duplicate keys.
+
+A duplicate key is refused because a reviewer reading the file and the engine reading
+the parsed value would otherwise see different plans.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["JsonSyntaxError", "parse_json", "format_location"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JsonSyntaxError(Exception):
+    """Text that is not strict JSON; `location` is a JSON path for duplicate keys."""
+
+    message: str
+    line: int | None = None
+    column: int | None = None
+    location: tuple[str | int, ...] = ()
+
+    def __str__(self) -> str:
+        where = f"line {self.line}, column {self.column}: " if self.line is not None else ""
+        return where + self.message
+
+
+class _Object(dict[str, Any]):
+    """A parsed JSON object that remembers the keys it saw twice."""
+
+    duplicates: tuple[str, ...] = ()
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> _Object:
+    obj = _Object(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        dups: list[str] = []
+        for key, _ in pairs:
+            if key in seen:
+                dups.append(key)
+            seen.add(key)
+        obj.duplicates = tuple(dups)
+    return obj
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _plain(value: Any, path: tuple[str | int, ...]) -> Any:
+    """Turn parse results into plain dicts, raising on the first duplicate key."""
+    if isinstance(value, dict):
+        dups = getattr(value, "duplicates", ())
+        if dups:
+            raise JsonSyntaxError(
+                message=f"duplicate key {dups[0]!r} in object at {format_location(path)}",
+                location=(*path, dups[0]),
+            )
+        return {k: _plain(v, (*path, k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v, (*path, i)) for i, v in enumerate(value)]
+    return value
+
+
+def parse_json(text: str | bytes) -> Any:
+    """Parse strict JSON. Raises JsonSyntaxError with a line and column, or a JSON path."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise JsonSyntaxError(message=f"not UTF-8 text (byte {e.start})") from None
+    try:
+        raw = json.loads(text, object_pairs_hook=_pairs, parse_constant=_no_constants)
+    except json.JSONDecodeError as e:
+        raise JsonSyntaxError(message=e.msg, line=e.lineno, column=e.colno) from None
+    except ValueError as e:  # NaN / Infinity
+        raise JsonSyntaxError(message=str(e)) from None
+    except RecursionError:
+        raise JsonSyntaxError(message="nesting too deep") from None
+    try:
+        return _plain(raw, ())
+    except RecursionError:
+        raise JsonSyntaxError(message="nesting too deep") from None
+
+
+def format_location(path: tuple[str | int, ...]) -> str:
+    """`steps[3].args.array`; keys that are not identifiers are quoted: `args["a b"]`."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part.isidentifier():
+            out += f".{part}" if out else part
+        else:
+            out += f"[{json.dumps(part, ensure_ascii=False)}]"
+    return out or "$"

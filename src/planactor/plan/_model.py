@@ -1,0 +1,201 @@
+"""The plan format, `planactor/v1`: pydantic models and their normalised document form."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
+
+__all__ = [
+    "API_VERSION",
+    "ACTOR_NAME_PATTERN",
+    "STEP_ID_PATTERN",
+    "Condition",
+    "OnFailure",
+    "Plan",
+    "PlannerInfo",
+    "RetryPolicy",
+    "Step",
+]
+
+API_VERSION = "planactor/v1"
+# No dots in step ids: a reference is written `STEP_ID.output.FIELD`.
+STEP_ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{0,127}$"
+ACTOR_NAME_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"
+INPUT_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
+
+OnFailure = Literal["compensate", "pause", "continue"]
+ConditionOp = Literal["eq", "ne", "in", "not_in", "lt", "le", "gt", "ge", "truthy", "falsy"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, populate_by_name=True)
+
+
+class RetryPolicy(_Strict):
+    """How often a step is tried and how long to wait in between (no jitter: deterministic)."""
+
+    attempts: int = Field(default=1, ge=1, le=100, description="Total tries, the first included.")
+    backoff_s: float = Field(default=1.0, ge=0, le=3600, description="Wait before the 2nd try.")
+    multiplier: float = Field(default=2.0, ge=1, le=10, description="Growth of the wait per try.")
+    max_backoff_s: float = Field(default=300.0, ge=0, le=86400, description="Cap on one wait.")
+
+    def delay_before(self, attempt: int) -> float:
+        """Seconds to wait before try number `attempt` (2 is the first retry)."""
+        if attempt <= 1:
+            return 0.0
+        return float(min(self.backoff_s * self.multiplier ** (attempt - 2), self.max_backoff_s))
+
+
+class Condition(_Strict):
+    """`when`: run the step only if a value (a step output or a plan input) passes a test."""
+
+    ref: str | None = Field(default=None, alias="$ref", description="STEP_ID.output.FIELD...")
+    input: str | None = Field(default=None, alias="$input", description="A declared input.")
+    op: ConditionOp = "truthy"
+    value: JsonValue = Field(default=None, description="The operand of eq/ne/in/not_in/lt/...")
+
+    @model_validator(mode="after")
+    def _one_operand(self) -> Condition:
+        if (self.ref is None) == (self.input is None):
+            raise ValueError("a condition needs exactly one of '$ref' or '$input'")
+        if self.op in ("in", "not_in") and not isinstance(self.value, list):
+            raise ValueError(f"op {self.op!r} needs 'value' to be a list")
+        return self
+
+    def holds(self, subject: Any) -> bool:
+        """Evaluate the test on the resolved subject; an incomparable pair is False."""
+        v = self.value
+        match self.op:
+            case "truthy":
+                return bool(subject)
+            case "falsy":
+                return not subject
+            case "eq":
+                return bool(subject == v)
+            case "ne":
+                return bool(subject != v)
+            case "in":
+                return isinstance(v, list) and subject in v
+            case "not_in":
+                return isinstance(v, list) and subject not in v
+        try:
+            match self.op:
+                case "lt":
+                    return bool(subject < v)  # type: ignore[operator]
+                case "le":
+                    return bool(subject <= v)  # type: ignore[operator]
+                case "gt":
+                    return bool(subject > v)  # type: ignore[operator]
+                case _:
+                    return bool(subject >= v)  # type: ignore[operator]
+        except TypeError:
+            return False
+
+    def to_document(self) -> dict[str, JsonValue]:
+        doc: dict[str, JsonValue] = {}
+        if self.ref is not None:
+            doc["$ref"] = self.ref
+        if self.input is not None:
+            doc["$input"] = self.input
+        doc["op"] = self.op
+        if self.value is not None:
+            doc["value"] = self.value
+        return doc
+
+
+class Step(_Strict):
+    """One call of one actor. Dependencies are `after` plus every step its references name."""
+
+    id: str = Field(pattern=STEP_ID_PATTERN, description="Unique within the plan; no dots.")
+    actor: str = Field(min_length=1, max_length=200, description="A catalog actor, e.g. core.echo")
+    args: dict[str, JsonValue] = Field(
+        default_factory=dict,
+        description='The actor input; a value may be {"$ref": ...} or {"$input": ...}.',
+    )
+    after: list[str] = Field(default_factory=list, description="Steps that must finish first.")
+    retry: RetryPolicy | None = Field(default=None, description="Overrides the actor's policy.")
+    timeout_s: float | None = Field(default=None, gt=0, le=7 * 86400)
+    on_failure: OnFailure = Field(
+        default="pause",
+        description="After retries are spent: compensate (saga rollback), pause, or continue.",
+    )
+    when: Condition | None = Field(default=None, description="Skip the step unless this holds.")
+
+    def to_document(self) -> dict[str, JsonValue]:
+        doc: dict[str, JsonValue] = {
+            "id": self.id,
+            "actor": self.actor,
+            "args": self.args,
+            "after": list(self.after),
+            "on_failure": self.on_failure,
+        }
+        if self.retry is not None:
+            doc["retry"] = self.retry.model_dump(mode="json")
+        if self.timeout_s is not None:
+            doc["timeout_s"] = self.timeout_s
+        if self.when is not None:
+            doc["when"] = self.when.to_document()
+        return doc
+
+
+class PlannerInfo(BaseModel):
+    """How the plan was made. Metadata only: it never changes the plan hash."""
+
+    # A newer planner may record more than this version knows; keep it rather than refuse.
+    model_config = ConfigDict(extra="allow")
+
+    backend: str
+    model: str | None = None
+    prompt_hash: str | None = None
+    attempts: int = Field(default=1, ge=0)
+    tokens_in: int = Field(default=0, ge=0)
+    tokens_out: int = Field(default=0, ge=0)
+    latency_s: float = Field(default=0.0, ge=0)
+
+
+class Plan(_Strict):
+    """A typed DAG of actor calls plus who asked for it and why."""
+
+    api_version: Literal["planactor/v1"] = Field(description="Always 'planactor/v1'.")
+    intent: str = Field(min_length=1, description="What the requester asked for, in words.")
+    requested_by: str = Field(min_length=1, description="Who asked (a person or a system).")
+    change_ticket: str | None = Field(default=None, description="e.g. CHG-1234")
+    inputs: dict[str, JsonValue] = Field(
+        default_factory=dict, description='Named values that steps read with {"$input": NAME}.'
+    )
+    steps: list[Step] = Field(description="Listed in dependency order.")
+    planner: PlannerInfo | None = Field(default=None, description="Not part of the hash.")
+
+    def content(self) -> dict[str, JsonValue]:
+        """Everything that defines behaviour: what the plan hash covers."""
+        return {
+            "api_version": self.api_version,
+            "intent": self.intent,
+            "requested_by": self.requested_by,
+            "change_ticket": self.change_ticket,
+            "inputs": self.inputs,
+            "steps": [s.to_document() for s in self.steps],
+        }
+
+    def to_document(self) -> dict[str, JsonValue]:
+        """The normalised JSON form that `save` writes; parsing it back gives an equal plan."""
+        doc = self.content()
+        if doc["change_ticket"] is None:
+            del doc["change_ticket"]
+        if self.planner is not None:
+            doc["planner"] = self.planner.model_dump(mode="json")
+        return doc
+
+    @property
+    def hash(self) -> str:
+        """`sha256:<hex>` of the canonical JSON of `content()`."""
+        from planactor.plan._canonical import content_hash
+
+        return content_hash(self.content())
+
+    def step(self, step_id: str) -> Step:
+        for s in self.steps:
+            if s.id == step_id:
+                return s
+        raise KeyError(step_id)

@@ -1,0 +1,19 @@
+"""Static validation of plans: every problem at once, each with code, location and hint.
+
+Pure code: nothing here reads files, the clock or the network.
+"""
+
+from planactor.validate._checks import validate
+from planactor.validate._inventory import Inventory
+from planactor.validate._policy import Policy
+from planactor.validate._report import Limits, Problem, Severity, ValidationReport
+
+__all__ = [
+    "Inventory",
+    "Limits",
+    "Policy",
+    "Problem",
+    "Severity",
+    "ValidationReport",
+    "validate",
+]

@@ -1,0 +1,23 @@
+"""The hook through which policy joins static validation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from planactor.catalog import Catalog
+    from planactor.plan import Plan
+    from planactor.validate._inventory import Inventory
+    from planactor.validate._report import Problem
+
+__all__ = ["Policy"]
+
+
+@runtime_checkable
+class Policy(Protocol):
+    """Anything that can judge a structurally valid plan and say what it forbids."""
+
+    def check(
+        self, plan: Plan, *, catalog: Catalog, inventory: Inventory | None
+    ) -> Iterable[Problem]: ...
