@@ -126,9 +126,7 @@ class Actor:
             )
         return out
 
-    def compensation_input(
-        self, compensation: Actor, inp: BaseModel, out: BaseModel
-    ) -> BaseModel:
+    def compensation_input(self, compensation: Actor, inp: BaseModel, out: BaseModel) -> BaseModel:
         """The compensation's input: from `compensate_args`, else matching field names.
 
         Without a mapper, fields are taken from the original input, overridden by the output.

@@ -87,9 +87,7 @@ class Catalog:
             )
         where = f"actor {spec.name!r} (pack {pack!r}, {spec.module})"
         if not _NAME.match(spec.name):
-            raise CatalogError(
-                f"{where}: name must be dotted lower-case, like 'storage.fail_over'"
-            )
+            raise CatalogError(f"{where}: name must be dotted lower-case, like 'storage.fail_over'")
         if spec.name in self._actors:
             raise CatalogError(
                 f"{where}: name already registered by pack {self._packs[spec.name]!r}",
@@ -119,9 +117,7 @@ class Catalog:
                     hint=self._did_you_mean(spec.compensate),
                 )
             if spec.compensate_args is None:
-                available = set(spec.input_model.model_fields) | set(
-                    spec.output_model.model_fields
-                )
+                available = set(spec.input_model.model_fields) | set(spec.output_model.model_fields)
                 missing = sorted(
                     n
                     for n, f in comp.input_model.model_fields.items()

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["JsonSyntaxError", "parse_json", "format_location"]
+__all__ = ["JsonSyntaxError", "format_location", "parse_json"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -7,8 +7,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 __all__ = [
-    "API_VERSION",
     "ACTOR_NAME_PATTERN",
+    "API_VERSION",
     "STEP_ID_PATTERN",
     "Condition",
     "OnFailure",
@@ -82,13 +82,13 @@ class Condition(_Strict):
         try:
             match self.op:
                 case "lt":
-                    return bool(subject < v)  # type: ignore[operator]
+                    return bool(subject < v)
                 case "le":
-                    return bool(subject <= v)  # type: ignore[operator]
+                    return bool(subject <= v)
                 case "gt":
-                    return bool(subject > v)  # type: ignore[operator]
+                    return bool(subject > v)
                 case _:
-                    return bool(subject >= v)  # type: ignore[operator]
+                    return bool(subject >= v)
         except TypeError:
             return False
 

@@ -124,9 +124,7 @@ def _follow(value: Any, path: tuple[str | int, ...], text: str) -> Any:
     return value
 
 
-def resolve(
-    value: Any, *, outputs: Mapping[str, Any], inputs: Mapping[str, Any]
-) -> Any:
+def resolve(value: Any, *, outputs: Mapping[str, Any], inputs: Mapping[str, Any]) -> Any:
     """Replace every reference in `value` by what it points at.
 
     `outputs` maps step ids to their outputs as JSON values. Raises KeyError for a

@@ -94,7 +94,7 @@ def render_mermaid(plan: Plan, kind_of: KindOf) -> str:
         kind = kind_of(step.actor)
         used.add(kind)
         badge = _BADGE[kind][0]
-        label = _mermaid_label(f"{step.id}<br/>{step.actor}<br/>[{badge}]")
+        label = "<br/>".join(_mermaid_label(t) for t in (step.id, step.actor, f"[{badge}]"))
         lines.append(f'    n{i}["{label}"]:::{kind}')
     for step in plan.steps:
         for dep in dependencies(step):

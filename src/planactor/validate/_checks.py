@@ -7,6 +7,7 @@ it returns a report with every problem it can find at once.
 from __future__ import annotations
 
 import difflib
+import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -119,11 +120,20 @@ class _Checker:
                 f"this planactor reads {API_VERSION!r}",
             )
         elif kind == "missing":
-            self.add("missing-field", loc, f"required field {format_location(loc)!r} is missing",
-                     step=step)
+            self.add(
+                "missing-field",
+                loc,
+                f"required field {format_location(loc)!r} is missing",
+                step=step,
+            )
         elif kind == "extra_forbidden":
-            self.add("unknown-field", loc, f"unknown field {str(loc[-1])!r}",
-                     _close(str(loc[-1]), _KNOWN_FIELDS), step=step)
+            self.add(
+                "unknown-field",
+                loc,
+                f"unknown field {str(loc[-1])!r}",
+                _close(str(loc[-1]), _KNOWN_FIELDS),
+                step=step,
+            )
         elif kind.endswith("_type") or kind in ("model_type", "dict_type", "list_type"):
             self.add("wrong-type", loc, err["msg"], step=step)
         else:
@@ -142,9 +152,13 @@ class _Checker:
         for i, step in steps:
             if step.id in by_id:
                 first = by_id[step.id][0]
-                self.add("duplicate-step-id", ("steps", i, "id"),
-                         f"step id {step.id!r} is already used by steps[{first}]",
-                         "give every step a unique id", step=step.id)
+                self.add(
+                    "duplicate-step-id",
+                    ("steps", i, "id"),
+                    f"step id {step.id!r} is already used by steps[{first}]",
+                    "give every step a unique id",
+                    step=step.id,
+                )
                 continue
             by_id[step.id] = (i, step)
 
@@ -157,15 +171,23 @@ class _Checker:
             base: Loc = ("steps", i)
             actor = self._actor(step, base)
             if actor is not None and actor.effect == "write" and step.on_failure == "continue":
-                self.add("write-continue", (*base, "on_failure"),
-                         f"write step {step.id!r} ({step.actor}) cannot use on_failure: continue",
-                         "a failed write must compensate or pause, never be ignored",
-                         step=step.id)
+                self.add(
+                    "write-continue",
+                    (*base, "on_failure"),
+                    f"write step {step.id!r} ({step.actor}) cannot use on_failure: continue",
+                    "a failed write must compensate or pause, never be ignored",
+                    step=step.id,
+                )
             for j, dep in enumerate(step.after):
                 loc = (*base, "after", j)
                 if dep not in position:
-                    self.add("after-unknown-step", loc, f"'after' names unknown step {dep!r}",
-                             _close(dep, position), step=step.id)
+                    self.add(
+                        "after-unknown-step",
+                        loc,
+                        f"'after' names unknown step {dep!r}",
+                        _close(dep, position),
+                        step=step.id,
+                    )
                 else:
                     edges[step.id].setdefault(dep, ("after", loc))
             for ref in iter_references(step.args, (*base, "args")):
@@ -177,8 +199,15 @@ class _Checker:
                     self._reference(ref, step, by_id, position, edges, inputs, used_inputs)
                 else:
                     assert step.when.input is not None
-                    self._reference(InputRef(name=step.when.input, location=(*wloc, "$input")),
-                                    step, by_id, position, edges, inputs, used_inputs)
+                    self._reference(
+                        InputRef(name=step.when.input, location=(*wloc, "$input")),
+                        step,
+                        by_id,
+                        position,
+                        edges,
+                        inputs,
+                        used_inputs,
+                    )
             if actor is not None:
                 self._args(step, actor, base, inputs)
 
@@ -186,19 +215,26 @@ class _Checker:
         if inputs is not None:
             for name in inputs:
                 if name not in used_inputs:
-                    self.add("input-unused", ("inputs", name),
-                             f"input {name!r} is declared but no step uses it",
-                             "remove it, or reference it with {\"$input\": \"" + name + "\"}",
-                             severity="warning")
+                    self.add(
+                        "input-unused",
+                        ("inputs", name),
+                        f"input {name!r} is declared but no step uses it",
+                        'remove it, or reference it with {"$input": "' + name + '"}',
+                        severity="warning",
+                    )
 
     def _actor(self, step: Step, base: Loc) -> Actor | None:
         if step.actor in self.catalog:
             return self.catalog.get(step.actor)
         close = self.catalog.suggest(step.actor)
-        hint = (f"did you mean {', '.join(repr(c) for c in close)}?" if close
-                else "run `planactor actors` to list the catalog")
-        self.add("unknown-actor", (*base, "actor"), f"unknown actor {step.actor!r}", hint,
-                 step=step.id)
+        hint = (
+            f"did you mean {', '.join(repr(c) for c in close)}?"
+            if close
+            else "run `planactor actors` to list the catalog"
+        )
+        self.add(
+            "unknown-actor", (*base, "actor"), f"unknown actor {step.actor!r}", hint, step=step.id
+        )
         return None
 
     def _reference(
@@ -216,14 +252,21 @@ class _Checker:
         elif isinstance(ref, InputRef):
             used_inputs.add(ref.name)
             if inputs is not None and ref.name not in inputs:
-                self.add("input-undeclared", ref.location,
-                         f"input {ref.name!r} is not declared in 'inputs'",
-                         _close(ref.name, inputs) or f"add {ref.name!r} to the plan's inputs",
-                         step=step.id)
+                self.add(
+                    "input-undeclared",
+                    ref.location,
+                    f"input {ref.name!r} is not declared in 'inputs'",
+                    _close(ref.name, inputs) or f"add {ref.name!r} to the plan's inputs",
+                    step=step.id,
+                )
         elif ref.step not in position:
-            self.add("ref-unknown-step", ref.location,
-                     f"reference {ref.text!r} names unknown step {ref.step!r}",
-                     _close(ref.step, position), step=step.id)
+            self.add(
+                "ref-unknown-step",
+                ref.location,
+                f"reference {ref.text!r} names unknown step {ref.step!r}",
+                _close(ref.step, position),
+                step=step.id,
+            )
         else:
             edges[step.id].setdefault(ref.step, ("ref", ref.location))
             target = by_id.get(ref.step)
@@ -233,10 +276,14 @@ class _Checker:
             produced = schema_at(producer.output_schema, ref.path)
             if produced is None:
                 fields = sorted(producer.output_model.model_fields)
-                self.add("ref-unknown-field", ref.location,
-                         f"{ref.text!r}: actor {producer.name!r} has no output "
-                         f"{format_location(ref.path)!r}",
-                         f"its output fields are: {', '.join(fields)}", step=step.id)
+                self.add(
+                    "ref-unknown-field",
+                    ref.location,
+                    f"{ref.text!r}: actor {producer.name!r} has no output "
+                    f"{format_location(ref.path)!r}",
+                    f"its output fields are: {', '.join(fields)}",
+                    step=step.id,
+                )
                 return
             if ref.location[2:3] != ("args",) or step.actor not in self.catalog:
                 return  # a `when` operand is compared, not typed
@@ -244,10 +291,14 @@ class _Checker:
             accepted = schema_at(consumer.input_schema, ref.location[3:])
             have, want = json_types(produced), json_types(accepted or [])
             if accepted and not types_compatible(have, want):
-                self.add("ref-type-mismatch", ref.location,
-                         f"{ref.text!r} is {'/'.join(sorted(have or ()))} but "
-                         f"{step.actor} expects {'/'.join(sorted(want or ()))} here",
-                         "reference a field of the right type", step=step.id)
+                self.add(
+                    "ref-type-mismatch",
+                    ref.location,
+                    f"{ref.text!r} is {'/'.join(sorted(have or ()))} but "
+                    f"{step.actor} expects {'/'.join(sorted(want or ()))} here",
+                    "reference a field of the right type",
+                    step=step.id,
+                )
 
     def _args(self, step: Step, actor: Actor, base: Loc, inputs: Mapping[str, Any] | None) -> None:
         loc: Loc = (*base, "args")
@@ -257,10 +308,13 @@ class _Checker:
         if model.model_config.get("extra") != "allow":
             for key in step.args:
                 if key not in names:
-                    self.add("args-unknown", (*loc, key),
-                             f"{actor.name} takes no argument {key!r}",
-                             _close(key, names) or f"it takes: {', '.join(sorted(fields))}",
-                             step=step.id)
+                    self.add(
+                        "args-unknown",
+                        (*loc, key),
+                        f"{actor.name} takes no argument {key!r}",
+                        _close(key, names) or f"it takes: {', '.join(sorted(fields))}",
+                        step=step.id,
+                    )
         opaque: list[Loc] = []  # locations whose value is only known at run time
         value = _substitute(step.args, inputs, opaque, ())
         try:
@@ -274,14 +328,26 @@ class _Checker:
                     continue  # already reported as args-unknown
                 where = (*loc, *eloc)
                 if err["type"] == "missing":
-                    desc = fields[str(eloc[0])].description if len(eloc) == 1 and str(
-                        eloc[0]) in fields else None
-                    self.add("args-missing", where,
-                             f"{actor.name} needs argument {format_location(eloc)!r}",
-                             desc, step=step.id)
+                    desc = (
+                        fields[str(eloc[0])].description
+                        if len(eloc) == 1 and str(eloc[0]) in fields
+                        else None
+                    )
+                    self.add(
+                        "args-missing",
+                        where,
+                        f"{actor.name} needs argument {format_location(eloc)!r}",
+                        desc,
+                        step=step.id,
+                    )
                 else:
-                    self.add("args-invalid", where, f"{format_location(eloc)}: {err['msg']}",
-                             f"see `planactor actors show {actor.name}`", step=step.id)
+                    self.add(
+                        "args-invalid",
+                        where,
+                        err["msg"],
+                        f"see `planactor actors show {actor.name}`",
+                        step=step.id,
+                    )
         if self.inventory is not None:
             self._entities(step, actor, loc, value)
 
@@ -304,32 +370,43 @@ class _Checker:
                 if not isinstance(v, str):
                     continue
                 if v not in known:
-                    self.add("unknown-entity", where,
-                             f"no {kind} named {v!r} in the inventory",
-                             _close(v, known) or f"known: {', '.join(sorted(known)[:10])}",
-                             step=step.id)
+                    self.add(
+                        "unknown-entity",
+                        where,
+                        f"no {kind} named {v!r} in the inventory",
+                        _close(v, known) or f"known: {', '.join(sorted(known)[:10])}",
+                        step=step.id,
+                    )
 
-    def _order(self, edges: dict[str, dict[str, tuple[str, Loc]]], position: dict[str, int]) -> None:
+    def _order(
+        self, edges: dict[str, dict[str, tuple[str, Loc]]], position: dict[str, int]
+    ) -> None:
         deps = {sid: list(d) for sid, d in edges.items()}
         in_cycle: set[tuple[str, str]] = set()
         while (cycle := find_cycle(deps)) is not None:
             head = cycle[0]
-            self.add("cycle", ("steps", position[head]),
-                     "dependency cycle: " + " -> ".join(cycle),
-                     "a step cannot (indirectly) depend on itself: remove one of these edges",
-                     step=head)
-            in_cycle.update(zip(cycle, cycle[1:], strict=False))
+            self.add(
+                "cycle",
+                ("steps", position[head]),
+                "dependency cycle: " + " -> ".join(cycle),
+                "a step cannot (indirectly) depend on itself: remove one of these edges",
+                step=head,
+            )
+            in_cycle.update(itertools.pairwise(cycle))
             for sid in cycle:
                 deps[sid] = []
         for sid, ds in edges.items():
             for dep, (kind, loc) in ds.items():
                 if (sid, dep) in in_cycle or position[dep] < position[sid]:
                     continue
-                self.add(f"{kind}-later-step", loc,
-                         f"step {sid!r} depends on {dep!r}, which is listed later "
-                         f"(steps[{position[dep]}])",
-                         f"list {dep!r} before {sid!r}: a plan is written in dependency order",
-                         step=sid)
+                self.add(
+                    f"{kind}-later-step",
+                    loc,
+                    f"step {sid!r} depends on {dep!r}, which is listed later "
+                    f"(steps[{position[dep]}])",
+                    f"list {dep!r} before {sid!r}: a plan is written in dependency order",
+                    step=sid,
+                )
 
 
 def _substitute(value: Any, inputs: Mapping[str, Any] | None, opaque: list[Loc], loc: Loc) -> Any:
@@ -391,25 +468,43 @@ def validate(
     else:
         doc = plan
     if not isinstance(doc, Mapping):
-        return ValidationReport(problems=(Problem(
-            code="not-an-object", location="$",
-            message=f"a plan is a JSON object, not {type(doc).__name__}",
-            hint='start from `{"api_version": "planactor/v1", "steps": [...]}`'),))
+        return ValidationReport(
+            problems=(
+                Problem(
+                    code="not-an-object",
+                    location="$",
+                    message=f"a plan is a JSON object, not {type(doc).__name__}",
+                    hint='start from `{"api_version": "planactor/v1", "steps": [...]}`',
+                ),
+            )
+        )
     doc = dict(doc)
     if not isinstance(plan, str | bytes):
         try:
             size = len(canonical_json(doc))
         except (TypeError, ValueError) as e:
-            return ValidationReport(problems=(Problem(
-                code="not-json", location="$", message=f"the plan is not JSON data: {e}"),))
+            return ValidationReport(
+                problems=(
+                    Problem(
+                        code="not-json", location="$", message=f"the plan is not JSON data: {e}"
+                    ),
+                )
+            )
         if size > limits.max_bytes:
             return ValidationReport(problems=(_too_large(size, limits),))
     steps_raw = doc.get("steps")
     if isinstance(steps_raw, list) and len(steps_raw) > limits.max_steps:
-        return ValidationReport(problems=(Problem(
-            code="too-many-steps", location="steps",
-            message=f"the plan has {len(steps_raw):,} steps; the limit is {limits.max_steps:,}",
-            hint="split the change into smaller plans, or raise --max-steps"),))
+        return ValidationReport(
+            problems=(
+                Problem(
+                    code="too-many-steps",
+                    location="steps",
+                    message=f"the plan has {len(steps_raw):,} steps; "
+                    f"the limit is {limits.max_steps:,}",
+                    hint="split the change into smaller plans, or raise --max-steps",
+                ),
+            )
+        )
 
     checker = _Checker(catalog=catalog, inventory=inventory)
     parsed, steps, inputs_ok = checker.structure(doc)
@@ -425,8 +520,10 @@ def validate(
     inputs = raw_inputs if inputs_ok and isinstance(raw_inputs, dict) else None
     checker.semantics(steps, all_ids, inputs)
 
-    if parsed is not None and policy is not None and not any(
-        p.severity == "error" for p in checker.problems
+    if (
+        parsed is not None
+        and policy is not None
+        and not any(p.severity == "error" for p in checker.problems)
     ):
         try:
             checker.problems.extend(policy.check(parsed, catalog=catalog, inventory=inventory))
@@ -442,7 +539,8 @@ def validate(
 
 def _too_large(size: int, limits: Limits) -> Problem:
     return Problem(
-        code="too-large", location="$",
+        code="too-large",
+        location="$",
         message=f"the plan is {size:,} bytes; the limit is {limits.max_bytes:,}",
         hint="split the change into smaller plans, or raise --max-bytes",
     )

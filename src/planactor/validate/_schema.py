@@ -34,9 +34,7 @@ def _alternatives(schema: dict[str, Any], root: dict[str, Any]) -> list[dict[str
     return [schema]
 
 
-def schema_at(
-    root: dict[str, Any], path: tuple[str | int, ...]
-) -> list[dict[str, Any]] | None:
+def schema_at(root: dict[str, Any], path: tuple[str | int, ...]) -> list[dict[str, Any]] | None:
     """The schemas a value at `path` may have; None if the path cannot exist.
 
     `UNKNOWN` (an empty list) means the schema does not say, so anything is accepted.

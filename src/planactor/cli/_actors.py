@@ -1,0 +1,86 @@
+"""`planactor actors [show NAME]`: what the catalog holds."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import typer
+from rich.json import JSON
+from rich.table import Table
+from rich.text import Text
+
+from planactor.catalog import Actor
+from planactor.cli._app import app, catalog, out
+
+actors_app = typer.Typer(help="List the catalog's actors, or show one.", no_args_is_help=False)
+app.add_typer(actors_app, name="actors")
+
+_STYLE = {"read": "green", "write": "yellow", "irreversible": "bold red"}
+
+
+def _describe(a: Actor) -> dict[str, Any]:
+    return {
+        "name": a.name,
+        "pack": catalog().pack_of(a.name),
+        "description": a.description,
+        "effect": a.effect,
+        "idempotent": a.idempotent,
+        "irreversible": a.irreversible,
+        "compensate": a.compensate,
+        "dry_run_check": a.check is not None,
+        "timeout_s": a.timeout_s,
+        "retry": a.retry.model_dump() if a.retry else None,
+        "tags": list(a.tags),
+    }
+
+
+@actors_app.callback(invoke_without_command=True)
+def actors_cmd(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
+) -> None:
+    """List every actor: name, effect, idempotency, compensation, pack."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if as_json:
+        out.print_json(json.dumps([_describe(a) for a in catalog()]))
+    else:
+        print_actor_table()
+
+
+def print_actor_table() -> None:
+    cat = catalog()
+    table = Table(title=f"{len(cat)} actors", title_justify="left")
+    for col in ("actor", "effect", "idempotent", "compensate", "pack", "description"):
+        table.add_column(col)
+    for a in cat:
+        label = "write ⚠ irreversible" if a.irreversible else a.effect
+        table.add_row(
+            a.name,
+            Text(label, style=_STYLE[a.kind]),
+            "yes" if a.idempotent else "no",
+            a.compensate or "-",
+            cat.pack_of(a.name),
+            a.description,
+        )
+    out.print(table)
+
+
+@actors_app.command("show")
+def show_actor(
+    name: str = typer.Argument(..., help="Dotted actor name, e.g. graph.shortest_path."),
+    as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
+) -> None:
+    """An actor's metadata and its input and output JSON schemas."""
+    a = catalog().get(name)
+    doc = {**_describe(a), "input_schema": a.input_schema, "output_schema": a.output_schema}
+    if as_json:
+        out.print_json(json.dumps(doc))
+        return
+    for key, value in _describe(a).items():
+        out.print(f"[bold]{key:>14}[/] {value}", markup=True)
+    out.print("[bold]input schema[/]", markup=True)
+    out.print(JSON(json.dumps(a.input_schema)))
+    out.print("[bold]output schema[/]", markup=True)
+    out.print(JSON(json.dumps(a.output_schema)))

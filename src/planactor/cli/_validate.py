@@ -1,0 +1,75 @@
+"""`planactor validate PLAN`: every problem at once; exit 0 when valid, 2 when not."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from planactor._errors import InputError, PlanLoadError
+from planactor._files import read_plan_text
+from planactor.cli._app import EXIT_BAD_INPUT, app, catalog, out, print_problems
+from planactor.plan import parse_json
+from planactor.validate import Inventory, Limits, Problem, ValidationReport, validate
+
+
+def load_inventory(path: Path) -> Inventory:
+    """An inventory file: a JSON object mapping an entity kind to a list of names."""
+    try:
+        data = parse_json(path.read_bytes())
+    except OSError as e:
+        raise InputError(f"{path}: cannot read inventory: {e.strerror}") from None
+    except ValueError as e:
+        raise InputError(f"{path}: inventory is not valid JSON: {e}") from None
+    if not isinstance(data, dict) or not all(
+        isinstance(v, list) and all(isinstance(n, str) for n in v) for v in data.values()
+    ):
+        raise InputError(
+            f"{path}: an inventory maps each entity kind to a list of names",
+            hint='e.g. {"array": ["array-01", "array-02"], "host": ["esx-01"]}',
+        )
+    return Inventory.from_mapping(data)
+
+
+@app.command("validate")
+def validate_cmd(
+    plan: str = typer.Argument(..., help="Plan file (JSON), or - for standard input."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    inventory: Path | None = typer.Option(
+        None, "--inventory", help="JSON file: entity kind -> names; checks entity arguments."
+    ),
+    max_steps: int = typer.Option(10_000, min=1, help="Refuse plans with more steps."),
+    max_bytes: int = typer.Option(1 << 20, min=1, help="Refuse plans larger than this."),
+) -> None:
+    """Check a plan against the catalog (and an inventory); list every problem found."""
+    limits = Limits(max_steps=max_steps, max_bytes=max_bytes)
+    try:
+        data, source = read_plan_text(plan, limits=limits)
+    except PlanLoadError as e:
+        if not as_json:
+            raise
+        report = ValidationReport(
+            problems=(Problem(code="unreadable", location="$", message=e.message, hint=e.hint),)
+        )
+        source = plan
+    else:
+        inv = load_inventory(inventory) if inventory is not None else None
+        report = validate(data, catalog(), inv, limits=limits)
+    if as_json:
+        out.print_json(json.dumps({"source": source, **report.to_dict()}))
+    elif report.ok:
+        warn = f", {len(report.warnings)} warning(s)" if report.warnings else ""
+        out.print(f"[green]valid[/] {source}: {report.step_count} steps{warn}", markup=True)
+        out.print(f"plan hash {report.plan_hash}", markup=False)
+        print_problems(report.warnings)
+    else:
+        n_err, n_warn = len(report.errors), len(report.warnings)
+        out.print(
+            f"[red]invalid[/] {source}: {n_err} error(s)"
+            + (f", {n_warn} warning(s)" if n_warn else ""),
+            markup=True,
+        )
+        print_problems(report.problems)
+    if not report.ok:
+        raise typer.Exit(EXIT_BAD_INPUT)
