@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -53,7 +54,9 @@ def load_plan(
     Without a catalog, only the built-in packs and installed packs are used.
     """
     data, source = read_plan_text(path, limits=limits)
-    report = validate(data, catalog or Catalog.discover(), limits=limits)
+    if catalog is None:  # not `catalog or ...`: an empty Catalog is falsy (len 0)
+        catalog = Catalog.discover()
+    report = validate(data, catalog, limits=limits)
     if not report.ok:
         raise PlanInvalid(report, source=source)
     try:
@@ -68,6 +71,8 @@ def save_plan(plan: Plan, path: str | Path) -> None:
     text = json.dumps(plan.to_document(), indent=2, ensure_ascii=False) + "\n"
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
     try:
+        # mkstemp creates the file 0600; give the plan the mode a plain write would have.
+        os.fchmod(fd, _file_mode(target))
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
@@ -76,3 +81,13 @@ def save_plan(plan: Plan, path: str | Path) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _file_mode(target: Path) -> int:
+    """The existing file's permissions, else those `open(target, "w")` would create."""
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        umask = os.umask(0o022)
+        os.umask(umask)
+        return 0o666 & ~umask

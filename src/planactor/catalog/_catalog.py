@@ -145,8 +145,11 @@ class Catalog:
         if not close and "." in name:
             # `storage.failover` vs `storage.fail_over`: compare the last segment too.
             tail = name.rsplit(".", 1)[1]
-            tails = {a.rsplit(".", 1)[1]: a for a in names}
-            close = [tails[t] for t in difflib.get_close_matches(tail, list(tails), n=n)]
+            tails: dict[str, list[str]] = {}
+            for a in names:  # several packs may share a last segment: keep them all
+                tails.setdefault(a.rsplit(".", 1)[1], []).append(a)
+            matches = difflib.get_close_matches(tail, list(tails), n=n)
+            close = [a for t in matches for a in tails[t]][:n]
         return tuple(close)
 
     def _did_you_mean(self, name: str) -> str | None:

@@ -53,7 +53,8 @@ def print_actor_table() -> None:
     cat = catalog()
     table = Table(title=f"{len(cat)} actors", title_justify="left")
     for col in ("actor", "effect", "idempotent", "compensate", "pack", "description"):
-        table.add_column(col)
+        # Never cut a name short: it is what people copy into plans (and grep for).
+        table.add_column(col, no_wrap=col in ("actor", "compensate"))
     for a in cat:
         label = "write ⚠ irreversible" if a.irreversible else a.effect
         table.add_row(

@@ -10,7 +10,7 @@ import typer
 from planactor._errors import InputError, PlanLoadError
 from planactor._files import read_plan_text
 from planactor.cli._app import EXIT_BAD_INPUT, app, catalog, out, print_problems
-from planactor.plan import parse_json
+from planactor.plan import JsonSyntaxError, parse_json
 from planactor.validate import Inventory, Limits, Problem, ValidationReport, validate
 
 
@@ -20,7 +20,8 @@ def load_inventory(path: Path) -> Inventory:
         data = parse_json(path.read_bytes())
     except OSError as e:
         raise InputError(f"{path}: cannot read inventory: {e.strerror}") from None
-    except ValueError as e:
+    except (JsonSyntaxError, ValueError) as e:
+        # JsonSyntaxError is not a ValueError: left uncaught it escaped as an internal error.
         raise InputError(f"{path}: inventory is not valid JSON: {e}") from None
     if not isinstance(data, dict) or not all(
         isinstance(v, list) and all(isinstance(n, str) for n in v) for v in data.values()

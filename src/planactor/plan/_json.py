@@ -7,6 +7,7 @@ the parsed value would otherwise see different plans.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,8 +51,22 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _check_text(text: str, what: str, path: tuple[str | int, ...]) -> None:
+    """Refuse a lone surrogate (`"\\ud800"`): it is not Unicode text and cannot be hashed."""
+    bad = _SURROGATE.search(text)
+    if bad is not None:
+        code = f"\\u{ord(bad.group()):04x}"
+        raise JsonSyntaxError(
+            message=f"lone surrogate {code} in {what} at {format_location(path)}",
+            location=path,
+        )
+
+
 def _plain(value: Any, path: tuple[str | int, ...]) -> Any:
-    """Turn parse results into plain dicts, raising on the first duplicate key."""
+    """Turn parse results into plain dicts, raising on the first duplicate key or bad string."""
     if isinstance(value, dict):
         dups = getattr(value, "duplicates", ())
         if dups:
@@ -59,9 +74,15 @@ def _plain(value: Any, path: tuple[str | int, ...]) -> Any:
                 message=f"duplicate key {dups[0]!r} in object at {format_location(path)}",
                 location=(*path, dups[0]),
             )
-        return {k: _plain(v, (*path, k)) for k, v in value.items()}
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            _check_text(k, "a key", path)
+            out[k] = _plain(v, (*path, k))
+        return out
     if isinstance(value, list):
         return [_plain(v, (*path, i)) for i, v in enumerate(value)]
+    if isinstance(value, str):
+        _check_text(value, "a string", path)
     return value
 
 

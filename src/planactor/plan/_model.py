@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 
 __all__ = [
     "ACTOR_NAME_PATTERN",
@@ -32,6 +33,24 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, populate_by_name=True)
 
 
+def _finite(value: Any) -> Any:
+    """Refuse NaN and infinities anywhere in a JSON value.
+
+    `allow_inf_nan=False` does not reach inside `JsonValue` when validating JSON text
+    (`model_validate_json` reads it as `Any`), and such a value has no canonical JSON.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ValueError("NaN and infinities are not JSON numbers")
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return value
+
+
 class RetryPolicy(_Strict):
     """How often a step is tried and how long to wait in between (no jitter: deterministic)."""
 
@@ -54,6 +73,8 @@ class Condition(_Strict):
     input: str | None = Field(default=None, alias="$input", description="A declared input.")
     op: ConditionOp = "truthy"
     value: JsonValue = Field(default=None, description="The operand of eq/ne/in/not_in/lt/...")
+
+    _finite_value = field_validator("value")(_finite)
 
     @model_validator(mode="after")
     def _one_operand(self) -> Condition:
@@ -122,6 +143,8 @@ class Step(_Strict):
     )
     when: Condition | None = Field(default=None, description="Skip the step unless this holds.")
 
+    _finite_args = field_validator("args")(_finite)
+
     def to_document(self) -> dict[str, JsonValue]:
         doc: dict[str, JsonValue] = {
             "id": self.id,
@@ -166,6 +189,8 @@ class Plan(_Strict):
     )
     steps: list[Step] = Field(description="Listed in dependency order.")
     planner: PlannerInfo | None = Field(default=None, description="Not part of the hash.")
+
+    _finite_inputs = field_validator("inputs")(_finite)
 
     def content(self) -> dict[str, JsonValue]:
         """Everything that defines behaviour: what the plan hash covers."""

@@ -64,7 +64,8 @@ def parse_output_ref(text: str, location: Location = ()) -> OutputRef | BadRefer
             hint="remove the doubled or trailing dot",
             location=location,
         )
-    path = tuple(int(p) if p.isdigit() else p for p in parts[2:])
+    # isdecimal, not isdigit: "²" is a digit that int() refuses.
+    path = tuple(int(p) if p.isdecimal() else p for p in parts[2:])
     return OutputRef(step=parts[0], path=path, text=text, location=location)
 
 

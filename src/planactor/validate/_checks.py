@@ -18,10 +18,13 @@ from planactor.catalog import ENTITY_KEY, Actor, Catalog
 from planactor.plan import (
     API_VERSION,
     BadReference,
+    Condition,
     InputRef,
     JsonSyntaxError,
     OutputRef,
     Plan,
+    Reference,
+    RetryPolicy,
     Step,
     canonical_json,
     find_cycle,
@@ -38,6 +41,8 @@ from planactor.validate._schema import json_types, schema_at, types_compatible
 __all__ = ["validate"]
 
 Loc = tuple[str | int, ...]
+# What a schema says about one position: its schemas (None: cannot exist) and JSON types.
+_TypesAt = tuple[list[dict[str, Any]] | None, set[str] | None]
 
 
 def _close(word: str, options: Iterable[str]) -> str | None:
@@ -50,6 +55,10 @@ class _Checker:
     catalog: Catalog
     inventory: Inventory | None
     problems: list[Problem] = field(default_factory=list)
+    # Memos for one run: plans repeat the same actors, references and argument positions.
+    _types: dict[tuple[str, bool, Loc], _TypesAt] = field(default_factory=dict)
+    _arg_names: dict[str, set[str] | None] = field(default_factory=dict)  # None: extra allowed
+    _actors: dict[str, Actor | None] = field(default_factory=dict)
 
     def add(
         self,
@@ -112,7 +121,7 @@ class _Checker:
     def _pydantic(self, err: Any, prefix: Loc, step: str | None) -> None:
         loc: Loc = (*prefix, *err["loc"])
         kind = err["type"]
-        if loc == ("api_version",):
+        if loc == ("api_version",) and kind != "missing":
             self.add(
                 "api-version",
                 loc,
@@ -131,7 +140,7 @@ class _Checker:
                 "unknown-field",
                 loc,
                 f"unknown field {str(loc[-1])!r}",
-                _close(str(loc[-1]), _KNOWN_FIELDS),
+                _close(str(loc[-1]), _known_fields(loc[:-1])),
                 step=step,
             )
         elif kind.endswith("_type") or kind in ("model_type", "dict_type", "list_type"):
@@ -190,13 +199,18 @@ class _Checker:
                     )
                 else:
                     edges[step.id].setdefault(dep, ("after", loc))
-            for ref in iter_references(step.args, (*base, "args")):
+            # Only a dict or a list can hold a reference (or `args` itself be one): most
+            # arguments are plain values, and walking them would find nothing.
+            refs: list[Reference] = []
+            if any(k[:1] == "$" or isinstance(v, dict | list) for k, v in step.args.items()):
+                refs = list(iter_references(step.args, (*base, "args")))
+            for ref in refs:
                 self._reference(ref, step, by_id, position, edges, inputs, used_inputs)
             if step.when is not None:
                 wloc: Loc = (*base, "when")
                 if step.when.ref is not None:
-                    ref = parse_output_ref(step.when.ref, (*wloc, "$ref"))
-                    self._reference(ref, step, by_id, position, edges, inputs, used_inputs)
+                    when = parse_output_ref(step.when.ref, (*wloc, "$ref"))
+                    self._reference(when, step, by_id, position, edges, inputs, used_inputs)
                 else:
                     assert step.when.input is not None
                     self._reference(
@@ -209,7 +223,7 @@ class _Checker:
                         used_inputs,
                     )
             if actor is not None:
-                self._args(step, actor, base, inputs)
+                self._args(step, actor, base, inputs, refs)
 
         self._order(edges, position)
         if inputs is not None:
@@ -223,9 +237,18 @@ class _Checker:
                         severity="warning",
                     )
 
+    def _lookup(self, name: str) -> Actor | None:
+        """The catalog's actor of that name, or None; remembered for the run."""
+        try:
+            return self._actors[name]
+        except KeyError:
+            found = self._actors[name] = self.catalog.get(name) if name in self.catalog else None
+            return found
+
     def _actor(self, step: Step, base: Loc) -> Actor | None:
-        if step.actor in self.catalog:
-            return self.catalog.get(step.actor)
+        found = self._lookup(step.actor)
+        if found is not None:
+            return found
         close = self.catalog.suggest(step.actor)
         hint = (
             f"did you mean {', '.join(repr(c) for c in close)}?"
@@ -270,10 +293,10 @@ class _Checker:
         else:
             edges[step.id].setdefault(ref.step, ("ref", ref.location))
             target = by_id.get(ref.step)
-            if target is None or target[1].actor not in self.catalog:
+            producer = None if target is None else self._lookup(target[1].actor)
+            if producer is None:
                 return  # reported elsewhere; nothing more to check here
-            producer = self.catalog.get(target[1].actor)
-            produced = schema_at(producer.output_schema, ref.path)
+            produced, have = self._types_at(producer, True, ref.path)
             if produced is None:
                 fields = sorted(producer.output_model.model_fields)
                 self.add(
@@ -285,11 +308,10 @@ class _Checker:
                     step=step.id,
                 )
                 return
-            if ref.location[2:3] != ("args",) or step.actor not in self.catalog:
+            consumer = self._lookup(step.actor)
+            if ref.location[2:3] != ("args",) or consumer is None:
                 return  # a `when` operand is compared, not typed
-            consumer = self.catalog.get(step.actor)
-            accepted = schema_at(consumer.input_schema, ref.location[3:])
-            have, want = json_types(produced), json_types(accepted or [])
+            accepted, want = self._types_at(consumer, False, ref.location[3:])
             if accepted and not types_compatible(have, want):
                 self.add(
                     "ref-type-mismatch",
@@ -300,14 +322,38 @@ class _Checker:
                     step=step.id,
                 )
 
-    def _args(self, step: Step, actor: Actor, base: Loc, inputs: Mapping[str, Any] | None) -> None:
+    def _types_at(self, actor: Actor, output: bool, path: Loc) -> _TypesAt:
+        """The schemas at `path` in the actor's output (or input), and their JSON types."""
+        key = (actor.name, output, path)
+        hit = self._types.get(key)
+        if hit is None:
+            at = schema_at(actor.output_schema if output else actor.input_schema, path)
+            hit = self._types[key] = (at, json_types(at or []))
+        return hit
+
+    def _args(
+        self,
+        step: Step,
+        actor: Actor,
+        base: Loc,
+        inputs: Mapping[str, Any] | None,
+        refs: list[Reference],
+    ) -> None:
         loc: Loc = (*base, "args")
         model = actor.input_model
-        fields = model.model_fields
-        names = {f.alias or n for n, f in fields.items()} | set(fields)
-        if model.model_config.get("extra") != "allow":
+        try:
+            names = self._arg_names[actor.name]
+        except KeyError:
+            fields = model.model_fields
+            names = self._arg_names[actor.name] = (
+                {f.alias or n for n, f in fields.items()} | set(fields)
+                if model.model_config.get("extra") != "allow"
+                else None
+            )
+        if names is not None:
             for key in step.args:
                 if key not in names:
+                    fields = model.model_fields
                     self.add(
                         "args-unknown",
                         (*loc, key),
@@ -316,11 +362,17 @@ class _Checker:
                         step=step.id,
                     )
         opaque: list[Loc] = []  # locations whose value is only known at run time
-        value = _substitute(step.args, inputs, opaque, ())
+        value: dict[str, Any] = step.args
+        if refs and all(type(r) is OutputRef for r in refs):
+            # Nothing to substitute: each output reference leaves a hole where it stands.
+            opaque = [r.location[len(loc) :] for r in refs]
+        elif refs:
+            value = _substitute(step.args, inputs, opaque, ())
         try:
             model.model_validate(value)
         except ValidationError as e:
-            for err in e.errors():
+            fields = model.model_fields
+            for err in e.errors(include_url=False, include_input=False):
                 eloc: Loc = tuple(err["loc"])
                 if any(eloc[: len(o)] == o for o in opaque):
                     continue
@@ -426,11 +478,30 @@ def _substitute(value: Any, inputs: Mapping[str, Any] | None, opaque: list[Loc],
     return value
 
 
-_KNOWN_FIELDS = set(Plan.model_fields) | set(Step.model_fields)
+def _field_names(model: type[Plan | Step | RetryPolicy | Condition]) -> frozenset[str]:
+    return frozenset(f.alias or n for n, f in model.model_fields.items())
+
+
+_PLAN_FIELDS = _field_names(Plan)
+_STEP_FIELDS = _field_names(Step)
+_RETRY_FIELDS = _field_names(RetryPolicy)
+_CONDITION_FIELDS = _field_names(Condition)
+
+
+def _known_fields(parent: Loc) -> frozenset[str]:
+    """The fields of the object at `parent`, for a did-you-mean on an unknown one."""
+    if not parent:
+        return _PLAN_FIELDS
+    if len(parent) == 2 and parent[0] == "steps":
+        return _STEP_FIELDS
+    if len(parent) == 3 and parent[0] == "steps":
+        return {"retry": _RETRY_FIELDS, "when": _CONDITION_FIELDS}.get(str(parent[2]), frozenset())
+    return frozenset()
 
 
 def _json_problem(e: JsonSyntaxError) -> Problem:
-    dup = e.location != ()
+    # A JSON path also comes with other errors found after parsing (a lone surrogate).
+    dup = e.location != () and e.message.startswith("duplicate key")
     return Problem(
         code="json-duplicate-key" if dup else "json-syntax",
         location=format_location(e.location),
@@ -456,7 +527,8 @@ def validate(
     """
     limits = limits or Limits()
     if isinstance(plan, str | bytes):
-        size = len(plan.encode("utf-8") if isinstance(plan, str) else plan)
+        # surrogatepass: a lone surrogate is counted here and refused by the parser.
+        size = len(plan.encode("utf-8", "surrogatepass") if isinstance(plan, str) else plan)
         if size > limits.max_bytes:
             return ValidationReport(problems=(_too_large(size, limits),))
         try:
@@ -482,7 +554,7 @@ def validate(
     if not isinstance(plan, str | bytes):
         try:
             size = len(canonical_json(doc))
-        except (TypeError, ValueError) as e:
+        except (TypeError, ValueError, RecursionError) as e:
             return ValidationReport(
                 problems=(
                     Problem(

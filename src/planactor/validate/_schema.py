@@ -45,14 +45,17 @@ def schema_at(root: dict[str, Any], path: tuple[str | int, ...]) -> list[dict[st
         for s in current:
             if not s or ("type" not in s and "properties" not in s and "items" not in s):
                 return UNKNOWN  # Any: no knowledge below this point
-            if isinstance(part, str) and "properties" in s:
-                if part in s["properties"]:
-                    nxt.extend(_alternatives(s["properties"][part], root))
+            key = part
+            if isinstance(part, int) and ("properties" in s or s.get("type") == "object"):
+                key = str(part)  # `labels.2024`: a digit-only key of an object, as resolve reads it
+            if isinstance(key, str) and "properties" in s:
+                if key in s["properties"]:
+                    nxt.extend(_alternatives(s["properties"][key], root))
                 elif isinstance(s.get("additionalProperties"), dict):
                     nxt.extend(_alternatives(s["additionalProperties"], root))
                 elif s.get("additionalProperties") is True:
                     return UNKNOWN
-            elif isinstance(part, str) and s.get("type") == "object":
+            elif isinstance(key, str) and s.get("type") == "object":
                 extra = s.get("additionalProperties", True)
                 if extra is True or extra == {}:
                     return UNKNOWN
