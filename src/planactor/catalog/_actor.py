@@ -8,9 +8,9 @@ import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, cast
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter
 from pydantic_core import PydanticUndefined
 
 from planactor._errors import CatalogError
@@ -106,6 +106,19 @@ class Actor:
     @cached_property
     def output_schema(self) -> dict[str, Any]:
         return self.output_model.model_json_schema(mode="serialization")
+
+    @cached_property
+    def field_adapters(self) -> dict[str, tuple[TypeAdapter[Any], bool]]:
+        """Per input field, keyed by the name used in JSON: (validator, required).
+
+        Lets the validator check the literal arguments of a step whose other arguments
+        are references, which are only known at run time. Model-level validators cannot
+        run then; they run when the actor is called.
+        """
+        return {
+            (f.alias or name): (TypeAdapter(cast(Any, Annotated[f.annotation, f])), f.is_required())
+            for name, f in self.input_model.model_fields.items()
+        }
 
     def parse_input(self, args: Mapping[str, Any] | BaseModel) -> BaseModel:
         """Validate JSON arguments into the input model (pydantic's ValidationError if not)."""

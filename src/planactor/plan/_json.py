@@ -7,21 +7,29 @@ the parsed value would otherwise see different plans.
 from __future__ import annotations
 
 import json
+import math
 import re
-from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["JsonSyntaxError", "format_location", "parse_json"]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class JsonSyntaxError(Exception):
-    """Text that is not strict JSON; `location` is a JSON path for duplicate keys."""
+    """Text that is not strict JSON; `location` is a JSON path where one applies."""
 
-    message: str
-    line: int | None = None
-    column: int | None = None
-    location: tuple[str | int, ...] = ()
+    def __init__(
+        self,
+        *,
+        message: str,
+        line: int | None = None,
+        column: int | None = None,
+        location: tuple[str | int, ...] = (),
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+        self.location = location
 
     def __str__(self) -> str:
         where = f"line {self.line}, column {self.column}: " if self.line is not None else ""
@@ -29,29 +37,42 @@ class JsonSyntaxError(Exception):
 
 
 class _Object(dict[str, Any]):
-    """A parsed JSON object that remembers the keys it saw twice."""
+    """A parsed JSON object that saw a key twice; plain dicts are used otherwise."""
 
     duplicates: tuple[str, ...] = ()
 
 
-def _pairs(pairs: list[tuple[str, Any]]) -> _Object:
-    obj = _Object(pairs)
-    if len(obj) != len(pairs):
-        seen: set[str] = set()
-        dups: list[str] = []
-        for key, _ in pairs:
-            if key in seen:
-                dups.append(key)
-            seen.add(key)
-        obj.duplicates = tuple(dups)
-    return obj
+def _duplicates(pairs: list[tuple[str, Any]]) -> tuple[str, ...]:
+    seen: set[str] = set()
+    dups: list[str] = []
+    for key, _ in pairs:
+        if key in seen:
+            dups.append(key)
+        seen.add(key)
+    return tuple(dups)
 
 
 def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"{text} is out of range for a JSON number")
+    return value
+
+
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _may_hold_surrogate(text: str, decoded: bool) -> bool:
+    """Cheap tests first: most plans have no `\\u` escape and no surrogate character."""
+    if "\\u" in text and _SURROGATE_ESCAPE.search(text) is not None:
+        return True
+    # Text decoded from UTF-8 cannot hold a surrogate character; a Python str can.
+    return not decoded and not text.isascii() and _SURROGATE.search(text) is not None
 
 
 def _check_text(text: str, what: str, path: tuple[str | int, ...]) -> None:
@@ -88,19 +109,36 @@ def _plain(value: Any, path: tuple[str | int, ...]) -> Any:
 
 def parse_json(text: str | bytes) -> Any:
     """Parse strict JSON. Raises JsonSyntaxError with a line and column, or a JSON path."""
+    decoded = isinstance(text, bytes)
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8-sig")
         except UnicodeDecodeError as e:
             raise JsonSyntaxError(message=f"not UTF-8 text (byte {e.start})") from None
+    duplicated = False
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal duplicated
+        obj = dict(items)
+        if len(obj) == len(items):
+            return obj
+        duplicated = True
+        marked = _Object(items)
+        marked.duplicates = _duplicates(items)
+        return marked
+
     try:
-        raw = json.loads(text, object_pairs_hook=_pairs, parse_constant=_no_constants)
+        raw = json.loads(
+            text, object_pairs_hook=pairs, parse_constant=_no_constants, parse_float=_finite_float
+        )
     except json.JSONDecodeError as e:
         raise JsonSyntaxError(message=e.msg, line=e.lineno, column=e.colno) from None
-    except ValueError as e:  # NaN / Infinity
+    except ValueError as e:  # NaN, Infinity, 1e400
         raise JsonSyntaxError(message=str(e)) from None
     except RecursionError:
         raise JsonSyntaxError(message="nesting too deep") from None
+    if not duplicated and not _may_hold_surrogate(text, decoded):
+        return raw  # the common case: nothing to locate, no second walk
     try:
         return _plain(raw, ())
     except RecursionError:

@@ -58,19 +58,26 @@ def parse_output_ref(text: str, location: Location = ()) -> OutputRef | BadRefer
             hint='write {"$ref": "STEP_ID.output.FIELD"}',
             location=location,
         )
-    if any(p == "" for p in parts[2:]):
+    if "" in parts:
         return BadReference(
             reason=f"malformed reference {text!r}: empty field name",
             hint="remove the doubled or trailing dot",
             location=location,
         )
     # isdecimal, not isdigit: "²" is a digit that int() refuses.
-    path = tuple(int(p) if p.isdecimal() else p for p in parts[2:])
+    path = tuple(int(p) if p.isdecimal() else p for p in parts[2:]) if len(parts) > 2 else ()
     return OutputRef(step=parts[0], path=path, text=text, location=location)
 
 
 def _as_reference(value: Mapping[str, Any], location: Location) -> Reference | None:
-    dollar = [k for k in value if k.startswith("$")]
+    if len(value) == 1:
+        # The common case first: a well-formed single-key reference, or plain data.
+        ((key, target),) = value.items()
+        if key == "$ref" and type(target) is str:
+            return parse_output_ref(target, location)
+        if key[:1] != "$":
+            return None
+    dollar = [k for k in value if k[:1] == "$"]
     if not dollar:
         return None
     if len(value) != 1:
@@ -109,9 +116,16 @@ def iter_references(value: Any, location: Location = ()) -> Iterator[Reference]:
             if ref is not None:
                 yield ref
                 continue
-            stack.extend((v, (*loc, k)) for k, v in reversed(item.items()))
+            # Scalars hold no reference: push only containers.
+            stack.extend(
+                (v, (*loc, k)) for k, v in reversed(item.items()) if isinstance(v, dict | list)
+            )
         elif isinstance(item, list):
-            stack.extend((v, (*loc, i)) for i, v in reversed(list(enumerate(item))))
+            stack.extend(
+                (v, (*loc, i))
+                for i, v in reversed(list(enumerate(item)))
+                if isinstance(v, dict | list)
+            )
 
 
 def _follow(value: Any, path: tuple[str | int, ...], text: str) -> Any:

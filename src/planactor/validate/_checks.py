@@ -7,8 +7,10 @@ it returns a report with every problem it can find at once.
 from __future__ import annotations
 
 import difflib
+import gc
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -368,38 +370,56 @@ class _Checker:
             opaque = [r.location[len(loc) :] for r in refs]
         elif refs:
             value = _substitute(step.args, inputs, opaque, ())
-        try:
-            model.model_validate(value)
-        except ValidationError as e:
-            fields = model.model_fields
-            for err in e.errors(include_url=False, include_input=False):
-                eloc: Loc = tuple(err["loc"])
-                if any(eloc[: len(o)] == o for o in opaque):
-                    continue
-                if err["type"] == "extra_forbidden" and len(eloc) == 1:
-                    continue  # already reported as args-unknown
-                where = (*loc, *eloc)
-                if err["type"] == "missing":
-                    desc = (
-                        fields[str(eloc[0])].description
-                        if len(eloc) == 1 and str(eloc[0]) in fields
-                        else None
-                    )
-                    self.add(
-                        "args-missing",
-                        where,
-                        f"{actor.name} needs argument {format_location(eloc)!r}",
-                        desc,
-                        step=step.id,
-                    )
-                else:
-                    self.add(
-                        "args-invalid",
-                        where,
-                        err["msg"],
-                        f"see `planactor actors show {actor.name}`",
-                        step=step.id,
-                    )
+        errors: list[tuple[Loc, Any]] = []
+        if not opaque:
+            try:
+                model.model_validate(value)
+            except ValidationError as e:
+                errors = [((), err) for err in e.errors(include_url=False, include_input=False)]
+        else:
+            # Some arguments are only known at run time: check the others field by field
+            # rather than have pydantic raise (and us filter) an error for every reference.
+            for key, (adapter, required) in actor.field_adapters.items():
+                if key not in value:
+                    if required:
+                        errors.append(((), {"type": "missing", "loc": (key,), "msg": ""}))
+                elif (key,) not in opaque:
+                    try:
+                        adapter.validate_python(value[key])
+                    except ValidationError as e:
+                        errors.extend(
+                            ((key,), err)
+                            for err in e.errors(include_url=False, include_input=False)
+                        )
+        fields = model.model_fields
+        for prefix, err in errors:
+            eloc: Loc = (*prefix, *err["loc"])
+            if any(eloc[: len(o)] == o for o in opaque):
+                continue
+            if err["type"] == "extra_forbidden" and len(eloc) == 1:
+                continue  # already reported as args-unknown
+            where = (*loc, *eloc)
+            if err["type"] == "missing":
+                desc = (
+                    fields[str(eloc[0])].description
+                    if len(eloc) == 1 and str(eloc[0]) in fields
+                    else None
+                )
+                self.add(
+                    "args-missing",
+                    where,
+                    f"{actor.name} needs argument {format_location(eloc)!r}",
+                    desc,
+                    step=step.id,
+                )
+            else:
+                self.add(
+                    "args-invalid",
+                    where,
+                    err["msg"],
+                    f"see `planactor actors show {actor.name}`",
+                    step=step.id,
+                )
         if self.inventory is not None:
             self._entities(step, actor, loc, value)
 
@@ -512,6 +532,23 @@ def _json_problem(e: JsonSyntaxError) -> Problem:
     )
 
 
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector, restoring its previous state afterwards.
+
+    Validation builds a tree of objects proportional to the plan and creates no reference
+    cycles; collections triggered while it grows only rescan that tree (a quarter of the
+    time at 10,000 steps). Reference counting still frees everything as usual.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def validate(
     plan: Plan | Mapping[str, Any] | str | bytes,
     catalog: Catalog,
@@ -525,7 +562,17 @@ def validate(
     `plan` may be JSON text, a parsed JSON object or a Plan. The report is ok when it
     holds no error (warnings do not fail a plan).
     """
-    limits = limits or Limits()
+    with _cyclic_gc_paused():
+        return _validate(plan, catalog, inventory, policy, limits or Limits())
+
+
+def _validate(
+    plan: Plan | Mapping[str, Any] | str | bytes,
+    catalog: Catalog,
+    inventory: Inventory | None,
+    policy: Policy | None,
+    limits: Limits,
+) -> ValidationReport:
     if isinstance(plan, str | bytes):
         # surrogatepass: a lone surrogate is counted here and refused by the parser.
         size = len(plan.encode("utf-8", "surrogatepass") if isinstance(plan, str) else plan)
