@@ -627,3 +627,10 @@ def test_behaviour_fields_change_the_hash(plan: Plan, data: st.DataObject) -> No
     changed = copy.deepcopy(doc)
     _change(changed, what, i)
     assert Plan.model_validate(changed).hash != plan.hash
+
+
+@pytest.mark.parametrize("bad", [float("inf"), float("nan")])
+def test_planner_metadata_refuses_non_finite_numbers(bad: float) -> None:
+    """Planner metadata with an infinite latency is refused: it could not be saved as JSON."""
+    with pytest.raises(ValidationError):
+        PlannerInfo(backend="local", latency_s=bad)

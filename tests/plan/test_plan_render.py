@@ -79,8 +79,10 @@ def _edges_of(plan: Plan) -> list[tuple[int, int]]:
 
 def _mermaid_text(label: str) -> list[str]:
     """The lines of a Mermaid label, entity codes decoded."""
-    decode = {"#quot;": '"', "#lt;": "<", "#gt;": ">"}
-    return [re.sub(r"#(quot|lt|gt);", lambda m: decode[m[0]], p) for p in label.split("<br/>")]
+    decode = {"#quot;": '"', "#lt;": "<", "#gt;": ">", "#35;": "#"}
+    return [
+        re.sub(r"#(quot|lt|gt|35);", lambda m: decode[m[0]], p) for p in label.split("<br/>")
+    ]
 
 
 def _dot_text(quoted: str) -> str:
@@ -153,13 +155,16 @@ def test_mermaid_skips_edges_to_unknown_steps() -> None:
 
 
 # Actor names are free text to the model (the catalog checks them), so labels must survive any.
-label_text = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\n\r#"))
+label_text = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\n\r"))
 
 
 @PROPERTY
-@given(actor=label_text.filter(bool), extra=st.sampled_from(['"', "<", ">", '"><script>', "\\"]))
+@given(
+    actor=label_text.filter(bool),
+    extra=st.sampled_from(['"', "<", ">", '"><script>', "\\", "#", "#quot;", "#35;"]),
+)
 def test_mermaid_labels_are_escaped(actor: str, extra: str) -> None:
-    """Quotes and angle brackets in a label are encoded, so the node text reads back intact."""
+    """Quotes, angle brackets and `#` are encoded, so the node text reads back intact."""
     actor = actor + extra
     out = render_mermaid(_plan({"id": "a", "actor": actor}), kind_of)
     (node,) = [m for ln in out.split("\n") if (m := MERMAID_NODE.fullmatch(ln))]
@@ -290,3 +295,16 @@ def test_table_shows_dependencies_and_failure_policy() -> None:
     assert "│ compensate when retry×3 timeout 30s" in _row(text, "drop")
     assert re.search(r"│ - +│", _row(text, "fetch"))
     assert re.search(r"│ pause +│$", _row(text, "notify"))
+
+
+def test_table_never_cuts_step_ids_or_actor_names() -> None:
+    """In an 80-column pipe the step and actor columns keep their full text."""
+    plan = _plan(
+        {"id": "a-rather-long-step-identifier", "actor": "storage.upgrade_firmware"},
+        {"id": "b", "actor": "core.echo", "args": {"message": "x" * 200}},
+    )
+    console = Console(record=True, width=80, file=io.StringIO())
+    console.print(render_table(plan, kind_of))
+    text = console.export_text()
+    assert "a-rather-long-step-identifier" in text
+    assert "storage.upgrade_firmware" in text

@@ -1187,3 +1187,46 @@ def test_every_problem_is_complete() -> None:
         assert problem.location
         assert problem.message
         assert problem.step == "e"
+
+
+class _UnionInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    x: int | list[int]
+
+
+class _UnionOutput(BaseModel):
+    y: int = 0
+
+
+@actor(name="union.take", effect="read")
+def _union_take(args: _UnionInput) -> _UnionOutput:
+    return _UnionOutput()
+
+
+@pytest.mark.parametrize(
+    ("value", "locations"),
+    [("zz", {"steps[0].args.x"}), ([1, "q"], {"steps[0].args.x", "steps[0].args.x[1]"})],
+)
+def test_union_members_do_not_leak_into_locations(value: Any, locations: set[str]) -> None:
+    """A union argument's errors point at places in the document, not at pydantic's tags."""
+    doc = {
+        "api_version": "planactor/v1",
+        "intent": "i",
+        "requested_by": "r",
+        "steps": [{"id": "a", "actor": "union.take", "args": {"x": value}}],
+    }
+    report = validate(doc, Catalog([_union_take]))
+    assert {p.location for p in report.errors} == locations
+    assert {p.code for p in report.errors} == {"args-invalid"}
+
+
+def test_structure_errors_inside_args_point_at_the_value() -> None:
+    """A non-JSON value nested in args is reported at the step's args, without type tags."""
+    doc = {
+        "api_version": "planactor/v1",
+        "intent": "i",
+        "requested_by": "r",
+        "steps": [{"id": "a", "actor": "core.echo", "args": {"message": "m", "value": {1, 2}}}],
+    }
+    report = validate(doc, Catalog([echo]))
+    assert report.codes() == ["not-json"]

@@ -191,7 +191,7 @@ class PlannerInfo(BaseModel):
     """How the plan was made. Metadata only: it never changes the plan hash."""
 
     # A newer planner may record more than this version knows; keep it rather than refuse.
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
 
     backend: str
     model: str | None = None

@@ -54,8 +54,11 @@ def render_table(plan: Plan, kind_of: KindOf, *, title: str | None = None) -> Ta
     """One row per step: effect badge, actor, dependencies, arguments, failure policy."""
     table = Table(title=title, title_justify="left", show_lines=False)
     table.add_column("#", justify="right", style="dim")
-    table.add_column("step", style="bold")
-    table.add_column("actor")
+    # Ids and actor names are what reviewers copy and grep: never cut them short.
+    longest_id = max((len(s.id) for s in plan.steps), default=4)
+    longest_actor = max((len(s.actor) for s in plan.steps), default=5)
+    table.add_column("step", style="bold", no_wrap=True, min_width=longest_id)
+    table.add_column("actor", no_wrap=True, min_width=longest_actor)
     table.add_column("effect")
     table.add_column("after")
     table.add_column("args", overflow="fold")
@@ -82,7 +85,9 @@ def render_table(plan: Plan, kind_of: KindOf, *, title: str | None = None) -> Ta
 
 
 def _mermaid_label(text: str) -> str:
-    return text.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+    # `#` first: Mermaid reads `#name;` as an entity, and the escapes below use it.
+    text = text.replace("#", "#35;").replace('"', "#quot;")
+    return text.replace("<", "#lt;").replace(">", "#gt;").replace("\n", " ")
 
 
 def render_mermaid(plan: Plan, kind_of: KindOf) -> str:

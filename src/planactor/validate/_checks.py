@@ -103,7 +103,7 @@ class _Checker:
             for err in e.errors():
                 if err["loc"] and err["loc"][0] == "inputs":
                     inputs_ok = False
-                self._pydantic(err, (), None)
+                self._pydantic({**err, "loc": _data_loc(top, err["loc"])}, (), None)
         steps_raw = doc.get("steps")
         good: list[tuple[int, Step]] = []
         if "steps" not in doc:
@@ -117,6 +117,7 @@ class _Checker:
                 except ValidationError as e:
                     sid = raw.get("id") if isinstance(raw, dict) else None
                     for err in e.errors():
+                        err = {**err, "loc": _data_loc(raw, err["loc"])}
                         self._pydantic(err, ("steps", i), sid if isinstance(sid, str) else None)
         return None, good, inputs_ok
 
@@ -393,7 +394,7 @@ class _Checker:
                         )
         fields = model.model_fields
         for prefix, err in errors:
-            eloc: Loc = (*prefix, *err["loc"])
+            eloc: Loc = _data_loc(value, (*prefix, *err["loc"]))
             if any(eloc[: len(o)] == o for o in opaque):
                 continue
             if err["type"] == "extra_forbidden" and len(eloc) == 1:
@@ -479,6 +480,30 @@ class _Checker:
                     f"list {dep!r} before {sid!r}: a plan is written in dependency order",
                     step=sid,
                 )
+
+
+def _data_loc(data: Any, loc: Iterable[str | int]) -> Loc:
+    """A pydantic error location as a JSON path into `data`.
+
+    pydantic puts the member of a union it tried into the location (`x.int`, `x.str`,
+    `value.list[...]`); those are not in the document, so they are dropped. A last part
+    that is not in the data is kept: it names a missing or unexpected key.
+    """
+    parts = list(loc)
+    out: list[str | int] = []
+    current = data
+    for n, part in enumerate(parts):
+        if isinstance(current, dict) and isinstance(part, str) and part in current:
+            current = current[part]
+        elif isinstance(current, list) and type(part) is int and 0 <= part < len(current):
+            current = current[part]
+        elif n < len(parts) - 1 or not (
+            (isinstance(current, dict) and isinstance(part, str))
+            or (isinstance(current, list) and type(part) is int)
+        ):
+            continue  # a union tag, not a place in the document
+        out.append(part)
+    return tuple(out)
 
 
 def _substitute(value: Any, inputs: Mapping[str, Any] | None, opaque: list[Loc], loc: Loc) -> Any:
