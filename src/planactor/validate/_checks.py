@@ -493,14 +493,11 @@ def _data_loc(data: Any, loc: Iterable[str | int]) -> Loc:
     out: list[str | int] = []
     current = data
     for n, part in enumerate(parts):
-        if isinstance(current, dict) and isinstance(part, str) and part in current:
-            current = current[part]
-        elif isinstance(current, list) and type(part) is int and 0 <= part < len(current):
-            current = current[part]
-        elif n < len(parts) - 1 or not (
-            (isinstance(current, dict) and isinstance(part, str))
-            or (isinstance(current, list) and type(part) is int)
-        ):
+        is_key = isinstance(current, dict) and isinstance(part, str)
+        is_index = isinstance(current, list) and type(part) is int
+        if (is_key and part in current) or (is_index and 0 <= part < len(current)):
+            current = current[part]  # type: ignore[index]
+        elif n < len(parts) - 1 or not (is_key or is_index):
             continue  # a union tag, not a place in the document
         out.append(part)
     return tuple(out)
