@@ -80,9 +80,7 @@ def _edges_of(plan: Plan) -> list[tuple[int, int]]:
 def _mermaid_text(label: str) -> list[str]:
     """The lines of a Mermaid label, entity codes decoded."""
     decode = {"#quot;": '"', "#lt;": "<", "#gt;": ">", "#35;": "#"}
-    return [
-        re.sub(r"#(quot|lt|gt|35);", lambda m: decode[m[0]], p) for p in label.split("<br/>")
-    ]
+    return [re.sub(r"#(quot|lt|gt|35);", lambda m: decode[m[0]], p) for p in label.split("<br/>")]
 
 
 def _dot_text(quoted: str) -> str:

@@ -494,9 +494,9 @@ def _data_loc(data: Any, loc: Iterable[str | int]) -> Loc:
     current = data
     for n, part in enumerate(parts):
         is_key = isinstance(current, dict) and isinstance(part, str)
-        is_index = isinstance(current, list) and type(part) is int
-        if (is_key and part in current) or (is_index and 0 <= part < len(current)):
-            current = current[part]  # type: ignore[index]
+        is_index = isinstance(current, list) and isinstance(part, int)
+        if (is_key and part in current) or (is_index and 0 <= int(part) < len(current)):
+            current = current[part]
         elif n < len(parts) - 1 or not (is_key or is_index):
             continue  # a union tag, not a place in the document
         out.append(part)
