@@ -1230,3 +1230,17 @@ def test_structure_errors_inside_args_point_at_the_value() -> None:
     }
     report = validate(doc, Catalog([echo]))
     assert report.codes() == ["not-json"]
+
+
+@pytest.mark.parametrize("value", [(1, 2), {"nested": {1: "int key"}}])
+def test_python_mappings_still_refuse_values_json_would_rewrite(value: Any) -> None:
+    """A tuple or an int key from Python code is refused, though json.dumps would coerce it."""
+    doc = {
+        "api_version": "planactor/v1",
+        "intent": "i",
+        "requested_by": "r",
+        "steps": [{"id": "a", "actor": "core.echo", "args": {"message": "m", "value": value}}],
+    }
+    report = validate(doc, Catalog([echo]))
+    assert not report.ok
+    assert any(p.location.startswith("steps[0].args") for p in report.errors)

@@ -9,6 +9,7 @@ from planactor.plan._json import JsonSyntaxError, format_location, parse_json
 from planactor.plan._model import (
     ACTOR_NAME_PATTERN,
     API_VERSION,
+    JSON_CHECKED,
     STEP_ID_PATTERN,
     Condition,
     OnFailure,
@@ -31,6 +32,7 @@ from planactor.plan._render import StepKind, render_dot, render_mermaid, render_
 __all__ = [
     "ACTOR_NAME_PATTERN",
     "API_VERSION",
+    "JSON_CHECKED",
     "STEP_ID_PATTERN",
     "BadReference",
     "Condition",

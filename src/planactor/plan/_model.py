@@ -5,7 +5,15 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from planactor.plan._json import format_location
 
@@ -35,13 +43,20 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, populate_by_name=True)
 
 
-def _json_only(value: Any) -> Any:
+# Validation context key: the caller has already proven the document is JSON (a strict
+# parse, or a canonical serialisation), so the walk below would find nothing.
+JSON_CHECKED = "planactor.json_checked"
+
+
+def _json_only(value: Any, info: ValidationInfo) -> Any:
     """Refuse anything that has no canonical JSON: NaN, infinities, non-JSON types.
 
     One walk in Python does what pydantic's `JsonValue` does with a Python callback per
     value (a third of model validation for large plans), and also reaches inside values
     read from JSON text, where `allow_inf_nan=False` does not apply.
     """
+    if info.context and info.context.get(JSON_CHECKED):
+        return value
     stack = [value]
     while stack:
         item = stack.pop()

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from planactor.catalog import ENTITY_KEY, Actor, Catalog
 from planactor.plan import (
     API_VERSION,
+    JSON_CHECKED,
     BadReference,
     Condition,
     InputRef,
@@ -85,10 +86,17 @@ class _Checker:
 
     # -- structure ------------------------------------------------------------------------
 
-    def structure(self, doc: dict[str, Any]) -> tuple[Plan | None, list[tuple[int, Step]], bool]:
-        """Parse into models. Returns the plan if whole, the steps that parsed, inputs_ok."""
+    def structure(
+        self, doc: dict[str, Any], *, from_text: bool
+    ) -> tuple[Plan | None, list[tuple[int, Step]], bool]:
+        """Parse into models. Returns the plan if whole, the steps that parsed, inputs_ok.
+
+        A document parsed from text by the strict parser is JSON by construction, so the
+        models skip their JSON-only walk; a mapping from Python code gets it.
+        """
+        ctx = _JSON_CHECKED if from_text else None
         try:
-            plan = Plan.model_validate(doc)
+            plan = Plan.model_validate(doc, context=ctx)
         except ValidationError:
             pass
         else:
@@ -98,7 +106,7 @@ class _Checker:
         top["steps"] = []
         inputs_ok = True
         try:
-            Plan.model_validate(top)
+            Plan.model_validate(top, context=ctx)
         except ValidationError as e:
             for err in e.errors():
                 if err["loc"] and err["loc"][0] == "inputs":
@@ -113,7 +121,7 @@ class _Checker:
         else:
             for i, raw in enumerate(steps_raw):
                 try:
-                    good.append((i, Step.model_validate(raw)))
+                    good.append((i, Step.model_validate(raw, context=ctx)))
                 except ValidationError as e:
                     sid = raw.get("id") if isinstance(raw, dict) else None
                     for err in e.errors():
@@ -368,7 +376,8 @@ class _Checker:
         value: dict[str, Any] = step.args
         if refs and all(type(r) is OutputRef for r in refs):
             # Nothing to substitute: each output reference leaves a hole where it stands.
-            opaque = [r.location[len(loc) :] for r in refs]
+            n = len(loc)
+            opaque = [r.location[n:] for r in refs]
         elif refs:
             value = _substitute(step.args, inputs, opaque, ())
         errors: list[tuple[Loc, Any]] = []
@@ -392,7 +401,6 @@ class _Checker:
                             ((key,), err)
                             for err in e.errors(include_url=False, include_input=False)
                         )
-        fields = model.model_fields
         for prefix, err in errors:
             eloc: Loc = _data_loc(value, (*prefix, *err["loc"]))
             if any(eloc[: len(o)] == o for o in opaque):
@@ -401,6 +409,7 @@ class _Checker:
                 continue  # already reported as args-unknown
             where = (*loc, *eloc)
             if err["type"] == "missing":
+                fields = model.model_fields  # a costly class property: only on errors
                 desc = (
                     fields[str(eloc[0])].description
                     if len(eloc) == 1 and str(eloc[0]) in fields
@@ -454,6 +463,11 @@ class _Checker:
     def _order(
         self, edges: dict[str, dict[str, tuple[str, Loc]]], position: dict[str, int]
     ) -> None:
+        forward = [
+            (sid, dep) for sid, ds in edges.items() for dep in ds if position[dep] >= position[sid]
+        ]
+        if not forward:
+            return  # every edge points back up the list: no cycle is possible
         deps = {sid: list(d) for sid, d in edges.items()}
         in_cycle: set[tuple[str, str]] = set()
         while (cycle := find_cycle(deps)) is not None:
@@ -468,10 +482,9 @@ class _Checker:
             in_cycle.update(itertools.pairwise(cycle))
             for sid in cycle:
                 deps[sid] = []
-        for sid, ds in edges.items():
-            for dep, (kind, loc) in ds.items():
-                if (sid, dep) in in_cycle or position[dep] < position[sid]:
-                    continue
+        for sid, dep in forward:
+            if (sid, dep) not in in_cycle:
+                kind, loc = edges[sid][dep]
                 self.add(
                     f"{kind}-later-step",
                     loc,
@@ -524,6 +537,8 @@ def _field_names(model: type[Plan | Step | RetryPolicy | Condition]) -> frozense
     return frozenset(f.alias or n for n, f in model.model_fields.items())
 
 
+# For documents from parse_json: strict JSON by construction (see _Checker.structure).
+_JSON_CHECKED = {JSON_CHECKED: True}
 _PLAN_FIELDS = _field_names(Plan)
 _STEP_FIELDS = _field_names(Step)
 _RETRY_FIELDS = _field_names(RetryPolicy)
@@ -648,7 +663,7 @@ def _validate(
         )
 
     checker = _Checker(catalog=catalog, inventory=inventory)
-    parsed, steps, inputs_ok = checker.structure(doc)
+    parsed, steps, inputs_ok = checker.structure(doc, from_text=isinstance(plan, str | bytes))
     if isinstance(steps_raw, list) and not steps_raw:
         checker.add("empty-plan", ("steps",), "the plan has no steps", "add at least one step")
     all_ids: dict[str, int] = {}
