@@ -11,22 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import strategies
 from planactor.plan import Plan, canonical_json, content_hash
 
 PROPERTY = settings(max_examples=150, deadline=None)
 
-TEXT = st.characters(exclude_categories=("Cs",))
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(TEXT, max_size=10),
-    lambda kids: (
-        st.lists(kids, max_size=4) | st.dictionaries(st.text(TEXT, max_size=6), kids, max_size=4)
-    ),
-    max_leaves=20,
-)
+json_values = strategies.json_values()
 
 
 def _reordered(value: Any, data: st.DataObject) -> Any:
@@ -39,16 +29,7 @@ def _reordered(value: Any, data: st.DataObject) -> Any:
     return value
 
 
-def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every place inside a JSON value that holds a value (the root included)."""
-    out = [path]
-    if isinstance(value, dict):
-        for k, v in value.items():
-            out += _paths(v, (*path, k))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            out += _paths(v, (*path, i))
-    return out
+_paths = strategies.json_paths
 
 
 def _replace(value: Any, path: tuple[Any, ...], new: Any) -> Any:

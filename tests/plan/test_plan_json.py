@@ -9,22 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import strategies
 from planactor.plan import JsonSyntaxError, canonical_json, format_location, parse_json
 
 PROPERTY = settings(max_examples=150, deadline=None)
 
-TEXT = st.characters(exclude_categories=("Cs",))  # lone surrogates are refused (tested below)
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(TEXT, max_size=10),
-    lambda kids: (
-        st.lists(kids, max_size=4) | st.dictionaries(st.text(TEXT, max_size=6), kids, max_size=4)
-    ),
-    max_leaves=20,
-)
+TEXT = strategies.UNICODE  # lone surrogates are refused (tested below)
+json_values = strategies.json_values()
 containers = st.lists(json_values, max_size=4) | st.dictionaries(
     st.text(TEXT, max_size=6), json_values, max_size=4
 )
@@ -85,16 +76,7 @@ def test_surrogate_pairs_are_accepted() -> None:
 # --- duplicate keys -------------------------------------------------------------------------
 
 
-def _object_paths(value: Any, path: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
-    out = []
-    if isinstance(value, dict):
-        out.append(path)
-        for k, v in value.items():
-            out += _object_paths(v, (*path, k))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            out += _object_paths(v, (*path, i))
-    return out
+_object_paths = strategies.object_paths
 
 
 def _dumps_with_duplicate(

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+import strategies
 from planactor.plan import (
     API_VERSION,
     STEP_ID_PATTERN,
@@ -35,19 +36,8 @@ TEXT = st.characters(exclude_categories=("Cs",))  # JSON text is Unicode: no lon
 ON_FAILURE = ("compensate", "pause", "continue")
 OPS = ("eq", "ne", "in", "not_in", "lt", "le", "gt", "ge", "truthy", "falsy")
 
-json_scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(TEXT, max_size=10)
-)
 data_keys = st.text(TEXT, max_size=8).filter(lambda k: not k.startswith("$"))
-json_values = st.recursive(
-    json_scalars,
-    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(data_keys, kids, max_size=4),
-    max_leaves=5,
-)
+json_values = strategies.json_values(max_key=8, max_leaves=5, data_keys=True)
 LOWER = string.ascii_lowercase
 IDENT = string.ascii_letters + string.digits + "_"
 

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import strategies
 from planactor.plan import (
     BadReference,
     InputRef,
@@ -22,15 +23,7 @@ PROPERTY = settings(max_examples=150, deadline=None)
 
 TEXT = st.characters(exclude_categories=("Cs",))
 data_keys = st.text(TEXT, max_size=6).filter(lambda k: not k.startswith("$"))
-data_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(TEXT, max_size=8),
-    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(data_keys, kids, max_size=4),
-    max_leaves=20,
-)
+data_values = strategies.json_values(max_text=8, data_keys=True)
 
 
 def _leaf_paths(value: Any, path: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:

@@ -9,23 +9,14 @@ from typing import Any
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
+import strategies
 from planactor import Catalog, Plan, Problem, ValidationReport, validate
 from planactor.plan import topological_order
 
 CATALOG = Catalog.discover()
 SETTINGS = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=20),
-    lambda children: (
-        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=12), children, max_size=5)
-    ),
-    max_leaves=25,
-)
+json_values = strategies.json_values(max_text=20, max_key=12, max_size=5, max_leaves=25)
 
 EDGES = [
     {"source": "a", "target": "b", "weight": 1.0},
@@ -177,15 +168,7 @@ def test_the_base_plan_is_valid() -> None:
     assert report.problems == ()
 
 
-def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    out = [path]
-    if isinstance(value, dict):
-        for k, v in value.items():
-            out += _paths(v, (*path, k))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            out += _paths(v, (*path, i))
-    return out
+_paths = strategies.json_paths
 
 
 def _parent(doc: Any, path: tuple[Any, ...]) -> Any:
