@@ -6,6 +6,8 @@
     │   ├── PlanInvalid            exit 2  a plan failed validation (carries the report)
     │   ├── CatalogError           exit 2  an actor or pack cannot be loaded, or is unknown
     │   └── UnknownActor           exit 2  a name is not in the catalog (carries suggestions)
+    ├── JournalError               exit 1  the journal cannot be read or written, or a run
+    │                                      cannot go on because its record does not allow it
     └── ActorError                 exit 1  an actor could not do its work; `retryable` says
         │                                  whether the engine may try again
         └── UnexpectedState        exit 4  reality differs from what the plan assumed: the run
@@ -26,6 +28,7 @@ __all__ = [
     "ActorError",
     "CatalogError",
     "InputError",
+    "JournalError",
     "PlanInvalid",
     "PlanLoadError",
     "PlanactorError",
@@ -95,6 +98,10 @@ class UnknownActor(InputError):
         super().__init__(f"unknown actor {name!r}", hint=hint or "run `planactor actors`")
         self.name = name
         self.suggestions = suggestions
+
+
+class JournalError(PlanactorError):
+    """The journal cannot be opened or written, or its record forbids what was asked."""
 
 
 class ActorError(PlanactorError):

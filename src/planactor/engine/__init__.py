@@ -1,0 +1,50 @@
+"""The engine: a pure scheduler state machine driven by an I/O shell.
+
+`Scheduler` decides (no I/O, no clock, no threads); `Engine` journals and acts.
+"""
+
+from planactor.engine._engine import Engine, ReplayReport, RunResult, StepOutcome, specs_for
+from planactor.engine._scheduler import (
+    Command,
+    CompensationFailed,
+    CompensationSucceeded,
+    Event,
+    FinishRun,
+    PauseRun,
+    Resumed,
+    RunStatus,
+    Scheduler,
+    SkipStep,
+    StartCompensation,
+    StartStep,
+    StepError,
+    StepFailed,
+    StepSpec,
+    StepState,
+    StepSucceeded,
+)
+
+__all__ = [
+    "Command",
+    "CompensationFailed",
+    "CompensationSucceeded",
+    "Engine",
+    "Event",
+    "FinishRun",
+    "PauseRun",
+    "ReplayReport",
+    "Resumed",
+    "RunResult",
+    "RunStatus",
+    "Scheduler",
+    "SkipStep",
+    "StartCompensation",
+    "StartStep",
+    "StepError",
+    "StepFailed",
+    "StepOutcome",
+    "StepSpec",
+    "StepState",
+    "StepSucceeded",
+    "specs_for",
+]

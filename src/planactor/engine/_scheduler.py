@@ -1,0 +1,437 @@
+"""The scheduler: a pure state machine that decides what a run does next.
+
+It does no I/O, reads no clock and starts no thread (like h11): the runner feeds it events
+(a step succeeded, failed, a compensation finished, a person decided) and carries out the
+commands it returns (start a step, skip one, compensate one, pause, finish). The same
+events in the same order always give the same commands, which is what replay checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from planactor.plan import OutputRef, Plan, RetryPolicy, Step, dependencies, iter_references
+from planactor.plan import resolve as resolve_refs
+
+__all__ = [
+    "Command",
+    "CompensationFailed",
+    "CompensationSucceeded",
+    "Event",
+    "FinishRun",
+    "PauseRun",
+    "Resumed",
+    "RunStatus",
+    "Scheduler",
+    "SkipStep",
+    "StartCompensation",
+    "StartStep",
+    "StepError",
+    "StepFailed",
+    "StepSpec",
+    "StepState",
+    "StepSucceeded",
+]
+
+RunStatus = Literal["running", "paused", "succeeded", "failed", "compensated"]
+StepState = Literal[
+    "pending", "running", "succeeded", "failed", "skipped", "compensated", "unknown"
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StepSpec:
+    """What the scheduler must know about the actor a step calls (plain data)."""
+
+    effect: Literal["read", "write"]
+    idempotent: bool
+    compensate: str | None = None
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    timeout_s: float | None = None
+
+
+# -- commands (scheduler -> runner) -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StartStep:
+    step: str
+    attempt: int
+    args: dict[str, Any]
+    delay_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SkipStep:
+    step: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StartCompensation:
+    step: str
+    actor: str
+    args: dict[str, Any]
+    output: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PauseRun:
+    reason: str
+    step: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FinishRun:
+    status: Literal["succeeded", "failed", "compensated"]
+    reason: str | None = None
+
+
+Command = StartStep | SkipStep | StartCompensation | PauseRun | FinishRun
+
+
+# -- events (runner -> scheduler) -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StepError:
+    """Why an attempt failed. `kind` is the error class name, or `timeout`."""
+
+    kind: str
+    message: str
+    retryable: bool = True
+    unexpected: bool = False  # UnexpectedState or a failed precondition: pause, never retry
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StepSucceeded:
+    step: str
+    attempt: int
+    output: dict[str, Any] | None  # None: a dry run did not produce a real output
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StepFailed:
+    step: str
+    attempt: int
+    error: StepError
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompensationSucceeded:
+    step: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompensationFailed:
+    step: str
+    error: StepError
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Resumed:
+    """A person (or the recovery agent) continues a paused or interrupted run.
+
+    `retry` names steps whose outcome is unknown and which it is safe to run again;
+    `abort` compensates the completed writes and ends the run instead.
+    """
+
+    retry: tuple[str, ...] = ()
+    abort: bool = False
+
+
+Event = StepSucceeded | StepFailed | CompensationSucceeded | CompensationFailed | Resumed
+
+
+@dataclass(slots=True)
+class _Step:
+    step: Step
+    spec: StepSpec
+    index: int
+    deps: tuple[str, ...]
+    # Steps whose *output* this one reads (a skipped one makes this step skip too).
+    reads: frozenset[str]
+    state: StepState = "pending"
+    attempt: int = 0
+    base: int = 0  # attempts made before the current retry budget began (a resume resets it)
+    args: dict[str, Any] | None = None
+    output: dict[str, Any] | None = None
+    error: StepError | None = None
+
+
+@dataclass(slots=True)
+class Scheduler:
+    """One run's decisions. Build it, call `start()`, then `handle(event)` for each event."""
+
+    plan: Plan
+    specs: Mapping[str, StepSpec]
+    max_parallel: int = 1
+    dry_run: bool = False
+    status: RunStatus = "running"
+    _steps: dict[str, _Step] = field(default_factory=dict)
+    _order: list[str] = field(default_factory=list)
+    _running: set[str] = field(default_factory=set)
+    _mode: Literal["normal", "pausing", "compensating"] = "normal"
+    _pause: PauseRun | None = None
+    _to_compensate: list[str] = field(default_factory=list)
+    _compensating: str | None = None
+    _uncompensated: list[str] = field(default_factory=list)
+    _failure: str | None = None
+    _paused_on: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_parallel < 1:
+            raise ValueError("max_parallel must be at least 1")
+        for i, step in enumerate(self.plan.steps):
+            reads = frozenset(
+                r.step for r in iter_references(step.args) if isinstance(r, OutputRef)
+            ) | ({step.when.ref.split(".", 1)[0]} if step.when and step.when.ref else set())
+            base = self.specs[step.actor]
+            self._steps[step.id] = _Step(
+                step=step,
+                # The step's own retry policy and timeout override the actor's defaults.
+                spec=replace(
+                    base,
+                    retry=step.retry or base.retry,
+                    timeout_s=step.timeout_s or base.timeout_s,
+                ),
+                index=i,
+                deps=dependencies(step),
+                reads=reads,
+            )
+            self._order.append(step.id)
+
+    # -- public API ---------------------------------------------------------------------------
+
+    def start(self) -> list[Command]:
+        return self._advance()
+
+    def handle(self, event: Event) -> list[Command]:
+        if isinstance(event, StepSucceeded):
+            s = self._running_step(event.step)
+            s.state, s.output, s.error = "succeeded", event.output, None
+        elif isinstance(event, StepFailed):
+            return self._failed(self._running_step(event.step), event)
+        elif isinstance(event, CompensationSucceeded | CompensationFailed):
+            if self._compensating != event.step:
+                raise ValueError(f"no compensation of {event.step!r} is under way")
+            self._compensating = None
+            if isinstance(event, CompensationSucceeded):
+                self._steps[event.step].state = "compensated"
+            else:
+                self._uncompensated.append(event.step)
+        else:
+            return self._resumed(event)
+        return self._advance()
+
+    def withdraw(self, cmd: StartStep | StartCompensation) -> None:
+        """Forget a start that was decided but never carried out.
+
+        Used when rebuilding a run from its journal: a start the journal does not record
+        never reached its actor (the engine commits `step.started` before the call).
+        """
+        if isinstance(cmd, StartStep):
+            s = self._steps[cmd.step]
+            self._running.discard(cmd.step)
+            s.state, s.attempt = "pending", cmd.attempt - 1
+        else:
+            self._compensating = None
+            self._to_compensate.insert(0, cmd.step)
+
+    def state_of(self, step_id: str) -> StepState:
+        return self._steps[step_id].state
+
+    def output_of(self, step_id: str) -> dict[str, Any] | None:
+        return self._steps[step_id].output
+
+    def attempts_of(self, step_id: str) -> int:
+        return self._steps[step_id].attempt
+
+    # -- transitions --------------------------------------------------------------------------
+
+    def _running_step(self, step_id: str) -> _Step:
+        if step_id not in self._running:
+            raise ValueError(f"step {step_id!r} is not running")
+        self._running.discard(step_id)
+        return self._steps[step_id]
+
+    def _failed(self, s: _Step, event: StepFailed) -> list[Command]:
+        s.error = event.error
+        err = event.error
+        if err.unexpected:
+            s.state = "failed"
+            return self._begin_pause(f"step {s.step.id!r}: {err.message}", s.step.id)
+        if err.kind == "timeout" and s.spec.effect == "write" and not s.spec.idempotent:
+            # It may have applied: running it again could apply it twice.
+            s.state = "unknown"
+            return self._begin_pause(
+                f"step {s.step.id!r} timed out and is not idempotent: its outcome is unknown",
+                s.step.id,
+            )
+        if err.retryable and event.attempt - s.base < s.spec.retry.attempts:
+            s.state = "running"
+            s.attempt = event.attempt + 1
+            self._running.add(s.step.id)
+            assert s.args is not None
+            delay = s.spec.retry.delay_before(s.attempt)
+            return [StartStep(step=s.step.id, attempt=s.attempt, args=s.args, delay_s=delay)]
+        s.state = "failed"
+        policy = s.step.on_failure
+        if policy == "continue" and s.spec.effect == "read":
+            return self._advance()
+        if policy == "compensate":
+            self._failure = f"step {s.step.id!r} failed: {err.message}"
+            return self._begin_compensation()
+        return self._begin_pause(f"step {s.step.id!r} failed: {err.message}", s.step.id)
+
+    def _resumed(self, event: Resumed) -> list[Command]:
+        if self.status not in ("paused", "running"):
+            raise ValueError(f"a {self.status} run cannot be resumed")
+        self.status = "running"
+        self._mode, self._pause = "normal", None
+        # Nothing is in flight in a resumed run: a step still marked running was started
+        # before a crash or a kill and never reported back.
+        for sid in self._running:
+            self._steps[sid].state = "unknown"
+        self._running.clear()
+        paused_on, self._paused_on = self._paused_on, None
+        if event.abort:
+            self._failure = "aborted on resume"
+            return self._begin_compensation()
+        commands: list[Command] = []
+        for sid in self._order:
+            s = self._steps[sid]
+            if s.state == "unknown":
+                if s.spec.idempotent or sid in event.retry:
+                    s.base = s.attempt
+                    commands.append(self._start(s, s.attempt + 1))
+                else:
+                    return self._begin_pause(
+                        f"step {sid!r} started but its outcome is unknown, and it is not "
+                        "idempotent: check it, then resume with --retry "
+                        f"{sid} (run it again) or --abort",
+                        sid,
+                    )
+            elif s.state == "failed" and sid == paused_on:
+                s.base = s.attempt
+                s.state = "pending"  # a fresh retry budget once a person has looked
+        return commands + self._advance()
+
+    def _begin_pause(self, reason: str, step: str | None) -> list[Command]:
+        self._mode = "pausing"
+        self._paused_on = step
+        self._pause = PauseRun(reason=reason, step=step)
+        return self._advance()
+
+    def _begin_compensation(self) -> list[Command]:
+        self._mode = "compensating"
+        # Reverse plan order: dependents are undone before what they depend on, and the
+        # order does not depend on which parallel step happened to finish first.
+        self._to_compensate = [
+            sid
+            for sid in reversed(self._order)
+            if self._steps[sid].state == "succeeded"
+            and self._steps[sid].spec.effect == "write"
+            and not self.dry_run
+        ]
+        return self._advance()
+
+    # -- what next ----------------------------------------------------------------------------
+
+    def _advance(self) -> list[Command]:
+        if self.status != "running":
+            return []
+        if self._mode == "pausing":
+            if self._running:
+                return []  # let steps in flight finish first
+            self.status = "paused"
+            assert self._pause is not None
+            return [self._pause]
+        if self._mode == "compensating":
+            return self._next_compensation()
+        commands: list[Command] = []
+        progressed = True
+        while progressed:
+            progressed = False
+            for sid in self._order:
+                s = self._steps[sid]
+                if s.state != "pending" or not all(self._done(d) for d in s.deps):
+                    continue
+                missing = [d for d in s.reads if self._steps[d].output is None]
+                if missing:
+                    s.state = "skipped"
+                    commands.append(SkipStep(step=sid, reason=self._why_missing(missing[0])))
+                    progressed = True
+                    continue
+                if s.step.when is not None and not self._holds(s):
+                    s.state = "skipped"
+                    commands.append(SkipStep(step=sid, reason="condition `when` is false"))
+                    progressed = True
+                    continue
+                if len(self._running) >= self.max_parallel:
+                    break
+                commands.append(self._start(s, s.attempt + 1))
+        if not self._running and not commands:
+            commands.append(self._finish())
+        return commands
+
+    def _start(self, s: _Step, attempt: int) -> StartStep:
+        if s.args is None:
+            s.args = resolve_refs(s.step.args, outputs=self._outputs(), inputs=self.plan.inputs)
+        s.state, s.attempt = "running", attempt
+        self._running.add(s.step.id)
+        return StartStep(step=s.step.id, attempt=attempt, args=s.args)
+
+    def _done(self, dep: str) -> bool:
+        return self._steps[dep].state in ("succeeded", "skipped", "failed")
+
+    def _why_missing(self, dep: str) -> str:
+        d = self._steps[dep]
+        if d.state == "succeeded":  # a dry run: the write was not carried out
+            return f"needs the output of write step {dep!r}, which a dry run does not produce"
+        return f"needs the output of step {dep!r}, which {d.state}"
+
+    def _outputs(self) -> dict[str, Any]:
+        return {sid: s.output for sid, s in self._steps.items() if s.output is not None}
+
+    def _holds(self, s: _Step) -> bool:
+        cond = s.step.when
+        assert cond is not None
+        subject = (
+            resolve_refs({"$ref": cond.ref}, outputs=self._outputs(), inputs=self.plan.inputs)
+            if cond.ref is not None
+            else self.plan.inputs.get(cond.input or "")
+        )
+        return cond.holds(subject)
+
+    def _finish(self) -> FinishRun:
+        failed = [sid for sid in self._order if self._steps[sid].state == "failed"]
+        if failed:
+            self.status = "failed"
+            return FinishRun(status="failed", reason=f"step {failed[0]!r} failed (continued)")
+        self.status = "succeeded"
+        return FinishRun(status="succeeded")
+
+    def _next_compensation(self) -> list[Command]:
+        if self._running or self._compensating is not None:
+            return []
+        while self._to_compensate:
+            sid = self._to_compensate.pop(0)
+            s = self._steps[sid]
+            if s.spec.compensate is None:  # irreversible: nothing can undo it
+                self._uncompensated.append(sid)
+                continue
+            self._compensating = sid
+            assert s.args is not None
+            assert s.output is not None
+            return [
+                StartCompensation(step=sid, actor=s.spec.compensate, args=s.args, output=s.output)
+            ]
+        if self._uncompensated:
+            self.status = "failed"
+            left = ", ".join(repr(x) for x in self._uncompensated)
+            return [FinishRun(status="failed", reason=f"{self._failure}; not compensated: {left}")]
+        self.status = "compensated"
+        return [FinishRun(status="compensated", reason=self._failure)]

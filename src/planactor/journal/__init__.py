@@ -1,0 +1,12 @@
+"""The journal: SQLite, append-only, hash-chained; verification of the chain."""
+
+from planactor.journal._journal import (
+    GENESIS,
+    ChainReport,
+    Journal,
+    JournalEvent,
+    RunRecord,
+    Synchronous,
+)
+
+__all__ = ["GENESIS", "ChainReport", "Journal", "JournalEvent", "RunRecord", "Synchronous"]
