@@ -6,6 +6,7 @@
     │   ├── PlanInvalid            exit 2  a plan failed validation (carries the report)
     │   ├── CatalogError           exit 2  an actor or pack cannot be loaded, or is unknown
     │   └── UnknownActor           exit 2  a name is not in the catalog (carries suggestions)
+    ├── ApprovalRequired           exit 3  a plan that writes was not approved to run
     ├── JournalError               exit 1  the journal cannot be read or written, or a run
     │                                      cannot go on because its record does not allow it
     └── ActorError                 exit 1  an actor could not do its work; `retryable` says
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ActorError",
+    "ApprovalRequired",
     "CatalogError",
     "InputError",
     "JournalError",
@@ -98,6 +100,12 @@ class UnknownActor(InputError):
         super().__init__(f"unknown actor {name!r}", hint=hint or "run `planactor actors`")
         self.name = name
         self.suggestions = suggestions
+
+
+class ApprovalRequired(PlanactorError):
+    """A plan with write steps needs an approval (for now: `--yes` or a confirmation)."""
+
+    exit_code = 3
 
 
 class JournalError(PlanactorError):

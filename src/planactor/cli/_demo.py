@@ -1,8 +1,8 @@
 """`planactor demo`: the plan tour, on real files, with the real catalog and validator.
 
-Until the engine and planner land, the demo shows the "check" half end to end: write a
-plan, validate it, see that its hash is its identity, break it, read the errors, render it,
-and call its first actor the way the engine will.
+Until the planner and the domain packs land, the demo shows "check" and "act" end to end:
+write a plan, validate it, see that its hash is its identity, break it, read the errors,
+render it, run it with the engine, verify its journal and replay it.
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ from rich.rule import Rule
 
 from planactor._examples import example_plan_bytes
 from planactor._files import save_plan
-from planactor.catalog import ActorContext
 from planactor.cli._actors import print_actor_table
 from planactor.cli._app import app, catalog, kind_of, out, print_problems
-from planactor.plan import Plan, PlannerInfo, render_mermaid, render_table, resolve
+from planactor.engine import Engine
+from planactor.journal import Journal
+from planactor.plan import Plan, PlannerInfo, render_mermaid, render_table
 from planactor.validate import validate
 
 
@@ -61,7 +62,7 @@ def demo_cmd(
         None, "--dir", help="Where to write the tour's files (default: a new temporary folder)."
     ),
 ) -> None:
-    """A five-minute tour: write, validate, hash, break, render and call a plan."""
+    """A five-minute tour: write, validate, hash, break, render, run and replay a plan."""
     workdir = directory or Path(tempfile.mkdtemp(prefix="planactor-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
 
@@ -112,11 +113,19 @@ def demo_cmd(
     _section(7, "Render it for review (Mermaid; also dot, json, table)")
     out.print(render_mermaid(plan, kind_of), markup=False)
 
-    _section(8, "Call the first actor, as the engine will")
-    first = plan.steps[0]
-    actor = catalog().get(first.actor)
-    args = resolve(first.args, outputs={}, inputs=plan.inputs)
-    result = actor.call(args, ActorContext.for_step(run_id="demo", step_id=first.id))
-    out.print(f"{first.id} -> {first.actor}: {result.model_dump_json()}", markup=False)
-    out.print()
+    _section(8, "Run it: the deterministic engine, every event journaled")
+    with Journal(workdir / "journal.db") as journal:
+        engine = Engine(catalog=catalog(), journal=journal)
+        result = engine.run(plan)
+        for o in result.steps.values():
+            out.print(f"  {o.step:<8} {o.state:<10} {json.dumps(o.output)[:70]}", markup=False)
+        chain = journal.verify(result.run_id)
+        replay = engine.replay(result.run_id)
+    out.print(
+        f"run {result.run_id}: {result.status}; journal chain verified: {chain.ok} "
+        f"({chain.events} events, head {chain.head[:16]}…); "
+        f"replay deterministic: {replay.ok}",
+        markup=False,
+    )
+    out.print(f"$ planactor runs --db {workdir / 'journal.db'}", markup=False)
     out.print(f"tour files are in {workdir}", markup=False)

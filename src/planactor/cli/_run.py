@@ -1,0 +1,304 @@
+"""`planactor run`, `resume`, `runs` and `replay`: the engine from the command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from planactor._errors import ApprovalRequired
+from planactor._files import load_plan
+from planactor._home import default_journal
+from planactor.cli._app import app, catalog, err, out
+from planactor.engine import Engine, RunResult
+from planactor.journal import Journal
+
+_STATE_STYLE = {
+    "succeeded": "green",
+    "skipped": "dim",
+    "failed": "red",
+    "compensated": "yellow",
+    "unknown": "magenta",
+    "running": "cyan",
+    "pending": "dim",
+}
+_STATUS_STYLE = {
+    "succeeded": "bold green",
+    "paused": "bold yellow",
+    "failed": "bold red",
+    "compensated": "bold yellow",
+    "running": "cyan",
+}
+
+
+class Sync(StrEnum):
+    FULL = "FULL"
+    NORMAL = "NORMAL"
+
+
+DbOption = typer.Option(None, "--db", help="Journal file (default: $PLANACTOR_HOME/journal.db).")
+SyncOption = typer.Option(
+    Sync.FULL, "--sync", help="FULL survives power loss; NORMAL only process crashes, ~100x faster."
+)
+JsonOption = typer.Option(False, "--json", help="Print the result as JSON.")
+ParallelOption = typer.Option(
+    1, "--parallel", "-p", min=1, max=256, help="Run up to N independent steps at once."
+)
+
+
+def _journal(db: Path | None, sync: Sync = Sync.FULL) -> Journal:
+    return Journal(db or default_journal(), synchronous=sync.value)
+
+
+class _Progress:
+    """A progress bar over the plan's steps, with one line per step as it finishes."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bar = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+            disable=not enabled,
+        )
+        self.task = self.bar.add_task("running", total=total)
+
+    def __call__(self, kind: str, step: str | None, data: Any) -> None:
+        if not self.enabled:
+            return
+        if kind == "step.started":
+            attempt = data.get("attempt", 1)
+            self.bar.update(
+                self.task, description=f"{step}" + (f" (try {attempt})" if attempt > 1 else "")
+            )
+        elif kind in ("step.succeeded", "step.skipped"):
+            self.bar.advance(self.task)
+            mark = "✓" if kind == "step.succeeded" else "–"
+            self.bar.console.print(f"  {mark} {step}", style="dim" if mark == "–" else None)
+        elif kind == "step.failed":
+            self.bar.console.print(f"  ✗ {step}: {data['error']['message']}", style="red")
+        elif kind.startswith("compensation."):
+            self.bar.console.print(
+                f"  ↺ {kind.split('.')[1]} compensation of {step}", style="yellow"
+            )
+
+
+def _print_result(result: RunResult, as_json: bool) -> None:
+    if as_json:
+        out.print_json(
+            json.dumps(
+                {
+                    "run_id": result.run_id,
+                    "status": result.status,
+                    "plan_hash": result.plan_hash,
+                    "dry_run": result.dry_run,
+                    "reason": result.reason,
+                    "exit_code": result.exit_code,
+                    "steps": {
+                        sid: {
+                            "state": o.state,
+                            "attempts": o.attempts,
+                            "output": o.output,
+                            "note": o.note,
+                        }
+                        for sid, o in result.steps.items()
+                    },
+                }
+            )
+        )
+        return
+    table = Table(
+        title=f"run {result.run_id}" + (" (dry run)" if result.dry_run else ""),
+        title_justify="left",
+    )
+    for col in ("step", "state", "tries", "note / output"):
+        table.add_column(col, no_wrap=col == "step")
+    for o in result.steps.values():
+        detail = o.note or (json.dumps(o.output, ensure_ascii=False)[:80] if o.output else "")
+        table.add_row(
+            o.step,
+            Text(o.state, style=_STATE_STYLE.get(o.state, "")),
+            str(o.attempts) if o.attempts else "-",
+            detail,
+        )
+    out.print(table)
+    out.print(
+        Text(result.status.upper(), style=_STATUS_STYLE[result.status]),
+        f"· plan {result.plan_hash[:19]}…",
+        markup=False,
+    )
+    if result.reason:
+        out.print(f"reason: {result.reason}", markup=False)
+    if result.status == "paused":
+        out.print(
+            f"next: inspect, then `planactor resume {result.run_id}` "
+            f"(or --retry STEP, or --abort to compensate)",
+            markup=False,
+        )
+
+
+def _confirm_writes(writes: list[str], yes: bool) -> None:
+    if yes or not writes:
+        return
+    if not sys.stdin.isatty():
+        raise ApprovalRequired(
+            f"the plan has {len(writes)} write step(s) ({', '.join(writes[:5])}) and no approval",
+            hint="review it with `planactor show`, then pass --yes to run it",
+        )
+    if not typer.confirm(f"Run {len(writes)} write step(s): {', '.join(writes[:5])}?"):
+        raise ApprovalRequired("not confirmed")
+
+
+@app.command("run")
+def run_cmd(
+    plan: str = typer.Argument(..., help="Plan file (JSON), or - for standard input."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Run reads; writes only report what they would change."
+    ),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Approve the plan's write steps."),
+    parallel: int = ParallelOption,
+    db: Path | None = DbOption,
+    sync: Sync = SyncOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Validate and run a plan deterministically, journaling every event."""
+    cat = catalog()
+    parsed, _ = load_plan(plan, catalog=cat)
+    writes = [s.id for s in parsed.steps if cat.get(s.actor).effect == "write"]
+    if not dry_run:
+        _confirm_writes(writes, yes)
+    progress = _Progress(len(parsed.steps), enabled=not as_json and err.is_terminal)
+    with _journal(db, sync) as journal, progress.bar:
+        result = Engine(catalog=cat, journal=journal, on_event=progress).run(
+            parsed, dry_run=dry_run, parallel=parallel
+        )
+    _print_result(result, as_json)
+    raise typer.Exit(result.exit_code)
+
+
+@app.command("resume")
+def resume_cmd(
+    run_id: str = typer.Argument(..., help="The run to continue (see `planactor runs`)."),
+    retry: list[str] = typer.Option(
+        [], "--retry", help="A step whose outcome is unknown that is safe to run again."
+    ),
+    abort: bool = typer.Option(False, "--abort", help="Compensate completed writes and stop."),
+    parallel: int = ParallelOption,
+    db: Path | None = DbOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Continue a paused or interrupted run from its journal."""
+    with _journal(db) as journal:
+        result = Engine(catalog=catalog(), journal=journal).resume(
+            run_id, retry=retry, abort=abort, parallel=parallel
+        )
+    _print_result(result, as_json)
+    raise typer.Exit(result.exit_code)
+
+
+@app.command("runs")
+def runs_cmd(db: Path | None = DbOption, as_json: bool = JsonOption) -> None:
+    """List the runs in the journal, oldest first."""
+    path = db or default_journal()
+    if not path.exists():
+        records = []
+    else:
+        with _journal(path) as journal:
+            records = journal.runs()
+    if as_json:
+        out.print_json(
+            json.dumps(
+                [
+                    {
+                        "run_id": r.run_id,
+                        "status": r.status,
+                        "plan_hash": r.plan_hash,
+                        "intent": r.intent,
+                        "dry_run": r.dry_run,
+                        "created_at": r.created_at,
+                        "updated_at": r.updated_at,
+                    }
+                    for r in records
+                ]
+            )
+        )
+        return
+    if not records:
+        out.print(f"no runs in {path}", markup=False)
+        return
+    table = Table(title=f"{len(records)} run(s) in {path}", title_justify="left")
+    for col in ("run", "status", "started", "intent"):
+        table.add_column(col, no_wrap=col in ("run", "status"))
+    for r in records:
+        status = r.status + (" (dry run)" if r.dry_run else "")
+        table.add_row(
+            r.run_id,
+            Text(status, style=_STATUS_STYLE.get(r.status, "")),
+            r.created_at[:19].replace("T", " "),
+            r.intent,
+        )
+    out.print(table)
+
+
+@app.command("replay")
+def replay_cmd(
+    run_id: str = typer.Argument(..., help="The run to check."),
+    plan: str | None = typer.Option(
+        None, "--plan", help="Also check that this plan file is the one that ran."
+    ),
+    db: Path | None = DbOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Check determinism: re-derive the run's decisions from its recorded results."""
+    cat = catalog()
+    given = load_plan(plan, catalog=cat)[0] if plan else None
+    with _journal(db) as journal:
+        chain = journal.verify(run_id) if journal.run(run_id) else None
+        report = Engine(catalog=cat, journal=journal).replay(run_id, plan=given)
+    ok = report.ok and chain is not None and chain.ok
+    if as_json:
+        out.print_json(
+            json.dumps(
+                {
+                    "run_id": run_id,
+                    "ok": ok,
+                    "events": report.events,
+                    "chain_ok": chain.ok if chain else False,
+                    "plan_matches": report.plan_matches,
+                    "first_divergence": report.first_divergence,
+                    "expected": report.expected,
+                    "found": report.found,
+                    "note": report.note,
+                }
+            )
+        )
+    else:
+        if chain is not None and not chain.ok:
+            out.print(
+                f"[red]journal chain broken[/] at event #{chain.first_bad_seq}: {chain.reason}",
+                markup=True,
+            )
+        if report.first_divergence is not None:
+            out.print(
+                f"[red]diverges[/] at event #{report.first_divergence}: expected "
+                f"{report.expected}, the journal has {report.found}",
+                markup=True,
+            )
+        elif report.ok:
+            out.print(
+                f"[green]deterministic[/]: {report.events} events replayed, every decision matches",
+                markup=True,
+            )
+        if report.note:
+            out.print(report.note, markup=False)
+    raise typer.Exit(0 if ok else 1)

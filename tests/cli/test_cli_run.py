@@ -1,0 +1,245 @@
+"""`planactor run`, `resume`, `runs` and `replay`: exit codes, approvals, journal files."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from planactor import testing
+from planactor._examples import example_plan_bytes
+from planactor.catalog import ENTRY_POINT_GROUP
+from planactor.cli import main
+from planactor.cli._app import catalog as cli_catalog
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """Run `planactor ARGV` in this process; return (exit code, stdout, stderr)."""
+    with pytest.raises(SystemExit) as exc:
+        main(list(argv))
+    captured = capsys.readouterr()
+    assert isinstance(exc.value.code, int)
+    return exc.value.code, captured.out, captured.err
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own PLANACTOR_HOME, so journals never mix."""
+    monkeypatch.setenv("PLANACTOR_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def testing_pack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """planactor.testing installed as a third-party pack, so the CLI can run writes."""
+    site = tmp_path / "site"
+    info = site / "planactor_testing_pack-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: planactor_testing_pack\nVersion: 1.0\n"
+    )
+    (info / "entry_points.txt").write_text(f"[{ENTRY_POINT_GROUP}]\ntesting = planactor.testing\n")
+    monkeypatch.syspath_prepend(str(site))
+    importlib.invalidate_caches()
+    cli_catalog.cache_clear()
+    yield
+    cli_catalog.cache_clear()
+
+
+def _plan(tmp_path: Path, steps: list[dict[str, Any]], name: str = "plan.json") -> Path:
+    path = tmp_path / name
+    doc = {"api_version": "planactor/v1", "intent": "test", "requested_by": "alice", "steps": steps}
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def _writes(tmp_path: Path, *extra: dict[str, Any]) -> tuple[Path, Path]:
+    ledger = tmp_path / "ledger.jsonl"
+    steps = [
+        {
+            "id": "w1",
+            "actor": "testing.ledger_write",
+            "args": {"ledger": str(ledger), "item": "a"},
+            "on_failure": "compensate",
+        },
+        {
+            "id": "w2",
+            "actor": "testing.ledger_write",
+            "args": {"ledger": str(ledger), "item": "b"},
+            "after": ["w1"],
+            "on_failure": "compensate",
+        },
+        *extra,
+    ]
+    return _plan(tmp_path, steps), ledger
+
+
+def _run_id(capsys: pytest.CaptureFixture[str]) -> str:
+    code, out, _ = run(capsys, "runs", "--json")
+    assert code == 0
+    runs = json.loads(out)
+    return str(runs[-1]["run_id"])
+
+
+def test_run_read_only_plan_succeeds_and_is_listed(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, home: Path
+) -> None:
+    """A read-only plan runs without approval, exits 0, and appears in `runs`."""
+    plan = tmp_path / "plan.json"
+    plan.write_bytes(example_plan_bytes())
+    code, out, _ = run(capsys, "run", str(plan))
+    assert code == 0
+    assert "SUCCEEDED" in out
+    assert (home / "journal.db").exists()
+    code, out, _ = run(capsys, "runs", "--json")
+    (record,) = json.loads(out)
+    assert record["status"] == "succeeded"
+
+
+@pytest.mark.usefixtures("testing_pack")
+def test_run_refuses_unapproved_writes_with_exit_3(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Without --yes (and no terminal to ask), a plan that writes exits 3 and runs nothing."""
+    plan, ledger = _writes(tmp_path)
+    code, _, err = run(capsys, "run", str(plan))
+    assert code == 3
+    assert "--yes" in err
+    assert not ledger.exists()
+    code, out, _ = run(capsys, "runs")
+    assert "no runs" in out
+
+
+@pytest.mark.usefixtures("testing_pack")
+def test_run_with_yes_applies_each_write_once(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """--yes approves the writes; each is applied once, keyed RUN/STEP."""
+    plan, ledger = _writes(tmp_path)
+    code, out, _ = run(capsys, "run", str(plan), "--yes", "--json")
+    assert code == 0
+    result = json.loads(out)
+    assert result["status"] == "succeeded"
+    assert testing.applied_counts(ledger) == {
+        f"{result['run_id']}/w1": 1,
+        f"{result['run_id']}/w2": 1,
+    }
+
+
+@pytest.mark.usefixtures("testing_pack")
+def test_dry_run_needs_no_approval_and_writes_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """--dry-run reports what writes would change and leaves the ledger untouched."""
+    plan, ledger = _writes(tmp_path)
+    code, out, _ = run(capsys, "run", str(plan), "--dry-run", "--json")
+    assert code == 0
+    result = json.loads(out)
+    assert result["dry_run"] is True
+    assert "would change" in result["steps"]["w1"]["note"]
+    assert not ledger.exists()
+
+
+@pytest.mark.usefixtures("testing_pack")
+def test_pause_exits_4_then_abort_compensates(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A step in an unexpected state pauses (exit 4); `resume --abort` compensates (exit 1)."""
+    plan, ledger = _writes(
+        tmp_path, {"id": "check", "actor": "testing.unexpected", "args": {}, "after": ["w2"]}
+    )
+    code, out, _ = run(capsys, "run", str(plan), "--yes")
+    assert code == 4
+    assert "PAUSED" in out
+    assert "planactor resume" in out
+    run_id = _run_id(capsys)
+    code, out, _ = run(capsys, "resume", run_id, "--abort", "--json")
+    assert code == 1
+    assert json.loads(out)["status"] == "compensated"
+    undone = [e["item"] for e in testing.ledger_entries(ledger) if e["op"] == "undo"]
+    assert undone == ["b", "a"]
+
+
+def test_resume_of_unknown_or_finished_run_is_a_clear_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Resuming a run that does not exist exits 2; one that already ended exits 1."""
+    plan = tmp_path / "plan.json"
+    plan.write_bytes(example_plan_bytes())
+    run(capsys, "run", str(plan))
+    code, _, err = run(capsys, "resume", "run-nope")
+    assert code == 2
+    assert "planactor runs" in err
+    code, _, err = run(capsys, "resume", _run_id(capsys))
+    assert code == 1
+    assert "already ended" in err
+    assert "Traceback" not in err
+
+
+def test_replay_reports_determinism_and_a_different_plan(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`replay` exits 0 for a faithful record, 1 when --plan is not the plan that ran."""
+    plan = tmp_path / "plan.json"
+    plan.write_bytes(example_plan_bytes())
+    run(capsys, "run", str(plan))
+    run_id = _run_id(capsys)
+    code, out, _ = run(capsys, "replay", run_id)
+    assert code == 0
+    assert "deterministic" in out
+    other = _plan(
+        tmp_path, [{"id": "x", "actor": "core.echo", "args": {"message": "m"}}], "other.json"
+    )
+    code, out, _ = run(capsys, "replay", run_id, "--plan", str(other), "--json")
+    assert code == 1
+    assert json.loads(out)["plan_matches"] is False
+
+
+def test_replay_flags_a_tampered_journal(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, home: Path
+) -> None:
+    """Changing one recorded output in the database makes `replay` exit 1, naming the event."""
+    plan = tmp_path / "plan.json"
+    plan.write_bytes(example_plan_bytes())
+    run(capsys, "run", str(plan))
+    run_id = _run_id(capsys)
+    db = sqlite3.connect(home / "journal.db")
+    with db:
+        db.execute(
+            "UPDATE events SET body = replace(body, 'server-d', 'server-x') "
+            "WHERE run_id = ? AND type = 'step.succeeded'",
+            (run_id,),
+        )
+    db.close()
+    code, out, _ = run(capsys, "replay", run_id)
+    assert code == 1
+    assert "chain broken at event #2" in out
+
+
+def test_parallel_run_and_custom_db(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """--parallel and --db work together; the journal lands where --db says."""
+    steps = [{"id": f"s{i}", "actor": "core.echo", "args": {"message": str(i)}} for i in range(8)]
+    plan = _plan(tmp_path, steps)
+    db = tmp_path / "elsewhere" / "j.db"
+    code, out, _ = run(capsys, "run", str(plan), "--parallel", "4", "--db", str(db), "--json")
+    assert code == 0
+    outputs = {k: v["output"]["message"] for k, v in json.loads(out)["steps"].items()}
+    assert outputs == {f"s{i}": str(i) for i in range(8)}
+    code, out, _ = run(capsys, "runs", "--db", str(db), "--json")
+    assert len(json.loads(out)) == 1
+
+
+def test_run_invalid_plan_exits_2_before_journaling(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, home: Path
+) -> None:
+    """An invalid plan is refused with its problems, and no journal is created."""
+    plan = _plan(tmp_path, [{"id": "a", "actor": "core.ecoh", "args": {}}])
+    code, _, err = run(capsys, "run", str(plan))
+    assert code == 2
+    assert "unknown-actor" in err
+    assert not (home / "journal.db").exists()
