@@ -24,6 +24,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 CompensateArgs = Callable[[Any, Any], "Mapping[str, Any] | BaseModel"]
 
 _ATTR = "__planactor_actor__"
+# getLogger takes a lock on every call: look the default logger up once.
+_ACTOR_LOG = logging.getLogger("planactor.actor")
 # JSON-schema key that marks a string field (or list of strings) as naming an inventory entity.
 ENTITY_KEY = "x-planactor-entity"
 
@@ -50,7 +52,7 @@ class ActorContext:
     idempotency_key: str
     dry_run: bool = False
     attempt: int = 1
-    logger: logging.Logger = field(default_factory=lambda: logging.getLogger("planactor.actor"))
+    logger: logging.Logger = field(default_factory=lambda: _ACTOR_LOG)
 
     @classmethod
     def for_step(

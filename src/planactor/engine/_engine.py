@@ -43,7 +43,7 @@ from planactor.engine._scheduler import (
     StepSucceeded,
 )
 from planactor.journal import Journal, JournalEvent
-from planactor.plan import Plan, RetryPolicy
+from planactor.plan import Plan, RetryPolicy, Step
 from planactor.validate import validate
 
 __all__ = ["Engine", "ReplayReport", "RunResult", "StepOutcome", "specs_for"]
@@ -139,8 +139,13 @@ class _Run:
     scheduler: Scheduler
     dry_run: bool
     parallel: int
+    plan_hash: str
     notes: dict[str, str] = field(default_factory=dict)
     reason: str | None = None
+    by_id: dict[str, Step] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.by_id = {s.id: s for s in self.plan.steps}
 
 
 class Engine:
@@ -174,14 +179,24 @@ class Engine:
         sched = Scheduler(
             plan=plan, specs=specs_for(self.catalog, plan), max_parallel=parallel, dry_run=dry_run
         )
-        state = _Run(run_id=run_id, plan=plan, scheduler=sched, dry_run=dry_run, parallel=parallel)
+        # The plan hash costs a canonical serialisation of the whole plan: compute it once.
+        plan_hash = report.plan_hash or plan.hash
+        state = _Run(
+            run_id=run_id,
+            plan=plan,
+            scheduler=sched,
+            dry_run=dry_run,
+            parallel=parallel,
+            plan_hash=plan_hash,
+        )
         self.journal.begin_run(
             run_id=run_id,
             plan=plan,
             dry_run=dry_run,
+            plan_hash=plan_hash,
             data={"dry_run": dry_run, "parallel": parallel, "steps": len(plan.steps)},
         )
-        self._emit("run.started", None, {"run_id": run_id, "plan_hash": plan.hash})
+        self._emit("run.started", None, {"run_id": run_id, "plan_hash": plan_hash})
         return self._drive(state, sched.start())
 
     async def run_async(
@@ -218,7 +233,14 @@ class Engine:
             plan=plan, specs=specs_for(self.catalog, plan), max_parallel=parallel, dry_run=dry_run
         )
         leftover = self._rebuild(sched, events)
-        state = _Run(run_id=run_id, plan=plan, scheduler=sched, dry_run=dry_run, parallel=parallel)
+        state = _Run(
+            run_id=run_id,
+            plan=plan,
+            scheduler=sched,
+            dry_run=dry_run,
+            parallel=parallel,
+            plan_hash=record.plan_hash,
+        )
         # Decisions computed before the interruption but never recorded carry no effect:
         # record them now, and withdraw starts that never reached an actor.
         pending: list[Command] = []
@@ -419,7 +441,7 @@ class Engine:
         inflight: dict[tuple[str, int, bool], _Call],
         results: queue.SimpleQueue[tuple[_Call, Event]],
     ) -> Event | None:
-        step = state.plan.step(cmd.step)
+        step = state.by_id[cmd.step]
         actor = self.catalog.get(step.actor)
         timeout = step.timeout_s or actor.timeout_s
         compensation = isinstance(cmd, StartCompensation)
@@ -539,7 +561,7 @@ class Engine:
         return RunResult(
             run_id=state.run_id,
             status=sched.status,
-            plan_hash=state.plan.hash,
+            plan_hash=state.plan_hash,
             dry_run=state.dry_run,
             reason=end.reason,
             steps=steps,

@@ -8,6 +8,7 @@ events in the same order always give the same commands, which is what replay che
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -154,6 +155,7 @@ class _Step:
     # Steps whose *output* this one reads (a skipped one makes this step skip too).
     reads: frozenset[str]
     state: StepState = "pending"
+    waiting: int = 0  # dependencies not yet settled
     attempt: int = 0
     base: int = 0  # attempts made before the current retry budget began (a resume resets it)
     args: dict[str, Any] | None = None
@@ -180,6 +182,10 @@ class Scheduler:
     _uncompensated: list[str] = field(default_factory=list)
     _failure: str | None = None
     _paused_on: str | None = None
+    # Incremental bookkeeping, so each event costs O(its step's edges), not O(plan size).
+    _dependents: dict[str, list[str]] = field(default_factory=dict)
+    _ready: list[int] = field(default_factory=list)  # heap of plan positions
+    _outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.max_parallel < 1:
@@ -202,6 +208,12 @@ class Scheduler:
                 reads=reads,
             )
             self._order.append(step.id)
+        for sid, st in self._steps.items():
+            st.waiting = len(st.deps)
+            for dep in st.deps:
+                self._dependents.setdefault(dep, []).append(sid)
+            if not st.deps:
+                heapq.heappush(self._ready, st.index)
 
     # -- public API ---------------------------------------------------------------------------
 
@@ -212,6 +224,9 @@ class Scheduler:
         if isinstance(event, StepSucceeded):
             s = self._running_step(event.step)
             s.state, s.output, s.error = "succeeded", event.output, None
+            if event.output is not None:
+                self._outputs[event.step] = event.output
+            self._settled(s)
         elif isinstance(event, StepFailed):
             return self._failed(self._running_step(event.step), event)
         elif isinstance(event, CompensationSucceeded | CompensationFailed):
@@ -236,6 +251,7 @@ class Scheduler:
             s = self._steps[cmd.step]
             self._running.discard(cmd.step)
             s.state, s.attempt = "pending", cmd.attempt - 1
+            heapq.heappush(self._ready, s.index)
         else:
             self._compensating = None
             self._to_compensate.insert(0, cmd.step)
@@ -280,6 +296,7 @@ class Scheduler:
         s.state = "failed"
         policy = s.step.on_failure
         if policy == "continue" and s.spec.effect == "read":
+            self._settled(s)
             return self._advance()
         if policy == "compensate":
             self._failure = f"step {s.step.id!r} failed: {err.message}"
@@ -317,6 +334,7 @@ class Scheduler:
             elif s.state == "failed" and sid == paused_on:
                 s.base = s.attempt
                 s.state = "pending"  # a fresh retry budget once a person has looked
+                heapq.heappush(self._ready, s.index)
         return commands + self._advance()
 
     def _begin_pause(self, reason: str, step: str | None) -> list[Command]:
@@ -352,40 +370,47 @@ class Scheduler:
         if self._mode == "compensating":
             return self._next_compensation()
         commands: list[Command] = []
-        progressed = True
-        while progressed:
-            progressed = False
-            for sid in self._order:
-                s = self._steps[sid]
-                if s.state != "pending" or not all(self._done(d) for d in s.deps):
-                    continue
-                missing = [d for d in s.reads if self._steps[d].output is None]
-                if missing:
-                    s.state = "skipped"
-                    commands.append(SkipStep(step=sid, reason=self._why_missing(missing[0])))
-                    progressed = True
-                    continue
-                if s.step.when is not None and not self._holds(s):
-                    s.state = "skipped"
-                    commands.append(SkipStep(step=sid, reason="condition `when` is false"))
-                    progressed = True
-                    continue
-                if len(self._running) >= self.max_parallel:
-                    break
-                commands.append(self._start(s, s.attempt + 1))
+        while self._ready:
+            s = self._steps[self._order[self._ready[0]]]
+            if s.state != "pending":
+                heapq.heappop(self._ready)  # started or settled since it was pushed
+                continue
+            missing = [d for d in s.reads if d not in self._outputs]
+            if missing:
+                heapq.heappop(self._ready)
+                commands.append(self._skip(s, self._why_missing(missing[0])))
+                continue
+            if s.step.when is not None and not self._holds(s):
+                heapq.heappop(self._ready)
+                commands.append(self._skip(s, "condition `when` is false"))
+                continue
+            if len(self._running) >= self.max_parallel:
+                break  # it stays at the head of the heap for the next free slot
+            heapq.heappop(self._ready)
+            commands.append(self._start(s, s.attempt + 1))
         if not self._running and not commands:
             commands.append(self._finish())
         return commands
 
+    def _skip(self, s: _Step, reason: str) -> SkipStep:
+        s.state = "skipped"
+        self._settled(s)
+        return SkipStep(step=s.step.id, reason=reason)
+
+    def _settled(self, s: _Step) -> None:
+        """A step's dependents may go ahead: it succeeded, was skipped or failed-and-continued."""
+        for sid in self._dependents.get(s.step.id, ()):
+            d = self._steps[sid]
+            d.waiting -= 1
+            if d.waiting == 0 and d.state == "pending":
+                heapq.heappush(self._ready, d.index)
+
     def _start(self, s: _Step, attempt: int) -> StartStep:
         if s.args is None:
-            s.args = resolve_refs(s.step.args, outputs=self._outputs(), inputs=self.plan.inputs)
+            s.args = resolve_refs(s.step.args, outputs=self._outputs, inputs=self.plan.inputs)
         s.state, s.attempt = "running", attempt
         self._running.add(s.step.id)
         return StartStep(step=s.step.id, attempt=attempt, args=s.args)
-
-    def _done(self, dep: str) -> bool:
-        return self._steps[dep].state in ("succeeded", "skipped", "failed")
 
     def _why_missing(self, dep: str) -> str:
         d = self._steps[dep]
@@ -393,14 +418,11 @@ class Scheduler:
             return f"needs the output of write step {dep!r}, which a dry run does not produce"
         return f"needs the output of step {dep!r}, which {d.state}"
 
-    def _outputs(self) -> dict[str, Any]:
-        return {sid: s.output for sid, s in self._steps.items() if s.output is not None}
-
     def _holds(self, s: _Step) -> bool:
         cond = s.step.when
         assert cond is not None
         subject = (
-            resolve_refs({"$ref": cond.ref}, outputs=self._outputs(), inputs=self.plan.inputs)
+            resolve_refs({"$ref": cond.ref}, outputs=self._outputs, inputs=self.plan.inputs)
             if cond.ref is not None
             else self.plan.inputs.get(cond.input or "")
         )

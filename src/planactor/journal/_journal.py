@@ -144,17 +144,29 @@ class Journal:
 
     # -- writing ------------------------------------------------------------------------------
 
-    def begin_run(self, *, run_id: str, plan: Plan, dry_run: bool, data: Mapping[str, Any]) -> None:
-        """Record a new run and its `run.started` event (flushed with the next flush)."""
+    def begin_run(
+        self,
+        *,
+        run_id: str,
+        plan: Plan,
+        dry_run: bool,
+        data: Mapping[str, Any],
+        plan_hash: str | None = None,
+    ) -> None:
+        """Record a new run and its `run.started` event (flushed with the next flush).
+
+        `plan_hash` saves recomputing the hash when the caller already has it.
+        """
+        plan_hash = plan_hash or plan.hash
         if self._row(run_id) is not None or run_id in self._heads:
             raise JournalError(f"run {run_id!r} already exists in {self.path}")
         now = _now()
         plan_text = json.dumps(plan.to_document(), ensure_ascii=False)
         self._runs_pending.append(
-            (run_id, plan.hash, plan.intent, plan_text, int(dry_run), "running", now, now)
+            (run_id, plan_hash, plan.intent, plan_text, int(dry_run), "running", now, now)
         )
         self._heads[run_id] = (-1, GENESIS)
-        self.append(run_id, "run.started", data={"plan_hash": plan.hash, **data})
+        self.append(run_id, "run.started", data={"plan_hash": plan_hash, **data})
 
     def append(
         self,
