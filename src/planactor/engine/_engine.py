@@ -228,11 +228,26 @@ class Engine:
                 f"run {run_id}: the stored plan's hash {plan.hash} is not the one the run "
                 f"started with ({started_hash}); a run never executes a different plan"
             )
+        retry = tuple(retry)
+        unknown = [r for r in retry if r not in {s.id for s in plan.steps}]
+        if unknown:
+            raise JournalError(f"--retry names no step of run {run_id}: {', '.join(unknown)}")
         dry_run = bool(events[0].data.get("dry_run", False))
+        # Rebuild with the parallelism the run had, not the one asked for now.
         sched = Scheduler(
-            plan=plan, specs=specs_for(self.catalog, plan), max_parallel=parallel, dry_run=dry_run
+            plan=plan,
+            specs=specs_for(self.catalog, plan),
+            max_parallel=int(events[0].data.get("parallel", 1)),
+            dry_run=dry_run,
         )
-        leftover = self._rebuild(sched, events)
+        try:
+            leftover = self._rebuild(sched, events)
+        except _Divergence as d:
+            raise JournalError(
+                f"run {run_id}: the journal does not match what the engine decides at event "
+                f"#{d.seq} (expected {d.expected}, found {d.found}); refusing to resume",
+                hint="`planactor replay` shows the divergence; did the catalog change?",
+            ) from None
         state = _Run(
             run_id=run_id,
             plan=plan,
@@ -254,12 +269,12 @@ class Engine:
             if finished is not None:
                 self.journal.flush()
                 return self._result(state, finished)
-        retry = tuple(retry)
-        unknown = [r for r in retry if r not in {s.id for s in plan.steps}]
-        if unknown:
-            raise JournalError(f"--retry names no step of run {run_id}: {', '.join(unknown)}")
         sched.max_parallel = parallel
-        self.journal.append(run_id, "run.resumed", data={"retry": list(retry), "abort": abort})
+        self.journal.append(
+            run_id,
+            "run.resumed",
+            data={"retry": list(retry), "abort": abort, "parallel": parallel},
+        )
         self.journal.set_status(run_id, "running")
         self._emit("run.resumed", None, {"run_id": run_id})
         return self._drive(state, sched.handle(Resumed(retry=retry, abort=abort)))
@@ -317,10 +332,24 @@ class Engine:
         """
         expected: deque[Command] = deque(sched.start())
         for ev in events[1:]:
-            feed = _event_from_journal(ev)
-            if feed is not None:
-                expected.extend(sched.handle(feed))
-                continue
+            try:
+                feed = _event_from_journal(ev)
+                if isinstance(feed, Resumed):
+                    # As `resume` did: starts decided but never recorded were withdrawn, and
+                    # the run went on with the parallelism asked for then.
+                    while expected:
+                        cmd = expected.popleft()
+                        if not isinstance(cmd, StartStep | StartCompensation):
+                            raise _Divergence(ev.seq, _describe(cmd), _describe_event(ev))
+                        sched.withdraw(cmd)
+                    sched.max_parallel = int(ev.data.get("parallel", sched.max_parallel))
+                if feed is not None:
+                    expected.extend(sched.handle(feed))
+                    continue
+            except (AssertionError, KeyError, TypeError, ValueError) as e:
+                # A result the run could not have produced here (e.g. of a step not running).
+                found = _describe_event(ev)
+                raise _Divergence(ev.seq, f"an event the run can produce ({e})", found) from None
             if ev.type == "step.retrying":
                 continue  # informational: the start that follows is what is compared
             if not expected:

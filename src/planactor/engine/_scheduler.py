@@ -177,11 +177,13 @@ class Scheduler:
     _running: set[str] = field(default_factory=set)
     _mode: Literal["normal", "pausing", "compensating"] = "normal"
     _pause: PauseRun | None = None
-    _to_compensate: list[str] = field(default_factory=list)
+    # None until the steps in flight have drained: only then is it known what succeeded.
+    _to_compensate: list[str] | None = None
     _compensating: str | None = None
     _uncompensated: list[str] = field(default_factory=list)
     _failure: str | None = None
-    _paused_on: str | None = None
+    # The steps whose failure paused the run: each gets a fresh retry budget on resume.
+    _paused_on: set[str] = field(default_factory=set)
     # Incremental bookkeeping, so each event costs O(its step's edges), not O(plan size).
     _dependents: dict[str, list[str]] = field(default_factory=dict)
     _ready: list[int] = field(default_factory=list)  # heap of plan positions
@@ -254,6 +256,7 @@ class Scheduler:
             heapq.heappush(self._ready, s.index)
         else:
             self._compensating = None
+            assert self._to_compensate is not None
             self._to_compensate.insert(0, cmd.step)
 
     def state_of(self, step_id: str) -> StepState:
@@ -276,10 +279,18 @@ class Scheduler:
     def _failed(self, s: _Step, event: StepFailed) -> list[Command]:
         s.error = event.error
         err = event.error
+        timed_out_write = (
+            err.kind == "timeout" and s.spec.effect == "write" and not s.spec.idempotent
+        )
+        if self._mode == "compensating":
+            # The run is being rolled back: a step that was in flight is not tried again,
+            # and its failure cannot turn the rollback into a pause.
+            s.state = "unknown" if timed_out_write else "failed"
+            return self._advance()
         if err.unexpected:
             s.state = "failed"
             return self._begin_pause(f"step {s.step.id!r}: {err.message}", s.step.id)
-        if err.kind == "timeout" and s.spec.effect == "write" and not s.spec.idempotent:
+        if timed_out_write:
             # It may have applied: running it again could apply it twice.
             s.state = "unknown"
             return self._begin_pause(
@@ -293,7 +304,11 @@ class Scheduler:
             assert s.args is not None
             delay = s.spec.retry.delay_before(s.attempt)
             return [StartStep(step=s.step.id, attempt=s.attempt, args=s.args, delay_s=delay)]
-        s.state = "failed"
+        return self._gave_up(s, err)
+
+    def _gave_up(self, s: _Step, err: StepError) -> list[Command]:
+        """A step failed for good: its `on_failure` decides what the run does."""
+        s.state, s.error = "failed", err
         policy = s.step.on_failure
         if policy == "continue" and s.spec.effect == "read":
             self._settled(s)
@@ -307,31 +322,42 @@ class Scheduler:
         if self.status not in ("paused", "running"):
             raise ValueError(f"a {self.status} run cannot be resumed")
         self.status = "running"
-        self._mode, self._pause = "normal", None
         # Nothing is in flight in a resumed run: a step still marked running was started
         # before a crash or a kill and never reported back.
         for sid in self._running:
             self._steps[sid].state = "unknown"
         self._running.clear()
-        paused_on, self._paused_on = self._paused_on, None
+        if self._mode == "compensating":
+            # Interrupted while rolling back: finish the rollback. A compensation that had
+            # started runs again (with the same idempotency key).
+            if self._compensating is not None:
+                assert self._to_compensate is not None
+                self._to_compensate.insert(0, self._compensating)
+                self._compensating = None
+            return self._advance()
+        self._mode, self._pause = "normal", None
         if event.abort:
             self._failure = "aborted on resume"
             return self._begin_compensation()
+        for sid in self._order:
+            s = self._steps[sid]
+            if s.state == "unknown" and not (s.spec.idempotent or sid in event.retry):
+                # Decided before anything starts, so the pause leaves nothing in flight; the
+                # steps that paused the run earlier keep their claim to a fresh budget.
+                return self._begin_pause(
+                    f"step {sid!r} started but its outcome is unknown, and it is not "
+                    "idempotent: check it, then resume with --retry "
+                    f"{sid} (run it again) or --abort",
+                    sid,
+                )
+        paused_on, self._paused_on = self._paused_on, set()
         commands: list[Command] = []
         for sid in self._order:
             s = self._steps[sid]
             if s.state == "unknown":
-                if s.spec.idempotent or sid in event.retry:
-                    s.base = s.attempt
-                    commands.append(self._start(s, s.attempt + 1))
-                else:
-                    return self._begin_pause(
-                        f"step {sid!r} started but its outcome is unknown, and it is not "
-                        "idempotent: check it, then resume with --retry "
-                        f"{sid} (run it again) or --abort",
-                        sid,
-                    )
-            elif s.state == "failed" and sid == paused_on:
+                s.base = s.attempt
+                commands.append(self._start(s, s.attempt + 1))
+            elif s.state == "failed" and sid in paused_on:
                 s.base = s.attempt
                 s.state = "pending"  # a fresh retry budget once a person has looked
                 heapq.heappush(self._ready, s.index)
@@ -339,21 +365,14 @@ class Scheduler:
 
     def _begin_pause(self, reason: str, step: str | None) -> list[Command]:
         self._mode = "pausing"
-        self._paused_on = step
+        if step is not None:
+            self._paused_on.add(step)
         self._pause = PauseRun(reason=reason, step=step)
         return self._advance()
 
     def _begin_compensation(self) -> list[Command]:
         self._mode = "compensating"
-        # Reverse plan order: dependents are undone before what they depend on, and the
-        # order does not depend on which parallel step happened to finish first.
-        self._to_compensate = [
-            sid
-            for sid in reversed(self._order)
-            if self._steps[sid].state == "succeeded"
-            and self._steps[sid].spec.effect == "write"
-            and not self.dry_run
-        ]
+        self._to_compensate = None  # decided once the steps in flight have finished
         return self._advance()
 
     # -- what next ----------------------------------------------------------------------------
@@ -380,7 +399,23 @@ class Scheduler:
                 heapq.heappop(self._ready)
                 commands.append(self._skip(s, self._why_missing(missing[0])))
                 continue
-            if s.step.when is not None and not self._holds(s):
+            try:
+                holds = s.step.when is None or self._holds(s)
+                if holds and s.args is None and len(self._running) < self.max_parallel:
+                    s.args = resolve_refs(
+                        s.step.args, outputs=self._outputs, inputs=self.plan.inputs
+                    )
+            except KeyError as e:
+                # A reference into a value whose shape is only known at run time (a list
+                # index, a field of a free-form JSON value) that the output does not have.
+                heapq.heappop(self._ready)
+                err = StepError(
+                    kind="InvalidInput",
+                    message=f"a reference does not resolve: {e.args[0]}",
+                    retryable=False,
+                )
+                return commands + self._gave_up(s, err)
+            if not holds:
                 heapq.heappop(self._ready)
                 commands.append(self._skip(s, "condition `when` is false"))
                 continue
@@ -388,7 +423,7 @@ class Scheduler:
                 break  # it stays at the head of the heap for the next free slot
             heapq.heappop(self._ready)
             commands.append(self._start(s, s.attempt + 1))
-        if not self._running and not commands:
+        if not self._running:  # skips alone (no start) may be the last commands of a run
             commands.append(self._finish())
         return commands
 
@@ -439,10 +474,22 @@ class Scheduler:
     def _next_compensation(self) -> list[Command]:
         if self._running or self._compensating is not None:
             return []
+        if self._to_compensate is None:
+            # Reverse plan order: dependents are undone before what they depend on, and the
+            # order does not depend on which parallel step happened to finish first. A write
+            # whose outcome is unknown may have applied: it is reported, not compensated.
+            self._to_compensate = [
+                sid
+                for sid in reversed(self._order)
+                if self._steps[sid].state in ("succeeded", "unknown")
+                and self._steps[sid].spec.effect == "write"
+                and not self.dry_run
+            ]
         while self._to_compensate:
             sid = self._to_compensate.pop(0)
             s = self._steps[sid]
-            if s.spec.compensate is None:  # irreversible: nothing can undo it
+            if s.spec.compensate is None or s.state == "unknown":
+                # Irreversible (nothing can undo it), or it may not have applied at all.
                 self._uncompensated.append(sid)
                 continue
             self._compensating = sid

@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from pydantic import ValidationError
+
 from planactor._errors import InputError, JournalError
 from planactor.plan import Plan, canonical_json
 
@@ -130,10 +132,14 @@ class Journal:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        except sqlite3.DatabaseError as e:
+            raise JournalError(f"{self.path}: cannot open the journal: {e}") from None
+        try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(f"PRAGMA synchronous={synchronous}")
             self._db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as e:
+            self._db.close()
             raise JournalError(f"{self.path}: cannot open the journal: {e}") from None
         self.synchronous = synchronous
         self.commits = 0  # transactions committed: one fsync of the WAL each under FULL
@@ -280,9 +286,9 @@ class Journal:
         ).fetchall()
         out = []
         for seq, body, digest in rows:
-            doc = json.loads(body)
-            out.append(
-                JournalEvent(
+            try:
+                doc = json.loads(body)
+                event = JournalEvent(
                     run_id=run_id,
                     seq=int(seq),
                     type=doc["type"],
@@ -292,7 +298,12 @@ class Journal:
                     data=doc["data"],
                     hash=str(digest),
                 )
-            )
+            except (ValueError, TypeError, KeyError):
+                raise JournalError(
+                    f"run {run_id!r}: event #{seq} in {self.path} is not a journal event",
+                    hint="`planactor audit verify` checks the whole chain",
+                ) from None
+            out.append(event)
         return out
 
     def verify(self, run_id: str) -> ChainReport:
@@ -309,6 +320,9 @@ class Journal:
             except ValueError:
                 doc = None
                 reason = "its body is not JSON"
+            if reason is None and not isinstance(doc, dict):
+                doc = None
+                reason = "its body is not a JSON object"
             if reason is None and (seq != n or doc is None or doc.get("seq") != n):
                 reason = f"expected event #{n} here (deleted, reordered or renumbered)"
             elif reason is None and chain(prev, body.encode("utf-8")) != digest:
@@ -321,7 +335,7 @@ class Journal:
                     ok=False,
                     events=len(rows),
                     head=prev,
-                    first_bad_seq=int(seq),
+                    first_bad_seq=n,  # where the chain breaks (a deleted event: its place)
                     reason=reason,
                 )
             prev = str(digest)
@@ -354,11 +368,18 @@ class Journal:
 
 
 def _record(row: tuple[Any, ...]) -> RunRecord:
+    try:
+        plan = Plan.model_validate_json(row[3])
+    except ValidationError as e:
+        raise JournalError(
+            f"run {row[0]!r}: its stored plan cannot be read ({e.error_count()} errors); "
+            "the journal was altered"
+        ) from None
     return RunRecord(
         run_id=row[0],
         plan_hash=row[1],
         intent=row[2],
-        plan=Plan.model_validate_json(row[3]),
+        plan=plan,
         dry_run=bool(row[4]),
         status=row[5],
         created_at=row[6],
