@@ -200,7 +200,9 @@ class Scheduler:
             self._steps[step.id] = _Step(
                 step=step,
                 # The step's own retry policy and timeout override the actor's defaults.
-                spec=replace(
+                spec=base
+                if step.retry is None and step.timeout_s is None
+                else replace(
                     base,
                     retry=step.retry or base.retry,
                     timeout_s=step.timeout_s or base.timeout_s,

@@ -8,6 +8,11 @@ from typing import Any
 
 __all__ = ["canonical_json", "content_hash"]
 
+# Built once: json.dumps with options builds a new encoder on every call.
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+
 
 def canonical_json(value: Any) -> bytes:
     """Sorted keys, no insignificant whitespace, UTF-8, no NaN or Infinity.
@@ -15,9 +20,7 @@ def canonical_json(value: Any) -> bytes:
     Numbers are written as Python writes them (shortest round-trip repr), so a value
     parsed from canonical JSON re-serialises to the same bytes.
     """
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    return _ENCODER.encode(value).encode("utf-8")
 
 
 def content_hash(value: Any) -> str:
