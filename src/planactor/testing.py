@@ -54,10 +54,11 @@ def _append(path: str, entry: dict[str, Any], *, unless_key: str | None = None) 
             if unless_key is not None:
                 f.seek(0)
                 for line in f:
-                    if line.strip() and json.loads(line).get("key") == unless_key:
-                        e = json.loads(line)
-                        if e.get("op") == entry["op"]:
-                            return False
+                    if not line.strip():
+                        continue
+                    seen = json.loads(line)
+                    if seen.get("key") == unless_key and seen.get("op") == entry["op"]:
+                        return False
             f.seek(0, os.SEEK_END)
             f.write(json.dumps(entry, sort_keys=True) + "\n")
             f.flush()

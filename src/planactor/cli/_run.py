@@ -263,9 +263,10 @@ def replay_cmd(
     cat = catalog()
     given = load_plan(plan, catalog=cat)[0] if plan else None
     with _journal(db) as journal:
-        chain = journal.verify(run_id) if journal.run(run_id) else None
+        journal.run(run_id)  # an unknown run is bad input (exit 2), named with a hint
+        chain = journal.verify(run_id)
         report = Engine(catalog=cat, journal=journal).replay(run_id, plan=given)
-    ok = report.ok and chain is not None and chain.ok
+    ok = report.ok and chain.ok
     if as_json:
         out.print_json(
             json.dumps(
@@ -273,7 +274,7 @@ def replay_cmd(
                     "run_id": run_id,
                     "ok": ok,
                     "events": report.events,
-                    "chain_ok": chain.ok if chain else False,
+                    "chain_ok": chain.ok,
                     "plan_matches": report.plan_matches,
                     "first_divergence": report.first_divergence,
                     "expected": report.expected,
@@ -283,7 +284,7 @@ def replay_cmd(
             )
         )
     else:
-        if chain is not None and not chain.ok:
+        if not chain.ok:
             out.print(
                 f"[red]journal chain broken[/] at event #{chain.first_bad_seq}: {chain.reason}",
                 markup=True,

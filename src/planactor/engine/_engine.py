@@ -222,24 +222,20 @@ class Engine:
             )
         events = self.journal.events(run_id)
         plan = record.plan
+        stored_hash = plan.hash  # a canonical serialisation of the whole plan: once
         started_hash = events[0].data.get("plan_hash")
-        if plan.hash != record.plan_hash or plan.hash != started_hash:
+        if stored_hash != record.plan_hash or stored_hash != started_hash:
             raise JournalError(
-                f"run {run_id}: the stored plan's hash {plan.hash} is not the one the run "
+                f"run {run_id}: the stored plan's hash {stored_hash} is not the one the run "
                 f"started with ({started_hash}); a run never executes a different plan"
             )
         retry = tuple(retry)
         unknown = [r for r in retry if r not in {s.id for s in plan.steps}]
         if unknown:
             raise JournalError(f"--retry names no step of run {run_id}: {', '.join(unknown)}")
-        dry_run = bool(events[0].data.get("dry_run", False))
         # Rebuild with the parallelism the run had, not the one asked for now.
-        sched = Scheduler(
-            plan=plan,
-            specs=specs_for(self.catalog, plan),
-            max_parallel=int(events[0].data.get("parallel", 1)),
-            dry_run=dry_run,
-        )
+        sched = self._recorded_scheduler(plan, events[0])
+        dry_run = sched.dry_run
         try:
             leftover = self._rebuild(sched, events)
         except _Divergence as d:
@@ -293,12 +289,7 @@ class Engine:
                 first_divergence=0,
                 note="the stored plan's hash is not the one the run started with",
             )
-        sched = Scheduler(
-            plan=stored,
-            specs=specs_for(self.catalog, stored),
-            max_parallel=int(events[0].data.get("parallel", 1)),
-            dry_run=bool(events[0].data.get("dry_run", False)),
-        )
+        sched = self._recorded_scheduler(stored, events[0])
         try:
             leftover = self._rebuild(sched, events)
         except _Divergence as d:
@@ -324,6 +315,15 @@ class Engine:
         )
 
     # -- rebuilding from the journal ----------------------------------------------------------
+
+    def _recorded_scheduler(self, plan: Plan, started: JournalEvent) -> Scheduler:
+        """A fresh scheduler set up as the run's `run.started` event recorded it."""
+        return Scheduler(
+            plan=plan,
+            specs=specs_for(self.catalog, plan),
+            max_parallel=int(started.data.get("parallel", 1)),
+            dry_run=bool(started.data.get("dry_run", False)),
+        )
 
     def _rebuild(self, sched: Scheduler, events: list[JournalEvent]) -> list[Command]:
         """Feed recorded results to `sched`, checking each recorded command against it.
@@ -379,9 +379,8 @@ class Engine:
                 continue
             if not inflight:
                 raise RuntimeError("the scheduler is waiting on nothing")  # a bug, not input
-            for call, event in self._wait(inflight, results):
+            for _, event in self._wait(inflight, results):
                 commands += self._record_result(state, event)
-                del call
 
     def _journal_commands(
         self, state: _Run, commands: list[Command], launches: list[StartStep | StartCompensation]
