@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hashlib
 import json
 import random
-import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from forgery import rewrite_chain, sql
 from planactor import testing
 from planactor._errors import JournalError, PlanInvalid
 from planactor.catalog import Catalog, actor_of
 from planactor.engine import Engine, RunResult
-from planactor.journal import GENESIS, Journal
-from planactor.plan import Plan, RetryPolicy, canonical_json
+from planactor.journal import Journal
+from planactor.plan import Plan, RetryPolicy
 
 
 def make_plan(*steps: dict[str, Any], **kw: Any) -> Plan:
@@ -83,31 +82,6 @@ def event_types(j: Journal, run_id: str) -> list[tuple[str, str | None]]:
 
 def starts(j: Journal, run_id: str) -> list[str]:
     return [e.step or "" for e in j.events(run_id) if e.type == "step.started"]
-
-
-def rewrite_chain(db: Path, run_id: str, edit: Callable[[dict[str, Any]], None]) -> None:
-    """Apply `edit` to every event body of a run and recompute the whole hash chain."""
-    with sqlite3.connect(db) as conn:
-        rows = conn.execute(
-            "SELECT seq, body FROM events WHERE run_id = ? ORDER BY seq", (run_id,)
-        ).fetchall()
-        prev = GENESIS
-        for seq, body in rows:
-            doc = json.loads(body)
-            edit(doc)
-            new = canonical_json(doc)
-            prev = hashlib.sha256(prev.encode("ascii") + new).hexdigest()
-            conn.execute(
-                "UPDATE events SET body = ?, hash = ? WHERE run_id = ? AND seq = ?",
-                (new.decode("utf-8"), prev, run_id, seq),
-            )
-    conn.close()
-
-
-def sql(db: Path, statement: str, *params: Any) -> None:
-    with sqlite3.connect(db) as conn:
-        conn.execute(statement, params)
-    conn.close()
 
 
 # -- running --------------------------------------------------------------------------------

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from forgery import rewrite_chain, sql
 from planactor._errors import InputError, JournalError
 from planactor.journal import GENESIS, Journal
 from planactor.plan import Plan, canonical_json
@@ -50,12 +50,6 @@ def journal(db: Path) -> Iterator[Journal]:
     j.close()
 
 
-def sql(db: Path, statement: str, *params: Any) -> None:
-    with sqlite3.connect(db) as conn:
-        conn.execute(statement, params)
-    conn.close()
-
-
 def rows(db: Path, run_id: str = RUN) -> list[tuple[int, str, str]]:
     with sqlite3.connect(db) as conn:
         out = conn.execute(
@@ -63,24 +57,6 @@ def rows(db: Path, run_id: str = RUN) -> list[tuple[int, str, str]]:
         ).fetchall()
     conn.close()
     return out
-
-
-def rewrite_chain(db: Path, run_id: str, edit: Callable[[dict[str, Any]], None]) -> None:
-    """Edit every body of a run and recompute the hashes, as a careful forger would."""
-    prev = GENESIS
-    with sqlite3.connect(db) as conn:
-        for seq, body, _ in conn.execute(
-            "SELECT seq, body, hash FROM events WHERE run_id = ? ORDER BY seq", (run_id,)
-        ).fetchall():
-            doc = json.loads(body)
-            edit(doc)
-            new = canonical_json(doc)
-            prev = hashlib.sha256(prev.encode("ascii") + new).hexdigest()
-            conn.execute(
-                "UPDATE events SET body = ?, hash = ? WHERE run_id = ? AND seq = ?",
-                (new.decode("utf-8"), prev, run_id, seq),
-            )
-    conn.close()
 
 
 # -- the chain ------------------------------------------------------------------------------
@@ -144,21 +120,33 @@ def test_reordered_events_are_detected_at_the_first_swapped_one(journal: Journal
     assert "reordered" in (report.reason or "")
 
 
-def test_truncated_tail_is_a_valid_shorter_chain_caught_only_by_the_anchored_head(
-    journal: Journal, db: Path
-) -> None:
-    """Cutting the last events leaves a chain that verifies: only the anchored head differs."""
-    anchored = journal.verify(RUN).head
+def test_truncated_tail_is_caught_by_the_runs_recorded_head(journal: Journal, db: Path) -> None:
+    """A cut tail is a valid shorter chain, but the run's record names a later head."""
     sql(db, "DELETE FROM events WHERE seq >= 4")
     report = journal.verify(RUN)
-    assert report.ok
-    assert report.events == 4
-    assert report.head != anchored
+    assert not report.ok
+    assert report.first_bad_seq == 4
+    assert "cut off" in (report.reason or "")
 
 
-def test_consistent_rewrite_verifies_but_changes_the_head(journal: Journal, db: Path) -> None:
-    """A whole chain rewritten with recomputed hashes verifies; its head differs from the anchor."""
-    anchored = journal.verify(RUN).head
+def test_truncated_tail_with_a_forged_head_is_caught_by_the_anchor(
+    journal: Journal, db: Path
+) -> None:
+    """A cut tail whose run record is forged to match verifies alone; the anchor exposes it."""
+    anchor = journal.head(RUN)
+    sql(db, "DELETE FROM events WHERE seq >= 4")
+    last = sqlite3.connect(db).execute("SELECT hash FROM events WHERE seq = 3").fetchone()[0]
+    sql(db, f"UPDATE runs SET head_seq = 3, head_hash = '{last}'")
+    assert journal.verify(RUN).ok
+    report = journal.verify(RUN, anchor=anchor)
+    assert not report.ok
+    assert "cut off" in (report.reason or "")
+
+
+def test_consistent_rewrite_verifies_alone_but_fails_the_anchor(journal: Journal, db: Path) -> None:
+    """A whole chain rewritten with recomputed hashes verifies; against the anchor it does not."""
+    anchor = journal.head(RUN)
+    anchored = anchor[1]
 
     def edit(doc: dict[str, Any]) -> None:
         if doc["seq"] == 1:
@@ -169,6 +157,9 @@ def test_consistent_rewrite_verifies_but_changes_the_head(journal: Journal, db: 
     assert report.ok
     assert report.head != anchored
     assert journal.events(RUN)[1].data["args"] == {"i": 99}
+    against = journal.verify(RUN, anchor=anchor)
+    assert not against.ok
+    assert "rewritten" in (against.reason or "")
 
 
 def test_body_that_is_not_json_is_detected(journal: Journal, db: Path) -> None:

@@ -167,9 +167,19 @@ class Engine:
     # -- entry points -------------------------------------------------------------------------
 
     def run(
-        self, plan: Plan, *, dry_run: bool = False, parallel: int = 1, run_id: str | None = None
+        self,
+        plan: Plan,
+        *,
+        dry_run: bool = False,
+        parallel: int = 1,
+        run_id: str | None = None,
+        authorization: Mapping[str, Any] | None = None,
     ) -> RunResult:
-        """Validate and run a plan to its end, or until it pauses."""
+        """Validate and run a plan to its end, or until it pauses.
+
+        `authorization` (approvals and policy, see `planactor.policy.authorize`) is recorded
+        in the run's first event, under the hash chain, for the audit.
+        """
         report = validate(plan, self.catalog)
         if not report.ok:
             raise PlanInvalid(report)
@@ -194,17 +204,33 @@ class Engine:
             plan=plan,
             dry_run=dry_run,
             plan_hash=plan_hash,
-            data={"dry_run": dry_run, "parallel": parallel, "steps": len(plan.steps)},
+            data={
+                "dry_run": dry_run,
+                "parallel": parallel,
+                "steps": len(plan.steps),
+                **({"authorization": dict(authorization)} if authorization is not None else {}),
+            },
         )
         self._emit("run.started", None, {"run_id": run_id, "plan_hash": plan_hash})
         return self._drive(state, sched.start())
 
     async def run_async(
-        self, plan: Plan, *, dry_run: bool = False, parallel: int = 1, run_id: str | None = None
+        self,
+        plan: Plan,
+        *,
+        dry_run: bool = False,
+        parallel: int = 1,
+        run_id: str | None = None,
+        authorization: Mapping[str, Any] | None = None,
     ) -> RunResult:
         """`run` without blocking the event loop (the engine itself runs on a thread)."""
         return await asyncio.to_thread(
-            self.run, plan, dry_run=dry_run, parallel=parallel, run_id=run_id
+            self.run,
+            plan,
+            dry_run=dry_run,
+            parallel=parallel,
+            run_id=run_id,
+            authorization=authorization,
         )
 
     def resume(

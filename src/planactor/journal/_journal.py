@@ -37,7 +37,9 @@ CREATE TABLE IF NOT EXISTS runs (
     dry_run INTEGER NOT NULL,
     status TEXT NOT NULL,
     created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    head_seq INTEGER,
+    head_hash TEXT
 );
 CREATE TABLE IF NOT EXISTS events (
     run_id TEXT NOT NULL,
@@ -138,6 +140,7 @@ class Journal:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(f"PRAGMA synchronous={synchronous}")
             self._db.executescript(_SCHEMA)
+            _migrate(self._db)
         except sqlite3.DatabaseError as e:
             self._db.close()
             raise JournalError(f"{self.path}: cannot open the journal: {e}") from None
@@ -169,7 +172,18 @@ class Journal:
         now = _now()
         plan_text = json.dumps(plan.to_document(), ensure_ascii=False)
         self._runs_pending.append(
-            (run_id, plan_hash, plan.intent, plan_text, int(dry_run), "running", now, now)
+            (
+                run_id,
+                plan_hash,
+                plan.intent,
+                plan_text,
+                int(dry_run),
+                "running",
+                now,
+                now,
+                -1,
+                GENESIS,
+            )
         )
         self._heads[run_id] = (-1, GENESIS)
         self.append(run_id, "run.started", data={"plan_hash": plan_hash, **data})
@@ -211,12 +225,22 @@ class Journal:
             with self._transaction():
                 if self._runs_pending:
                     self._db.executemany(
-                        "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", self._runs_pending
+                        "INSERT INTO runs (run_id, plan_hash, intent, plan, dry_run, status, "
+                        "created_at, updated_at, head_seq, head_hash) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        self._runs_pending,
                     )
                 self._db.executemany(
                     "INSERT INTO events (run_id, seq, type, step, body, hash) "
                     "VALUES (?, ?, ?, ?, ?, ?)",
                     self._pending,
+                )
+                # The run's head travels with its events, so a tail cut off the events
+                # table no longer matches the run's record.
+                touched = {row[0] for row in self._pending}
+                self._db.executemany(
+                    "UPDATE runs SET head_seq = ?, head_hash = ? WHERE run_id = ?",
+                    [(*self._heads[r], r) for r in touched],
                 )
                 for run_id, (status, at) in self._status_pending.items():
                     self._db.execute(
@@ -306,12 +330,30 @@ class Journal:
             out.append(event)
         return out
 
-    def verify(self, run_id: str) -> ChainReport:
-        """Recompute the chain from the stored bodies; name the first event that breaks it."""
+    def head(self, run_id: str) -> tuple[int, str]:
+        """The run's last event: its sequence number and hash (what an anchor records)."""
+        self.flush()
+        self.run(run_id)  # an unknown run is bad input, named with a hint
+        return self._head(run_id)
+
+    def verify(self, run_id: str, *, anchor: tuple[int, str] | None = None) -> ChainReport:
+        """Recompute the chain from the stored bodies; name the first event that breaks it.
+
+        Also checks the run's recorded head (catches a cut-off tail) and, given an `anchor`
+        `(seq, hash)` kept outside the journal, that event `seq` still has that hash (catches
+        a chain rewritten consistently from some point on).
+        """
         self.flush()
         rows = self._db.execute(
             "SELECT seq, body, hash FROM events WHERE run_id = ? ORDER BY seq", (run_id,)
         ).fetchall()
+
+        def broken(at: int, why: str, head: str) -> ChainReport:
+            # `at`: where the chain breaks (for a deleted event: its place).
+            return ChainReport(
+                run_id=run_id, ok=False, events=len(rows), head=head, first_bad_seq=at, reason=why
+            )
+
         prev = GENESIS
         for n, (seq, body, digest) in enumerate(rows):
             reason = None
@@ -330,24 +372,45 @@ class Journal:
             elif reason is None and doc is not None and doc.get("run") != run_id:
                 reason = "it belongs to another run"
             if reason is not None:
-                return ChainReport(
-                    run_id=run_id,
-                    ok=False,
-                    events=len(rows),
-                    head=prev,
-                    first_bad_seq=n,  # where the chain breaks (a deleted event: its place)
-                    reason=reason,
-                )
+                return broken(n, reason, prev)
             prev = str(digest)
         if not rows:
-            return ChainReport(
-                run_id=run_id,
-                ok=False,
-                events=0,
-                head=GENESIS,
-                first_bad_seq=0,
-                reason="the run has no events",
-            )
+            return broken(0, "the run has no events", GENESIS)
+        recorded = self._db.execute(
+            "SELECT head_seq, head_hash FROM runs WHERE run_id = ?", (run_id,)
+        ).fetchone()
+        if recorded is not None and recorded[0] is not None:
+            head_seq, head_hash = int(recorded[0]), str(recorded[1])
+            if head_seq >= len(rows):
+                return broken(
+                    len(rows),
+                    f"the run's record ends at event #{head_seq} but only "
+                    f"{len(rows)} events remain: the tail was cut off",
+                    prev,
+                )
+            if head_seq != len(rows) - 1 or head_hash != prev:
+                return broken(
+                    min(head_seq, len(rows) - 1),
+                    f"the run's record names head #{head_seq} {head_hash[:16]}…, "
+                    f"which is not the chain's last event",
+                    prev,
+                )
+        if anchor is not None:
+            a_seq, a_hash = anchor
+            if a_seq >= len(rows):
+                return broken(
+                    len(rows),
+                    f"the anchor names event #{a_seq}, but the run has {len(rows)} events: "
+                    "the tail was cut off",
+                    prev,
+                )
+            if str(rows[a_seq][2]) != a_hash:
+                return broken(
+                    a_seq,
+                    f"event #{a_seq} has hash {str(rows[a_seq][2])[:16]}…, the anchor says "
+                    f"{a_hash[:16]}…: the chain was rewritten",
+                    prev,
+                )
         return ChainReport(run_id=run_id, ok=True, events=len(rows), head=prev)
 
     def integrity_check(self) -> str:
@@ -365,6 +428,14 @@ class Journal:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Journals made before runs recorded their head gain the two columns."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+    for name, kind in (("head_seq", "INTEGER"), ("head_hash", "TEXT")):
+        if name not in columns:
+            db.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind}")
 
 
 def _record(row: tuple[Any, ...]) -> RunRecord:

@@ -3,8 +3,17 @@
 Pure code: nothing here reads files, the clock or the network.
 """
 
+from planactor.plan._approval import APPROVAL_DOMAIN, Approval
 from planactor.plan._canonical import canonical_json, content_hash
 from planactor.plan._dag import dependencies, dependency_map, find_cycle, topological_order
+from planactor.plan._diff import (
+    ChangeKind,
+    PlanDiff,
+    StepChange,
+    StepEntry,
+    ValueChange,
+    diff_plans,
+)
 from planactor.plan._json import JsonSyntaxError, format_location, parse_json
 from planactor.plan._model import (
     ACTOR_NAME_PATTERN,
@@ -32,24 +41,32 @@ from planactor.plan._render import StepKind, render_dot, render_mermaid, render_
 __all__ = [
     "ACTOR_NAME_PATTERN",
     "API_VERSION",
+    "APPROVAL_DOMAIN",
     "JSON_CHECKED",
     "STEP_ID_PATTERN",
+    "Approval",
     "BadReference",
+    "ChangeKind",
     "Condition",
     "InputRef",
     "JsonSyntaxError",
     "OnFailure",
     "OutputRef",
     "Plan",
+    "PlanDiff",
     "PlannerInfo",
     "Reference",
     "RetryPolicy",
     "Step",
+    "StepChange",
+    "StepEntry",
     "StepKind",
+    "ValueChange",
     "canonical_json",
     "content_hash",
     "dependencies",
     "dependency_map",
+    "diff_plans",
     "find_cycle",
     "format_location",
     "iter_references",

@@ -15,6 +15,7 @@ from pydantic import (
     model_validator,
 )
 
+from planactor.plan._approval import Approval
 from planactor.plan._json import format_location
 
 __all__ = [
@@ -229,6 +230,10 @@ class Plan(_Strict):
     )
     steps: list[Step] = Field(description="Listed in dependency order.")
     planner: PlannerInfo | None = Field(default=None, description="Not part of the hash.")
+    approvals: list[Approval] = Field(
+        default_factory=list,
+        description="Signed approvals of this plan's hash (`planactor approve`); not hashed.",
+    )
 
     _json_inputs = field_validator("inputs")(_json_only)
 
@@ -250,6 +255,8 @@ class Plan(_Strict):
             del doc["change_ticket"]
         if self.planner is not None:
             doc["planner"] = self.planner.model_dump(mode="json")
+        if self.approvals:
+            doc["approvals"] = [a.model_dump(mode="json") for a in self.approvals]
         return doc
 
     @property

@@ -1,0 +1,195 @@
+"""Signing approvals and judging them: each approval gets one verdict, with its reason."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from planactor._errors import InputError
+from planactor.plan import Approval, Plan
+from planactor.policy._keys import PublicKey, check_identity, is_machine_identity, key_id_of
+
+__all__ = [
+    "ApprovalCheck",
+    "Verdict",
+    "VerdictCode",
+    "check_approvals",
+    "judge",
+    "machine_identities",
+    "sign",
+]
+
+VerdictCode = Literal[
+    "valid",
+    "wrong-plan",
+    "machine-identity",
+    "unknown-key",
+    "bad-signature",
+    "self-approval",
+    "not-yet-valid",
+    "expired",
+    "duplicate",
+]
+# Clocks of approver and runner disagree a little; an approval from further ahead is forged
+# or made on a broken clock, and either way not trusted yet.
+CLOCK_SKEW = timedelta(minutes=5)
+MAX_VALIDITY = timedelta(days=30)
+
+
+def sign(
+    plan: Plan,
+    *,
+    identity: str,
+    key: Ed25519PrivateKey,
+    now: datetime,
+    valid_for: timedelta,
+    ticket: str | None = None,
+    comment: str | None = None,
+) -> Approval:
+    """`identity`'s signed approval of exactly this plan, valid for `valid_for` from `now`."""
+    check_identity(identity)
+    if valid_for <= timedelta(0) or valid_for > MAX_VALIDITY:
+        raise InputError(
+            f"an approval must be valid for more than 0 and at most {MAX_VALIDITY.days} days",
+            hint="e.g. --expires 4h",
+        )
+    if identity == plan.requested_by:
+        raise InputError(
+            f"{identity} requested this plan and cannot approve it (separation of duties)",
+            hint="ask another approver",
+        )
+    now = now.replace(microsecond=0)
+    unsigned = Approval.model_construct(
+        plan_hash=plan.hash,
+        identity=identity,
+        key_id=key_id_of(key.public_key()),
+        approved_at=now,
+        expires_at=now + valid_for,
+        ticket=ticket,
+        comment=comment,
+        signature="",
+    )
+    signature = base64.b64encode(key.sign(unsigned.payload())).decode("ascii")
+    # Validate the finished record, so a bad ticket or comment is refused here, not at run.
+    return Approval.model_validate({**unsigned.model_dump(mode="json"), "signature": signature})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Verdict:
+    approval: Approval
+    code: VerdictCode
+    message: str
+
+    @property
+    def valid(self) -> bool:
+        return self.code == "valid"
+
+
+def machine_identities(plan: Plan) -> set[str]:
+    """Names under which the plan's own planner could sign: they never count as approvers."""
+    names: set[str] = set()
+    if plan.planner is not None:
+        names.add(plan.planner.backend.lower())
+        if plan.planner.model:
+            names.add(plan.planner.model.lower())
+        extra = plan.planner.model_extra or {}
+        for key in ("identity", "agent", "user"):
+            value = extra.get(key)
+            if isinstance(value, str):
+                names.add(value.lower())
+    return names
+
+
+def judge(
+    approval: Approval,
+    *,
+    plan: Plan,
+    plan_hash: str,
+    trusted: Mapping[str, PublicKey],
+    now: datetime,
+) -> Verdict:
+    """One approval's verdict against this plan, these trusted keys and this moment."""
+    who = approval.identity
+
+    def verdict(code: VerdictCode, message: str) -> Verdict:
+        return Verdict(approval=approval, code=code, message=message)
+
+    if approval.plan_hash != plan_hash:
+        return verdict(
+            "wrong-plan",
+            f"{who} approved plan {approval.plan_hash[:19]}…, not this one ({plan_hash[:19]}…); "
+            "an approval covers one exact plan",
+        )
+    if is_machine_identity(who) or who.lower() in machine_identities(plan):
+        return verdict("machine-identity", f"{who!r} is a planner or machine identity")
+    known = trusted.get(who)
+    if known is None:
+        return verdict("unknown-key", f"{who} is not a trusted approver (no {who}.pub)")
+    if known.key_id != approval.key_id:
+        return verdict(
+            "unknown-key",
+            f"{who}'s approval was signed with key {approval.key_id[:23]}…, "
+            f"not {who}'s trusted key {known.key_id[:23]}…",
+        )
+    try:
+        known.key.verify(base64.b64decode(approval.signature), approval.payload())
+    except (InvalidSignature, ValueError):
+        return verdict(
+            "bad-signature", f"{who}'s signature does not verify: the record was altered"
+        )
+    if who == plan.requested_by:
+        return verdict("self-approval", f"{who} requested this plan and cannot also approve it")
+    if approval.approved_at > now + CLOCK_SKEW:
+        return verdict("not-yet-valid", f"{who}'s approval is dated in the future")
+    if approval.expires_at <= now:
+        return verdict("expired", f"{who}'s approval expired at {approval.expires_at.isoformat()}")
+    return verdict("valid", f"{who} approved (until {approval.expires_at.isoformat()})")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApprovalCheck:
+    """Every approval's verdict; the distinct people whose approvals are valid."""
+
+    verdicts: tuple[Verdict, ...]
+
+    @property
+    def approvers(self) -> tuple[str, ...]:
+        return tuple(v.approval.identity for v in self.verdicts if v.valid)
+
+    @property
+    def tickets(self) -> tuple[str, ...]:
+        return tuple(v.approval.ticket for v in self.verdicts if v.valid and v.approval.ticket)
+
+    @property
+    def rejected(self) -> tuple[Verdict, ...]:
+        return tuple(v for v in self.verdicts if not v.valid)
+
+
+def check_approvals(
+    plan: Plan,
+    *,
+    trusted: Mapping[str, PublicKey],
+    now: datetime,
+    plan_hash: str | None = None,
+    approvals: Iterable[Approval] | None = None,
+) -> ApprovalCheck:
+    """Judge every approval the plan carries (or `approvals`); a person counts once."""
+    plan_hash = plan_hash or plan.hash
+    seen: set[str] = set()
+    verdicts = []
+    for a in plan.approvals if approvals is None else approvals:
+        v = judge(a, plan=plan, plan_hash=plan_hash, trusted=trusted, now=now)
+        if v.valid and a.identity in seen:
+            v = Verdict(
+                approval=a, code="duplicate", message=f"{a.identity} already approved; counted once"
+            )
+        elif v.valid:
+            seen.add(a.identity)
+        verdicts.append(v)
+    return ApprovalCheck(verdicts=tuple(verdicts))
