@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from planactor._errors import PlanInvalid, PlanLoadError
 from planactor.catalog import Catalog
 from planactor.plan import Plan
-from planactor.validate import Limits, ValidationReport, validate
+from planactor.validate import Limits, Policy, ValidationReport, validate
 
 __all__ = ["load_plan", "read_plan_text", "save_plan"]
 
@@ -47,7 +47,11 @@ def read_plan_text(path: str | Path, *, limits: Limits | None = None) -> tuple[b
 
 
 def load_plan(
-    path: str | Path, *, catalog: Catalog | None = None, limits: Limits | None = None
+    path: str | Path,
+    *,
+    catalog: Catalog | None = None,
+    limits: Limits | None = None,
+    policy: Policy | None = None,
 ) -> tuple[Plan, ValidationReport]:
     """Read and validate a plan file; raise PlanInvalid (with the whole report) if it is not.
 
@@ -56,7 +60,7 @@ def load_plan(
     data, source = read_plan_text(path, limits=limits)
     if catalog is None:  # not `catalog or ...`: an empty Catalog is falsy (len 0)
         catalog = Catalog.discover()
-    report = validate(data, catalog, limits=limits)
+    report = validate(data, catalog, policy=policy, limits=limits)
     if not report.ok:
         raise PlanInvalid(report, source=source)
     try:

@@ -79,6 +79,13 @@ def _writes(tmp_path: Path, *extra: dict[str, Any]) -> tuple[Path, Path]:
     return _plan(tmp_path, steps), ledger
 
 
+def _approve(capsys: pytest.CaptureFixture[str], plan: Path, who: str = "carol") -> None:
+    """Create `who`'s key (once) and sign the plan in place."""
+    run(capsys, "keys", "new", "--name", who)
+    code, _, err = run(capsys, "approve", str(plan), "--as", who)
+    assert code == 0, err
+
+
 def _run_id(capsys: pytest.CaptureFixture[str]) -> str:
     code, out, _ = run(capsys, "runs", "--json")
     assert code == 0
@@ -105,23 +112,25 @@ def test_run_read_only_plan_succeeds_and_is_listed(
 def test_run_refuses_unapproved_writes_with_exit_3(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    """Without --yes (and no terminal to ask), a plan that writes exits 3 and runs nothing."""
+    """A plan that writes, with no approval, exits 3 (even with --yes) and runs nothing."""
     plan, ledger = _writes(tmp_path)
-    code, _, err = run(capsys, "run", str(plan))
+    code, _, err = run(capsys, "run", str(plan), "--yes")
     assert code == 3
-    assert "--yes" in err
+    assert "needs 1 approval(s) and has none valid" in err
+    assert "planactor approve" in err
     assert not ledger.exists()
     code, out, _ = run(capsys, "runs")
     assert "no runs" in out
 
 
 @pytest.mark.usefixtures("testing_pack")
-def test_run_with_yes_applies_each_write_once(
+def test_approved_run_applies_each_write_once(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    """--yes approves the writes; each is applied once, keyed RUN/STEP."""
+    """A plan approved by someone other than its requester runs; each write applies once."""
     plan, ledger = _writes(tmp_path)
-    code, out, _ = run(capsys, "run", str(plan), "--yes", "--json")
+    _approve(capsys, plan)
+    code, out, _ = run(capsys, "run", str(plan), "--json")
     assert code == 0
     result = json.loads(out)
     assert result["status"] == "succeeded"
@@ -153,6 +162,7 @@ def test_pause_exits_4_then_abort_compensates(
     plan, ledger = _writes(
         tmp_path, {"id": "check", "actor": "testing.unexpected", "args": {}, "after": ["w2"]}
     )
+    _approve(capsys, plan)
     code, out, _ = run(capsys, "run", str(plan), "--yes")
     assert code == 4
     assert "PAUSED" in out

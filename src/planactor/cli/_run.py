@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,10 @@ from planactor._errors import ApprovalRequired
 from planactor._files import load_plan
 from planactor._home import default_journal
 from planactor.cli._app import app, catalog, err, out
+from planactor.cli._approve import PolicyOption
 from planactor.engine import Engine, RunResult
 from planactor.journal import Journal
+from planactor.policy import Authorization, KeyStore, authorize, load_policy
 
 _STATE_STYLE = {
     "succeeded": "green",
@@ -147,16 +150,13 @@ def _print_result(result: RunResult, as_json: bool) -> None:
         )
 
 
-def _confirm_writes(writes: list[str], yes: bool) -> None:
-    if yes or not writes:
+def _confirm_writes(writes: list[str], yes: bool, auth: Authorization) -> None:
+    """A last look for a person at a terminal; approvals, not this prompt, are the gate."""
+    if yes or not writes or not sys.stdin.isatty():
         return
-    if not sys.stdin.isatty():
-        raise ApprovalRequired(
-            f"the plan has {len(writes)} write step(s) ({', '.join(writes[:5])}) and no approval",
-            hint="review it with `planactor show`, then pass --yes to run it",
-        )
-    if not typer.confirm(f"Run {len(writes)} write step(s): {', '.join(writes[:5])}?"):
-        raise ApprovalRequired("not confirmed")
+    who = ", ".join(auth.approvals.approvers) or "nobody (policy requires none)"
+    if not typer.confirm(f"Run {len(writes)} write step(s) approved by {who}?"):
+        raise ApprovalRequired("not confirmed", hint="nothing ran")
 
 
 @app.command("run")
@@ -165,22 +165,37 @@ def run_cmd(
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Run reads; writes only report what they would change."
     ),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Approve the plan's write steps."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
     parallel: int = ParallelOption,
     db: Path | None = DbOption,
     sync: Sync = SyncOption,
+    policy_file: Path | None = PolicyOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Validate and run a plan deterministically, journaling every event."""
+    """Validate, check approvals and policy, and run a plan, journaling every event."""
     cat = catalog()
-    parsed, _ = load_plan(plan, catalog=cat)
-    writes = [s.id for s in parsed.steps if cat.get(s.actor).effect == "write"]
-    if not dry_run:
-        _confirm_writes(writes, yes)
+    policy = load_policy(policy_file)
+    parsed, report = load_plan(plan, catalog=cat, policy=policy)
+    auth = None
+    if not dry_run:  # a dry run changes nothing, so it needs no approval
+        auth = authorize(
+            parsed,
+            catalog=cat,
+            policy=policy,
+            trusted=KeyStore().trusted(),
+            now=datetime.now(UTC),
+            plan_hash=report.plan_hash,
+        )
+        _confirm_writes(
+            [s.id for s in parsed.steps if cat.get(s.actor).effect == "write"], yes, auth
+        )
     progress = _Progress(len(parsed.steps), enabled=not as_json and err.is_terminal)
     with _journal(db, sync) as journal, progress.bar:
         result = Engine(catalog=cat, journal=journal, on_event=progress).run(
-            parsed, dry_run=dry_run, parallel=parallel
+            parsed,
+            dry_run=dry_run,
+            parallel=parallel,
+            authorization=auth.record() if auth is not None else None,
         )
     _print_result(result, as_json)
     raise typer.Exit(result.exit_code)

@@ -78,7 +78,7 @@ class Match(_Strict):
     def describe(self) -> str:
         parts = []
         if self.effect:
-            parts.append(f"{self.effect} steps")
+            parts.append(self.effect)
         if self.irreversible is not None:
             parts.append("irreversible" if self.irreversible else "reversible")
         if self.actor:
@@ -87,16 +87,14 @@ class Match(_Strict):
             parts.append("pack " + " or ".join(self.pack))
         if self.tags:
             parts.append("tagged " + " or ".join(self.tags))
-        return ", ".join(parts) or "every step"
+        return "; ".join(parts) or "any step"
 
 
 class Window(_Strict):
     """A weekly maintenance window: `days` name the day it opens; `end` before `start`
     means it closes the next day (22:00-04:00)."""
 
-    days: list[Day] = Field(
-        default_factory=lambda: list(_DAYS), min_length=1
-    )
+    days: list[Day] = Field(default_factory=lambda: list(_DAYS), min_length=1)
     start: time
     end: time
     timezone: str = "UTC"
@@ -346,9 +344,11 @@ class RulePolicy:
             if rule.match.matches(s, actors[s.actor], catalog.pack_of(s.actor))
         ]
         if not matched:
-            return RuleOutcome(rule=rule, applies=False, why=f"no step is {rule.match.describe()}")
+            return RuleOutcome(
+                rule=rule, applies=False, why=f"no step matches ({rule.match.describe()})"
+            )
         ids = tuple(s.id for s in matched)
-        why = f"{len(ids)} step(s) {rule.match.describe()}: {_names(ids)}"
+        why = f"{len(ids)} step(s) match ({rule.match.describe()}): {_names(ids)}"
         if rule.when is not None:
             targets = blast_radius(matched, catalog)
             limit = rule.when.blast_radius_over
