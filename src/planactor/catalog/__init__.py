@@ -10,6 +10,7 @@ from planactor.catalog._actor import (
     entity,
 )
 from planactor.catalog._catalog import BUILTIN_PACKS, ENTRY_POINT_GROUP, Catalog
+from planactor.catalog._routine import Param, Routine, RoutineStep, parse_routine
 
 __all__ = [
     "BUILTIN_PACKS",
@@ -19,7 +20,11 @@ __all__ = [
     "ActorContext",
     "Catalog",
     "Effect",
+    "Param",
+    "Routine",
+    "RoutineStep",
     "actor",
     "actor_of",
     "entity",
+    "parse_routine",
 ]

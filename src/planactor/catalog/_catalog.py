@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import importlib.resources
 import re
 from collections.abc import Iterable, Iterator
 from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any
 
-from planactor._errors import CatalogError, UnknownActor
+from planactor._errors import CatalogError, InputError, UnknownActor
 from planactor.catalog._actor import Actor, actor_of
+from planactor.catalog._routine import Routine, parse_routine
 from planactor.plan import ACTOR_NAME_PATTERN, content_hash
 
 __all__ = ["BUILTIN_PACKS", "ENTRY_POINT_GROUP", "Catalog"]
@@ -35,6 +37,8 @@ class Catalog:
     def __init__(self, actors: Iterable[Any] = (), *, pack: str = "local") -> None:
         self._actors: dict[str, Actor] = {}
         self._packs: dict[str, str] = {}
+        self._routines: dict[str, Routine] = {}
+        self._routine_packs: dict[str, str] = {}
         for obj in actors:
             self._add(obj, pack)
         self._check_links()
@@ -69,6 +73,7 @@ class Catalog:
                     f"actor pack {ep.name!r} ({ep.value}) is neither a module nor a list of actors"
                 )
         catalog._check_links()
+        catalog._check_routines()
         return catalog
 
     def _add_module(self, module: ModuleType, pack: str) -> None:
@@ -78,6 +83,52 @@ class Catalog:
             spec = actor_of(value)
             if spec is not None and spec.module == module.__name__:
                 self._add(spec, pack)
+        # A pack that is a package ships its routines as `routines/*.yaml` beside it.
+        if hasattr(module, "__path__"):
+            folder = importlib.resources.files(module.__name__).joinpath("routines")
+            if folder.is_dir():
+                for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+                    if entry.name.endswith((".yaml", ".yml")):
+                        source = f"{module.__name__}/routines/{entry.name}"
+                        self.add_routine(
+                            parse_routine(entry.read_text("utf-8"), source=source), pack=pack
+                        )
+
+    def add_routine(self, routine: Routine, *, pack: str = "local") -> None:
+        """Register a routine; its actors are checked once the catalog is complete."""
+        if routine.name in self._routines:
+            raise CatalogError(
+                f"routine {routine.name!r} (pack {pack!r}): name already registered by "
+                f"pack {self._routine_packs[routine.name]!r}"
+            )
+        self._routines[routine.name] = routine
+        self._routine_packs[routine.name] = pack
+
+    def _check_routines(self) -> None:
+        for r in self._routines.values():
+            missing = sorted(a for a in r.actors() if a not in self._actors)
+            if missing:
+                raise CatalogError(
+                    f"routine {r.name!r} (pack {self._routine_packs[r.name]!r}) calls "
+                    f"actors that are not in the catalog: {', '.join(missing)}"
+                )
+
+    @property
+    def routines(self) -> dict[str, Routine]:
+        """Every routine, by name, sorted."""
+        return dict(sorted(self._routines.items()))
+
+    def routine(self, name: str) -> Routine:
+        try:
+            return self._routines[name]
+        except KeyError:
+            close = difflib.get_close_matches(name, list(self._routines), n=3)
+            raise InputError(
+                f"unknown routine {name!r}",
+                hint=f"did you mean {', '.join(map(repr, close))}?"
+                if close
+                else "`planactor routines` lists them",
+            ) from None
 
     def _add(self, obj: Any, pack: str) -> None:
         spec = actor_of(obj)

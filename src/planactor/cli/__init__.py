@@ -1,10 +1,21 @@
 """The `planactor` command line. Commands live in one module per group; errors map to
 exit codes in one place (`_app.main`). The exit codes are documented in docs/cli.md."""
 
-from planactor.cli import _actors, _demo, _run, _schema, _show, _validate
+from planactor.cli import (
+    _actors,
+    _approve,
+    _demo,
+    _diff,
+    _policy,
+    _routines,
+    _run,
+    _schema,
+    _show,
+    _validate,
+)
 from planactor.cli._app import app, main
 
 __all__ = ["app", "main"]
 
 # Importing the command modules registers their commands on `app`.
-del _actors, _demo, _run, _schema, _show, _validate
+del _actors, _approve, _demo, _diff, _policy, _routines, _run, _schema, _show, _validate

@@ -76,7 +76,7 @@ class Match(_Strict):
         return self.tags is None or bool(set(self.tags) & set(actor.tags))
 
     def describe(self) -> str:
-        parts = []
+        parts: list[str] = []
         if self.effect:
             parts.append(self.effect)
         if self.irreversible is not None:
