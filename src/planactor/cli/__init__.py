@@ -4,6 +4,7 @@ exit codes in one place (`_app.main`). The exit codes are documented in docs/cli
 from planactor.cli import (
     _actors,
     _approve,
+    _bench,
     _demo,
     _diff,
     _policy,
@@ -18,4 +19,4 @@ from planactor.cli._app import app, main
 __all__ = ["app", "main"]
 
 # Importing the command modules registers their commands on `app`.
-del _actors, _approve, _demo, _diff, _policy, _routines, _run, _schema, _show, _validate
+del _actors, _approve, _bench, _demo, _diff, _policy, _routines, _run, _schema, _show, _validate

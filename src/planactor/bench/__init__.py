@@ -1,0 +1,33 @@
+"""Benchmarks that reproduce the claims planactor rests on, runnable from an installed
+package (`planactor bench NAME`) or a checkout (`make bench`, `benchmarks/*.py`).
+
+Each prints medians and ratios against a peer measured in the same run.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+
+from planactor._errors import InputError
+
+__all__ = ["BENCHMARKS", "run_benchmark"]
+
+# name -> (module, one line on what it measures)
+BENCHMARKS: dict[str, tuple[str, str]] = {
+    "engine": (
+        "planactor.bench._engine",
+        "engine overhead per step, in memory and durable, next to LangGraph",
+    ),
+}
+
+
+def run_benchmark(name: str, argv: Sequence[str] = ()) -> int:
+    """Run benchmark `name` with its own command-line arguments; its exit code."""
+    if name not in BENCHMARKS:
+        raise InputError(
+            f"no benchmark named {name!r}", hint=f"choose one of: {', '.join(BENCHMARKS)}"
+        )
+    module = importlib.import_module(BENCHMARKS[name][0])
+    code: int = module.main(list(argv))
+    return code
