@@ -19,7 +19,7 @@ from planactor.validate import Inventory
 __all__ = ["Grounding", "GroundingNote", "ground", "tokens", "ungrounded_values"]
 
 _WORD = re.compile(r"[a-z0-9]+")
-_NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])")
+_NUMBER = re.compile(r"(?<![\w.-])\d+(?:\.\d+)?(?![\w.-])")
 
 
 def tokens(text: str) -> list[str]:
@@ -49,6 +49,16 @@ class Grounding:
     @property
     def complete(self) -> bool:
         return not self.missing
+
+
+def _bounds(p: Param) -> str:
+    low = "-inf" if p.minimum is None else f"{p.minimum:g}"
+    high = "inf" if p.maximum is None else f"{p.maximum:g}"
+    return f"[{low}, {high}]"
+
+
+def _numbers(text: str) -> tuple[int, ...]:
+    return tuple(int(d) for d in re.findall(r"\d+", text))
 
 
 def _mentions(intent: str, name: str) -> bool:
@@ -90,10 +100,12 @@ def _entity(
             source="ambiguous",
             detail=f"the intent names several {p.entity}s: {', '.join(found)}",
         )
-    # A typo (arary-01, array-1): the closest inventory name, flagged as such.
+    # A typo (arary-01, array-1): the closest inventory name, flagged as such. Names that
+    # differ in their numbers are different things (array-09 is not array-03): never a typo.
     words = re.findall(r"[\w-]+", intent.lower())
     for w in words:
-        close = difflib.get_close_matches(w, [k.lower() for k in known], n=1, cutoff=0.8)
+        same_numbers = [k.lower() for k in known if _numbers(k) == _numbers(w)]
+        close = difflib.get_close_matches(w, same_numbers, n=1, cutoff=0.75)
         if close:
             match = next(k for k in known if k.lower() == close[0])
             value: Any = [match] if p.type == "list" else match
@@ -140,6 +152,7 @@ def ground(routine: Routine, intent: str, inventory: Inventory | None) -> Ground
                 value = named[0]
                 note = GroundingNote(param=name, value=value, source="intent", detail="named")
         elif p.type in ("integer", "number"):
+            rejected: list[str] = []
             for raw in _NUMBER.findall(intent):
                 if raw in used_numbers:
                     continue
@@ -155,6 +168,14 @@ def ground(routine: Routine, intent: str, inventory: Inventory | None) -> Ground
                         param=name, value=value, source="intent", detail="a number in the intent"
                     )
                     break
+                rejected.append(f"{raw} is outside {_bounds(p)}")
+            if note is None and rejected and p.default is None:
+                note = GroundingNote(
+                    param=name,
+                    value=None,
+                    source="missing",
+                    detail=f"{p.description}: {'; '.join(rejected)}",
+                )
         if note is None:
             if p.default is not None:
                 value = p.default

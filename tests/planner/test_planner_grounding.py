@@ -1,0 +1,139 @@
+"""Grounding: parameter values read off the intent and the inventory, never invented."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from planactor.catalog import parse_routine
+from planactor.planner import ground, ungrounded_values
+from planactor.validate import Inventory
+
+ROUTINE = parse_routine(
+    """
+name: storage.firmware_upgrade
+description: Upgrade the firmware of both controllers of an array, one at a time.
+intent: "Upgrade the firmware on {array} to {version}"
+params:
+  array: {type: string, entity: array, description: the array to upgrade}
+  version: {type: string, pattern: '^\\d+\\.\\d+\\.\\d+$', description: target firmware}
+  pause_between: {type: integer, description: seconds between controllers, default: 30}
+steps:
+  - id: go
+    actor: core.echo
+    args: {message: {$param: array}}
+""",
+    source="test",
+)
+FABRIC = parse_routine(
+    """
+name: network.build_fabric
+description: Build a leaf-spine fabric.
+intent: "Build a fabric for {servers} servers"
+params:
+  servers: {type: integer, description: servers to connect, minimum: 1}
+  spines: {type: integer, description: spine switches, default: 2, minimum: 1}
+  speed: {type: string, enum: [25g, 100g], description: server link speed}
+steps:
+  - id: go
+    actor: core.echo
+    args: {message: x}
+""",
+    source="test",
+)
+INVENTORY = Inventory.from_mapping({"array": ["array-01", "array-02", "array-03"]})
+
+
+def sources(intent: str) -> dict[str, str]:
+    return {n.param: n.source for n in ground(ROUTINE, intent, INVENTORY).notes}
+
+
+def test_entity_and_version_come_from_the_intent() -> None:
+    """The array named in the intent and the version matching the pattern are taken as is."""
+    g = ground(ROUTINE, "Upgrade the firmware on array-01 to 5.2.1", INVENTORY)
+    assert g.values == {"array": "array-01", "version": "5.2.1", "pause_between": 30}
+    assert g.complete
+    assert sources("Upgrade the firmware on array-01 to 5.2.1") == {
+        "array": "intent",
+        "version": "intent",
+        "pause_between": "default",
+    }
+
+
+def test_entity_match_is_case_insensitive_and_whole_word() -> None:
+    """ARRAY-02 matches array-02; array-021 does not match array-02."""
+    assert ground(ROUTINE, "upgrade ARRAY-02 to 1.0.0", INVENTORY).values["array"] == "array-02"
+    g = ground(ROUTINE, "upgrade array-021 to 1.0.0", INVENTORY)
+    assert g.values.get("array") != "array-02"
+
+
+def test_a_typo_is_grounded_to_the_closest_name_and_flagged() -> None:
+    """'arrray-01' is read as array-01, with the source `fuzzy` so a reviewer sees it."""
+    g = ground(ROUTINE, "upgrade the firmware on arrray-01 to 5.2.1", INVENTORY)
+    assert g.values["array"] == "array-01"
+    assert sources("upgrade the firmware on arrray-01 to 5.2.1")["array"] == "fuzzy"
+
+
+def test_two_entities_named_is_ambiguous_not_a_guess() -> None:
+    """An intent naming two arrays leaves the parameter missing as `ambiguous`."""
+    g = ground(ROUTINE, "upgrade array-01 and array-02 to 5.2.1", INVENTORY)
+    assert "array" not in g.values
+    assert g.missing == ("array",)
+    assert not g.complete
+
+
+def test_an_entity_not_in_the_inventory_is_never_invented() -> None:
+    """array-09 does not exist: the parameter stays missing and the known names are listed."""
+    g = ground(ROUTINE, "upgrade array-09 to 5.2.1", INVENTORY)
+    assert "array" not in g.values
+    (note,) = [n for n in g.notes if n.param == "array"]
+    assert note.source == "missing"
+    assert "array-01" in note.detail
+
+
+def test_without_an_inventory_entities_cannot_be_grounded() -> None:
+    """No inventory, no entity values."""
+    g = ground(ROUTINE, "upgrade array-01 to 5.2.1", None)
+    assert "array" not in g.values
+
+
+def test_numbers_and_enums_are_read_from_the_intent() -> None:
+    """'96 servers' fills the integer; '100g' the enum; the spine count keeps its default."""
+    g = ground(FABRIC, "build a leaf-spine fabric for 96 servers at 100g", None)
+    assert g.values == {"servers": 96, "spines": 2, "speed": "100g"}
+
+
+def test_a_version_is_not_also_taken_as_a_count() -> None:
+    """A number used for a pattern parameter is not reused for an integer one."""
+    g = ground(ROUTINE, "upgrade array-01 to 5.2.1", INVENTORY)
+    assert g.values["pause_between"] == 30
+
+
+def test_ungrounded_values_are_those_from_nowhere() -> None:
+    """Values in the intent, the inventory or the defaults are grounded; others are listed."""
+    args = {
+        "array": "array-01",
+        "version": "5.2.1",
+        "wait": 30,
+        "note": "wipe everything",
+        "ref": {"$ref": "a.output.x"},
+        "hosts": ["array-02", "esx-99"],
+    }
+    found = ungrounded_values(args, "upgrade array-01 to 5.2.1", INVENTORY, defaults=[30])
+    assert found == [("note", "wipe everything"), ("hosts[1]", "esx-99")]
+
+
+@given(st.text(max_size=200))
+def test_grounding_never_raises_and_only_yields_inventory_names(intent: str) -> None:
+    """For any text, grounding returns; an array value is always an inventory name."""
+    g = ground(ROUTINE, intent, INVENTORY)
+    if "array" in g.values:
+        assert g.values["array"] in {"array-01", "array-02", "array-03"}
+    if "version" in g.values:
+        assert g.values["version"] in intent
+
+
+def test_a_dropped_leading_zero_is_a_typo_but_another_number_is_not() -> None:
+    """array-1 is read as array-01; array-09 is never read as array-03."""
+    assert ground(ROUTINE, "upgrade array-1 to 5.2.1", INVENTORY).values["array"] == "array-01"
+    assert "array" not in ground(ROUTINE, "upgrade array-09 to 5.2.1", INVENTORY).values
