@@ -133,7 +133,7 @@ def approve_cmd(
     parsed, report = load_plan(plan, catalog=catalog(), policy=load_policy(policy_file))
     store = KeyStore()
     private = store.private(identity, path=key)
-    now = datetime.now(UTC)
+    now = datetime.now(UTC).replace(microsecond=0)  # what sign() records, to the second
     approval = sign(
         parsed,
         identity=identity,

@@ -113,7 +113,7 @@ def policy_check(
     out.print(table)
     style = "green" if enough else "red"
     out.print(
-        Text(f"approvals: {len(approvals.approvers)} of {rep.approvers_required} ", style=style),
+        Text(f"approvals: {len(approvals.approvers)} of {rep.approvers_required}", style=style),
         f"({rep.approvers_reason})",
         markup=False,
     )

@@ -10,6 +10,7 @@ from typing import Literal
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pydantic import ValidationError
 
 from planactor._errors import InputError
 from planactor.plan import Approval, Plan
@@ -59,7 +60,12 @@ def sign(
             f"an approval must be valid for more than 0 and at most {MAX_VALIDITY.days} days",
             hint="e.g. --expires 4h",
         )
-    if identity == plan.requested_by:
+    if identity.lower() in machine_identities(plan):
+        raise InputError(
+            f"{identity!r} is the name of this plan's planner; a planner never approves",
+            hint="approvers are people",
+        )
+    if identity.lower() == plan.requested_by.lower():
         raise InputError(
             f"{identity} requested this plan and cannot approve it (separation of duties)",
             hint="ask another approver",
@@ -77,7 +83,16 @@ def sign(
     )
     signature = base64.b64encode(key.sign(unsigned.payload())).decode("ascii")
     # Validate the finished record, so a bad ticket or comment is refused here, not at run.
-    return Approval.model_validate({**unsigned.model_dump(mode="json"), "signature": signature})
+    try:
+        return Approval.model_validate(
+            {**unsigned.model_dump(mode="json"), "signature": signature}
+        )
+    except ValidationError as e:
+        first = e.errors(include_url=False)[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise InputError(
+            f"cannot approve: {field}: {first['msg']}", hint="shorten the ticket or comment"
+        ) from None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -143,7 +158,7 @@ def judge(
         return verdict(
             "bad-signature", f"{who}'s signature does not verify: the record was altered"
         )
-    if who == plan.requested_by:
+    if who.lower() == plan.requested_by.lower():
         return verdict("self-approval", f"{who} requested this plan and cannot also approve it")
     if approval.approved_at > now + CLOCK_SKEW:
         return verdict("not-yet-valid", f"{who}'s approval is dated in the future")

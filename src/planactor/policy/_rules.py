@@ -9,6 +9,7 @@ denies the plan outright. Pure: the clock and the approvals are passed in.
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -107,10 +108,17 @@ class Window(_Strict):
 
     @field_validator("start", "end", mode="before")
     @classmethod
-    def _sexagesimal(cls, value: Any) -> Any:
-        # YAML 1.1 reads an unquoted 22:00 as the base-60 integer 1320: take it back.
-        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
-            return time(value // 60, value % 60)
+    def _clock(cls, value: Any) -> Any:
+        # "9:30" is as clear as "09:30"; a zone belongs in `timezone`, not in the time.
+        if isinstance(value, str) and re.fullmatch(r"\d:\d\d(:\d\d)?", value.strip()):
+            return "0" + value.strip()
+        return value
+
+    @field_validator("start", "end")
+    @classmethod
+    def _naive(cls, value: time) -> time:
+        if value.tzinfo is not None:
+            raise ValueError("give the time without a zone; set the window's `timezone` instead")
         return value
 
     @field_validator("timezone")
@@ -222,12 +230,12 @@ def blast_radius(steps: Iterable[Step], catalog: Catalog) -> set[str]:
                 continue
             found = True
             value = step.args[name]
-            values = value if isinstance(value, list) else [value]
-            for v in values:
+            many = isinstance(value, list)
+            for i, v in enumerate(value if many else [value]):
                 if isinstance(v, str):
                     targets.add(f"{kind}:{v}")
-                else:  # a reference: resolved only at run time
-                    targets.add(f"{kind}:?{step.id}.{name}")
+                else:  # a reference: resolved only at run time, one target each
+                    targets.add(f"{kind}:?{step.id}.{name}" + (f"[{i}]" if many else ""))
         if not found:
             targets.add(f"step:{step.id}")
     return targets
