@@ -4,9 +4,11 @@ exit codes in one place (`_app.main`). The exit codes are documented in docs/cli
 from planactor.cli import (
     _actors,
     _approve,
+    _audit,
     _bench,
     _demo,
     _diff,
+    _lab,
     _policy,
     _routines,
     _run,
@@ -19,4 +21,18 @@ from planactor.cli._app import app, main
 __all__ = ["app", "main"]
 
 # Importing the command modules registers their commands on `app`.
-del _actors, _approve, _bench, _demo, _diff, _policy, _routines, _run, _schema, _show, _validate
+del (
+    _actors,
+    _approve,
+    _audit,
+    _bench,
+    _demo,
+    _diff,
+    _lab,
+    _policy,
+    _routines,
+    _run,
+    _schema,
+    _show,
+    _validate,
+)

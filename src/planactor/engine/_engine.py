@@ -209,6 +209,12 @@ class Engine:
                 "parallel": parallel,
                 "steps": len(plan.steps),
                 **({"authorization": dict(authorization)} if authorization is not None else {}),
+                # Planner metadata is outside the plan hash: chain it here for the audit.
+                **(
+                    {"planner": plan.planner.model_dump(mode="json")}
+                    if plan.planner is not None
+                    else {}
+                ),
             },
         )
         self._emit("run.started", None, {"run_id": run_id, "plan_hash": plan_hash})

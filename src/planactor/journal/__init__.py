@@ -1,5 +1,26 @@
-"""The journal: SQLite, append-only, hash-chained; verification of the chain."""
+"""The journal: SQLite, append-only, hash-chained; verification of the chain; audit reports."""
 
+from planactor.journal._audit import (
+    ANCHOR_FORMAT,
+    AUDIT_FORMAT,
+    Anchor,
+    ApprovalAudit,
+    AttemptAudit,
+    AuditRecord,
+    CompensationAudit,
+    EventAudit,
+    Finding,
+    RunEventAudit,
+    StepAudit,
+    Verification,
+    audit_run,
+    build_audit,
+    check_run,
+    recheck_approvals,
+    run_ids,
+    verify_run,
+)
+from planactor.journal._audit_render import audit_html, audit_json, audit_markdown
 from planactor.journal._journal import (
     GENESIS,
     ChainReport,
@@ -9,4 +30,32 @@ from planactor.journal._journal import (
     Synchronous,
 )
 
-__all__ = ["GENESIS", "ChainReport", "Journal", "JournalEvent", "RunRecord", "Synchronous"]
+__all__ = [
+    "ANCHOR_FORMAT",
+    "AUDIT_FORMAT",
+    "GENESIS",
+    "Anchor",
+    "ApprovalAudit",
+    "AttemptAudit",
+    "AuditRecord",
+    "ChainReport",
+    "CompensationAudit",
+    "EventAudit",
+    "Finding",
+    "Journal",
+    "JournalEvent",
+    "RunEventAudit",
+    "RunRecord",
+    "StepAudit",
+    "Synchronous",
+    "Verification",
+    "audit_html",
+    "audit_json",
+    "audit_markdown",
+    "audit_run",
+    "build_audit",
+    "check_run",
+    "recheck_approvals",
+    "run_ids",
+    "verify_run",
+]

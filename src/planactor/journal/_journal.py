@@ -295,6 +295,12 @@ class Journal:
             )
         return _record(row)
 
+    def run_ids(self) -> list[str]:
+        """Every run id, oldest first, without reading the stored plans."""
+        self.flush()
+        rows = self._db.execute("SELECT run_id FROM runs ORDER BY created_at, run_id").fetchall()
+        return [str(r[0]) for r in rows]
+
     def runs(self) -> list[RunRecord]:
         self.flush()
         rows = self._db.execute(

@@ -72,14 +72,15 @@ def render_table(plan: Plan, kind_of: KindOf, *, title: str | None = None) -> Ta
             extra.append(f"retry×{step.retry.attempts}")
         if step.timeout_s is not None:
             extra.append(f"timeout {step.timeout_s:g}s")
+        # Plain Text cells: rich must not read `[bold]` in an argument as markup.
         table.add_row(
-            str(i),
-            step.id,
-            step.actor,
+            Text(str(i)),
+            Text(step.id),
+            Text(step.actor),
             Text(f"[{label}]", style=style),
-            ", ".join(dependencies(step)) or "-",
-            _arg_summary(step),
-            " ".join([step.on_failure, *extra]),
+            Text(", ".join(dependencies(step)) or "-"),
+            Text(_arg_summary(step)),
+            Text(" ".join([step.on_failure, *extra])),
         )
     return table
 
