@@ -8,6 +8,7 @@ which is then validated like any other. Pure: the facts are passed in.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
@@ -68,7 +69,8 @@ class Param(_Strict):
         if self.type == "list":
             schema["items"] = {"type": "string"}
         if self.pattern:
-            schema["pattern"] = self.pattern
+            # JSON Schema searches; bind() matches the whole value: anchor it to agree.
+            schema["pattern"] = f"^(?:{self.pattern})$"
         if self.enum is not None:
             schema["enum"] = list(self.enum)
         if self.minimum is not None:
@@ -171,9 +173,11 @@ class Routine(_Strict):
                         f"routine {self.name}: step {t.id}: for_each is not a list ({seq!r})"
                     )
                 items = [(f"{t.id}-{_ID_UNSAFE.sub('-', str(item))}", item) for item in seq]
-            groups[t.id] = [sid for sid, _ in items]
+            # What this step waits for, with loop groups expanded to their members; an empty
+            # loop stands for what it waited for, so the order still holds through it.
+            after = list(dict.fromkeys(x for dep in t.after for x in groups.get(dep, [dep])))
+            groups[t.id] = [sid for sid, _ in items] or after
             for sid, item in items:
-                after = [x for dep in t.after for x in groups.get(dep, [dep])]
                 doc: dict[str, Any] = {
                     "id": sid,
                     "actor": t.actor,
@@ -188,18 +192,25 @@ class Routine(_Strict):
                 if t.timeout_s:
                     doc["timeout_s"] = t.timeout_s
                 steps.append(doc)
-        return Plan.model_validate(
-            {
-                "api_version": "planactor/v1",
-                "intent": _fill(self.intent, values),
-                "requested_by": requested_by,
-                "change_ticket": change_ticket,
-                "steps": steps,
-                "planner": PlannerInfo(
-                    backend="routine", routine=self.name, params=values
-                ).model_dump(mode="json"),
-            }
-        )
+        document = {
+            "api_version": "planactor/v1",
+            "intent": _fill(self.intent, values),
+            "requested_by": requested_by,
+            "change_ticket": change_ticket,
+            "steps": steps,
+            "planner": PlannerInfo(backend="routine", routine=self.name, params=values).model_dump(
+                mode="json"
+            ),
+        }
+        try:
+            return Plan.model_validate(document)
+        except ValidationError as e:
+            first = e.errors(include_url=False)[0]
+            raise InputError(
+                f"routine {self.name}: the expanded plan is malformed at "
+                f"{format_location(tuple(first['loc']))}: {first['msg']}",
+                hint="check the parameter values and the facts the routine loops over",
+            ) from None
 
     def _fact(
         self, name: str, path: str, values: Mapping[str, Any], facts: Mapping[str, Any]
@@ -234,6 +245,8 @@ def _check_value(name: str, p: Param, value: Any, inventory: Inventory | None) -
         p.type in ("integer", "number") and isinstance(value, bool)
     ):
         return f"{name}: expected {p.type}, got {value!r}"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{name}: {value!r} is not a finite number"
     if p.enum is not None and value not in p.enum:
         return f"{name}: {value!r} is not one of {', '.join(map(str, p.enum))}"
     if p.pattern is not None and isinstance(value, str) and not re.fullmatch(p.pattern, value):
@@ -299,6 +312,9 @@ def _check_template(r: Routine) -> list[str]:
             for i, v in enumerate(value):
                 walk(v, f"{where}[{i}]", in_loop)
 
+    for name in r.params:
+        if not name.isidentifier():
+            problems.append(f"params.{name}: a parameter name must be an identifier")
     for i, s in enumerate(r.steps):
         where = f"steps[{i}]"
         if s.id in ids:

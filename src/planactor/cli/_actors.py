@@ -63,7 +63,7 @@ def print_actor_table() -> None:
             "yes" if a.idempotent else "no",
             a.compensate or "-",
             cat.pack_of(a.name),
-            a.description,
+            Text(a.description),  # a docstring is text, never rich markup
         )
     out.print(table)
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from planactor.catalog import Routine
 from planactor.cli._app import app, catalog, out
@@ -50,7 +51,7 @@ def routines_cmd(
             f"{p}" + ("" if spec.default is None else f"={spec.default}")
             for p, spec in r.params.items()
         )
-        table.add_row(name, params, r.description)
+        table.add_row(Text(name), Text(params), Text(r.description))  # never markup
     out.print(table)
 
 
