@@ -22,6 +22,8 @@ ENTRY_POINT_GROUP = "planactor.actors"
 BUILTIN_PACKS: dict[str, str] = {
     "core": "planactor.actors.core",
     "graph": "planactor.actors.graph",
+    "network": "planactor.actors.network",
+    "storage": "planactor.actors.storage",
 }
 _NAME = re.compile(ACTOR_NAME_PATTERN)
 

@@ -84,9 +84,7 @@ def sign(
     signature = base64.b64encode(key.sign(unsigned.payload())).decode("ascii")
     # Validate the finished record, so a bad ticket or comment is refused here, not at run.
     try:
-        return Approval.model_validate(
-            {**unsigned.model_dump(mode="json"), "signature": signature}
-        )
+        return Approval.model_validate({**unsigned.model_dump(mode="json"), "signature": signature})
     except ValidationError as e:
         first = e.errors(include_url=False)[0]
         field = ".".join(str(p) for p in first["loc"])

@@ -5,10 +5,11 @@ Pure code: nothing here reads files, the clock or the network.
 
 from planactor.validate._checks import validate
 from planactor.validate._inventory import Inventory
-from planactor.validate._policy import Policy
+from planactor.validate._policy import AllOf, Policy
 from planactor.validate._report import Limits, Problem, Severity, ValidationReport
 
 __all__ = [
+    "AllOf",
     "Inventory",
     "Limits",
     "Policy",

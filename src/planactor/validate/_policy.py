@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from planactor.validate._inventory import Inventory
     from planactor.validate._report import Problem
 
-__all__ = ["Policy"]
+__all__ = ["AllOf", "Policy"]
 
 
 @runtime_checkable
@@ -21,3 +21,16 @@ class Policy(Protocol):
     def check(
         self, plan: Plan, *, catalog: Catalog, inventory: Inventory | None
     ) -> Iterable[Problem]: ...
+
+
+class AllOf:
+    """Several policies as one: every finding of each, in order."""
+
+    def __init__(self, *policies: Policy | None) -> None:
+        self.policies = tuple(p for p in policies if p is not None)
+
+    def check(
+        self, plan: Plan, *, catalog: Catalog, inventory: Inventory | None
+    ) -> Iterable[Problem]:
+        for p in self.policies:
+            yield from p.check(plan, catalog=catalog, inventory=inventory)
