@@ -1,4 +1,5 @@
-"""The `graph` pack: graph.shortest_path, checked against networkx on random graphs."""
+"""The `graph` pack's actors: graph.shortest_path (checked against networkx on random
+graphs), graph.k_shortest_paths and graph.reachable."""
 
 from __future__ import annotations
 
@@ -14,7 +15,20 @@ from pydantic import ValidationError
 
 from planactor import ActorError, Catalog
 from planactor._examples import example_plan_bytes
-from planactor.actors.graph import Edge, ShortestPathInput, ShortestPathOutput, shortest_path
+from planactor.actors.graph import (
+    Edge,
+    KShortestPathsInput,
+    KShortestPathsOutput,
+    ReachableInput,
+    ReachableOutput,
+    ShortestPathInput,
+    ShortestPathOutput,
+    WeightedPath,
+    default_cache,
+    k_shortest_paths,
+    reachable,
+    shortest_path,
+)
 from planactor.catalog import ActorContext
 
 CTX = ActorContext.for_step(run_id="run-1", step_id="route")
@@ -184,3 +198,114 @@ def test_matches_networkx_on_random_graphs(
         assert reference.has_edge(u, v), f"{u}->{v} is not an edge"
         total += min(d["weight"] for d in reference.get_edge_data(u, v).values())
     assert math.isclose(total, out.distance, rel_tol=1e-9, abs_tol=1e-9)
+
+
+def _edges(edges: list[tuple[str, str, float]]) -> list[Edge]:
+    return [Edge(source=s, target=t, weight=w) for s, t, w in edges]
+
+
+def test_pack_registers_three_read_actors() -> None:
+    """The graph pack offers its three actors, all read-only and idempotent."""
+    catalog = Catalog.discover()
+    names = ("graph.shortest_path", "graph.k_shortest_paths", "graph.reachable")
+    for name in names:
+        spec = catalog.get(name)
+        assert (spec.effect, spec.idempotent, catalog.pack_of(name)) == ("read", True, "graph")
+
+
+def test_k_shortest_paths_on_the_example_fabric() -> None:
+    """On the example fabric, the three cheapest routes come cheapest first."""
+    fabric = json.loads(example_plan_bytes())["inputs"]["fabric"]
+    out = k_shortest_paths(
+        KShortestPathsInput(edges=fabric, source="server-a", target="server-d", k=3)
+    )
+    assert out.reachable is True
+    assert [(p.path[2:4], p.hops) for p in out.paths] == [
+        (["spine-2", "leaf-2"], 4),
+        (["spine-1", "leaf-2"], 4),
+        (["spine-2", "leaf-3"], 4),
+    ]
+    assert [p.distance for p in out.paths] == pytest.approx([2.3, 2.4, 2.9])
+
+
+def test_k_shortest_paths_returns_fewer_when_fewer_exist() -> None:
+    """Asking for more paths than exist returns every simple path, no repeats."""
+    out = k_shortest_paths(
+        KShortestPathsInput(
+            edges=_edges([("a", "b", 1.0), ("b", "c", 1.0)]), source="a", target="c", k=5
+        )
+    )
+    assert out == KShortestPathsOutput(
+        reachable=True, paths=[WeightedPath(path=["a", "b", "c"], distance=2.0, hops=2)]
+    )
+
+
+def test_k_shortest_paths_ties_do_not_depend_on_edge_order() -> None:
+    """Equal-cost paths come in the same order (by hops, then names) for any edge order."""
+    square = [("s", "x", 1.0), ("x", "t", 1.0), ("s", "b", 1.0), ("b", "t", 1.0)]
+    outs = [
+        k_shortest_paths(KShortestPathsInput(edges=_edges(e), source="s", target="t"))
+        for e in (square, square[::-1])
+    ]
+    assert outs[0] == outs[1]
+    assert [p.path for p in outs[0].paths] == [["s", "b", "t"], ["s", "x", "t"]]
+
+
+def test_k_shortest_paths_unreachable() -> None:
+    """No path at all gives reachable=False and no paths."""
+    out = k_shortest_paths(
+        KShortestPathsInput(edges=_edges([("a", "b", 1.0)]), source="b", target="a", directed=True)
+    )
+    assert out == KShortestPathsOutput(reachable=False, paths=[])
+
+
+@pytest.mark.parametrize("k", [0, 101, 1.5])
+def test_k_out_of_range_is_refused(k: float) -> None:
+    """k must be a whole number from 1 to 100."""
+    args = {"edges": [{"source": "a", "target": "b"}], "source": "a", "target": "b", "k": k}
+    with pytest.raises(ValidationError):
+        Catalog.discover().get("graph.k_shortest_paths").call(args, CTX)
+
+
+def test_reachable_lists_nodes_sorted_and_answers_for_a_target() -> None:
+    """graph.reachable lists reachable nodes by name, source included, and answers for target."""
+    edges = _edges([("c", "a", 1.0), ("a", "b", 1.0), ("x", "y", 1.0)])
+    assert reachable(ReachableInput(edges=edges, source="a")) == ReachableOutput(
+        nodes=["a", "b", "c"], reachable=None
+    )
+    assert reachable(ReachableInput(edges=edges, source="a", target="y")).reachable is False
+    directed = reachable(ReachableInput(edges=edges, source="a", target="c", directed=True))
+    assert directed == ReachableOutput(nodes=["a", "b"], reachable=False)
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("graph.k_shortest_paths", {"source": "a", "target": "zz"}),
+        ("graph.reachable", {"source": "zz"}),
+        ("graph.reachable", {"source": "a", "target": "zz"}),
+    ],
+)
+def test_new_actors_refuse_unknown_nodes(name: str, args: dict[str, str]) -> None:
+    """An unknown source or target is a final ActorError naming it, as for shortest_path."""
+    full = {"edges": [{"source": "a", "target": "b"}], **args}
+    with pytest.raises(ActorError) as exc:
+        Catalog.discover().get(name).call(full, CTX)
+    assert exc.value.retryable is False
+    assert "'zz'" in str(exc.value)
+    assert exc.value.hint
+
+
+def test_repeated_calls_reuse_one_conversion() -> None:
+    """Calls on equal edge lists, each parsed from fresh JSON, convert the graph once."""
+    spec = Catalog.discover().get("graph.shortest_path")
+    cache = default_cache()
+    edges = [{"source": f"rep-{i}", "target": f"rep-{i + 1}", "weight": 0.5} for i in range(9)]
+    misses, hits = cache.misses, cache.hits
+    outs = [
+        spec.call({"edges": [dict(e) for e in edges], "source": "rep-0", "target": t}, CTX)
+        for t in ("rep-9", "rep-9", "rep-4")
+    ]
+    assert (cache.misses - misses, cache.hits - hits) == (1, 2)
+    assert outs[0] == outs[1]
+    assert outs[2].model_dump()["distance"] == 2.0
