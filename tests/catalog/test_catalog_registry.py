@@ -356,7 +356,7 @@ def test_discover_loads_the_builtin_packs() -> None:
     assert catalog.pack_of("core.echo") == "core"
     assert catalog.pack_of("core.sleep") == "core"
     assert catalog.pack_of("graph.shortest_path") == "graph"
-    assert set(BUILTIN_PACKS) == {"core", "graph"}
+    assert set(BUILTIN_PACKS) == {"core", "graph", "network", "storage"}
 
 
 def test_discover_without_builtins_skips_them() -> None:

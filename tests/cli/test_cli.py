@@ -438,13 +438,18 @@ def test_show_missing_file_exits_2(capsys: pytest.CaptureFixture[str], tmp_path:
 
 
 def test_actors_lists_the_builtins(capsys: pytest.CaptureFixture[str]) -> None:
-    """`actors` lists the three built-in actors by their full names, with their packs."""
-    code, out, _ = run(capsys, "actors")
+    """`actors` lists the built-in actors by their full names, with their packs."""
+    code, out, _ = run(capsys, "actors", "--json")
     assert code == 0
-    for name in ("core.echo", "core.sleep", "graph.shortest_path"):
-        assert name in out
-    assert " graph " in out
-    assert " core " in out
+    packs = {a["name"]: a["pack"] for a in json.loads(out)}
+    for name, pack in (
+        ("core.echo", "core"),
+        ("core.sleep", "core"),
+        ("graph.shortest_path", "graph"),
+        ("network.design_fabric", "network"),
+        ("storage.upgrade_firmware", "storage"),
+    ):
+        assert packs[name] == pack
 
 
 def test_actors_json(capsys: pytest.CaptureFixture[str]) -> None:
@@ -485,7 +490,7 @@ def test_actors_show_unknown_suggests(capsys: pytest.CaptureFixture[str]) -> Non
     assert code == 2
     assert out == ""
     assert "unknown actor 'graph.shortest_pth'" in err
-    assert "did you mean 'graph.shortest_path'?" in err
+    assert "did you mean 'graph.shortest_path'" in err
     assert "Traceback" not in err
 
 
