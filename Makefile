@@ -26,7 +26,7 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 demo: install
-	$(BIN)/planactor demo
+	$(BIN)/planactor demo --yes
 
 lint: install-dev
 	$(BIN)/ruff check src tests benchmarks

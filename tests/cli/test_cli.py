@@ -575,25 +575,6 @@ def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
         assert command in out
 
 
-def test_demo_writes_plans_and_broken_one_is_invalid(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
-    """`demo --dir` exits 0 and writes plan.json (valid) and broken.json (invalid, exit 2)."""
-    code, out, _ = run(capsys, "demo", "--dir", str(tmp_path))
-    assert code == 0
-    assert f"tour files are in {tmp_path}" in out
-    plan, broken = tmp_path / "plan.json", tmp_path / "broken.json"
-    assert plan.is_file()
-    assert broken.is_file()
-    code, out, _ = run(capsys, "validate", str(plan))
-    assert code == 0
-    assert EXAMPLE_HASH in out
-    code, out, _ = run(capsys, "validate", str(broken))
-    assert code == 2
-    assert f"invalid {broken}" in out
-    assert "[cycle]" in out
-
-
 # -- end to end, through the installed console script -------------------------------------
 
 
@@ -629,12 +610,3 @@ def test_console_script_malformed_inventory_exits_2(plan_file: Path, tmp_path: P
     assert "inventory is not valid JSON" in result.stderr
     assert "internal error" not in result.stderr
     assert "Traceback" not in result.stderr
-
-
-def test_console_script_demo_then_validate_broken(tmp_path: Path) -> None:
-    """End to end: `demo --dir` succeeds and `validate broken.json` then exits 2."""
-    demo = run_process("demo", "--dir", str(tmp_path))
-    assert demo.returncode == 0, demo.stderr
-    result = run_process("validate", str(tmp_path / "broken.json"), "--json")
-    assert result.returncode == 2
-    assert json.loads(result.stdout)["ok"] is False

