@@ -290,7 +290,7 @@ def _acts(workdir: Path, lab_file: Path, *, yes: bool) -> None:
             # Mid-run, once hosts start leaving array-02-a: its upgrade is going to fail.
             if kind == "step.succeeded" and (step or "").startswith("drain-first") and not injected:
                 lab.inject_fault({"kind": "upgrade-fails", "controller": "array-02-a"})
-                injected.append(step)
+                injected.append(step or "")
                 out.print(
                     Text("  ⚡ fault injected: array-02-a will fail its upgrade", style="yellow")
                 )

@@ -4,6 +4,19 @@ The routine planner picks a tested routine and grounds its parameters determinis
 LLM backends build on the same grounding.
 """
 
+from planactor.planner._backends import (
+    BACKENDS,
+    AnthropicBackend,
+    Backend,
+    BackendError,
+    Completion,
+    LocalBackend,
+    Message,
+    OpenAIBackend,
+    get_backend,
+    prompt_hash,
+    shipped_model_path,
+)
 from planactor.planner._grounding import (
     Grounding,
     GroundingNote,
@@ -11,16 +24,31 @@ from planactor.planner._grounding import (
     tokens,
     ungrounded_values,
 )
+from planactor.planner._prices import PRICES, Price, estimate_cost
 from planactor.planner._routine_planner import Candidate, PlanResult, RoutinePlanner, rank
 
 __all__ = [
+    "BACKENDS",
+    "PRICES",
+    "AnthropicBackend",
+    "Backend",
+    "BackendError",
     "Candidate",
+    "Completion",
     "Grounding",
     "GroundingNote",
+    "LocalBackend",
+    "Message",
+    "OpenAIBackend",
     "PlanResult",
+    "Price",
     "RoutinePlanner",
+    "estimate_cost",
+    "get_backend",
     "ground",
+    "prompt_hash",
     "rank",
+    "shipped_model_path",
     "tokens",
     "ungrounded_values",
 ]

@@ -66,7 +66,7 @@ Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content":
 BACKENDS = ("local", "openai", "anthropic")
 SEED = 20240229  # fixed, so a sampling configuration other than greedy stays reproducible
 DEFAULT_OPENAI_MODEL = "gpt-4.1-mini"
-DEFAULT_ANTHROPIC_MODEL = "claude-sonnet-4-5"
+DEFAULT_ANTHROPIC_MODEL = "claude-sonnet-5-5"
 SHIPPED_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _RETRIES = 2
 _BACKOFF_S = 0.25
@@ -340,7 +340,8 @@ def _load(path: Path, n_ctx: int, n_threads: int) -> _Loaded:
                 )
             except (ValueError, RuntimeError) as e:
                 raise InputError(
-                    f"model file {str(path)!r} could not be loaded by llama.cpp: {e}",
+                    f"model file {str(path)!r} is not a usable GGUF model (truncated or corrupt?):"
+                    f" llama.cpp says {e}",
                     hint=_MODEL_HINT,
                 ) from None
             loaded = _Loaded(llm)
@@ -573,9 +574,11 @@ class OpenAIBackend:
             "messages": [dict(m) for m in messages],
             "temperature": 0,
             "seed": SEED,
-            "max_tokens": max_tokens,
             "timeout": timeout_s,
         }
+        # OpenAI's newer models take only max_completion_tokens; self-served servers know
+        # max_tokens (llama-cpp-python's ignores the newer name).
+        kwargs["max_completion_tokens" if self.hosted else "max_tokens"] = max_tokens
         while True:
             if schema is not None and self.schema_mode == "json_schema":
                 # strict=False: strict mode refuses schemas with optional fields; the
@@ -670,7 +673,7 @@ class AnthropicBackend:
     """The anthropic SDK; structured output by forcing a single tool whose input is the schema.
 
     Configuration: `api_key` or `ANTHROPIC_API_KEY` (required, checked before any network);
-    `model` or `PLANACTOR_ANTHROPIC_MODEL`, else claude-sonnet-4-5; `base_url` or
+    `model` or `PLANACTOR_ANTHROPIC_MODEL`, else claude-sonnet-5-5; `base_url` or
     `ANTHROPIC_BASE_URL` for a proxy or gateway.
     """
 

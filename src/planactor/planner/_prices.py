@@ -25,21 +25,35 @@ class Price:
         return (tokens_in * self.input_per_mtok + tokens_out * self.output_per_mtok) / 1e6
 
 
-PRICES_AS_OF = "2025-11"
+PRICES_AS_OF = "2026-11"
 
-# List prices (USD per 1M tokens) of the providers' pricing pages as of PRICES_AS_OF.
-# Keys are model ids; a dated id ("claude-sonnet-4-5-20250929") uses its longest listed prefix.
+# List prices (USD per 1M tokens, standard tier, short context) as published by Anthropic and
+# OpenAI, checked PRICES_AS_OF. Keys are model ids; a dated id ("claude-sonnet-4-5-20250929",
+# "gpt-5.4-mini-2026-03-17") uses its longest listed prefix. Models with tiered prices that
+# depend on the prompt (e.g. claude-haiku-5-5) are left out rather than guessed.
 PRICES: Mapping[str, Price] = MappingProxyType(
     {
         # Anthropic
+        "claude-opus-5-5": Price(input_per_mtok=4.0, output_per_mtok=20.0),
+        "claude-opus-5": Price(input_per_mtok=5.0, output_per_mtok=25.0),
+        "claude-opus-4-8": Price(input_per_mtok=5.0, output_per_mtok=25.0),
+        "claude-opus-4-7": Price(input_per_mtok=5.0, output_per_mtok=25.0),
+        "claude-opus-4-6": Price(input_per_mtok=5.0, output_per_mtok=25.0),
         "claude-opus-4-5": Price(input_per_mtok=5.0, output_per_mtok=25.0),
         "claude-opus-4-1": Price(input_per_mtok=15.0, output_per_mtok=75.0),
         "claude-opus-4": Price(input_per_mtok=15.0, output_per_mtok=75.0),
+        "claude-sonnet-5-5": Price(input_per_mtok=2.0, output_per_mtok=10.0),
+        "claude-sonnet-5": Price(input_per_mtok=2.0, output_per_mtok=10.0),
+        "claude-sonnet-4-6": Price(input_per_mtok=3.0, output_per_mtok=15.0),
         "claude-sonnet-4-5": Price(input_per_mtok=3.0, output_per_mtok=15.0),
         "claude-sonnet-4": Price(input_per_mtok=3.0, output_per_mtok=15.0),
         "claude-haiku-4-5": Price(input_per_mtok=1.0, output_per_mtok=5.0),
-        "claude-3-5-haiku": Price(input_per_mtok=0.8, output_per_mtok=4.0),
         # OpenAI
+        "gpt-5.5": Price(input_per_mtok=5.0, output_per_mtok=30.0),
+        "gpt-5.4": Price(input_per_mtok=2.50, output_per_mtok=15.0),
+        "gpt-5.4-mini": Price(input_per_mtok=0.75, output_per_mtok=4.50),
+        "gpt-5.4-nano": Price(input_per_mtok=0.20, output_per_mtok=1.25),
+        "gpt-5.1": Price(input_per_mtok=1.25, output_per_mtok=10.0),
         "gpt-5": Price(input_per_mtok=1.25, output_per_mtok=10.0),
         "gpt-5-mini": Price(input_per_mtok=0.25, output_per_mtok=2.0),
         "gpt-5-nano": Price(input_per_mtok=0.05, output_per_mtok=0.40),
