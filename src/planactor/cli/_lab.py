@@ -143,8 +143,10 @@ def _show_storage(state: StorageState) -> None:
                 role = path_role(state, name, c)
                 if paths:
                     paths.append("  ")
-                paths.append(f"{c} ", style="bold" if role.startswith("active") else "")
-                word = state.paths[(name, c)].state
+                paths.append(
+                    f"{c} ", style="bold" if role in ("active", "active-optimized") else ""
+                )
+                word: str = state.paths[(name, c)].state
                 if word == "up" and not ok:
                     word = f"up, controller {state.controllers[c].state}"
                 paths.append(f"{word} ({role})", style="green" if ok else "red")

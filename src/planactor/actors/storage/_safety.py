@@ -38,6 +38,7 @@ from planactor.lab import (
     apply,
     current_lab,
     other_controller,
+    path_works,
     storage_state,
 )
 from planactor.plan import Plan, Step, dependency_map
@@ -236,6 +237,12 @@ def _names(ids: list[str], limit: int = 5) -> str:
     return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
 
 
+def _names_plain(names: list[str], limit: int = 8) -> str:
+    return ", ".join(names[:limit]) + (
+        f" and {len(names) - limit} more" if len(names) > limit else ""
+    )
+
+
 def _first(out: Outcome) -> str:
     if out.error is not None:
         return out.error.message
@@ -264,10 +271,20 @@ def _du(
     ctrl = args.get("controller")
     if op in _OFFLINE and isinstance(ctrl, str) and ctrl in state.controllers:
         other = other_controller(state, ctrl)
-        hint = (
-            f"first move the paths of {', '.join(hosts[:8])} to {other} (storage.move_paths, "
-            f"one step per host) and make this step run after those moves"
-        )
+        movable = [h for h in hosts if path_works(state, h, other)]
+        stuck = [h for h in hosts if h not in movable]
+        parts = []
+        if movable:
+            parts.append(
+                f"first move the paths of {_names_plain(movable)} to {other} "
+                "(storage.move_paths, one step per host) and make this step run after them"
+            )
+        if stuck:
+            parts.append(
+                f"{_names_plain(stuck)} {'has' if len(stuck) == 1 else 'have'} no working "
+                f"path through {other}: repair it before taking {ctrl} offline"
+            )
+        hint = "; ".join(parts)
     else:
         hint = "move the hosts' paths to a controller that stays online first"
     return Problem(
