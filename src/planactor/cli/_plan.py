@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -14,12 +15,20 @@ from rich.text import Text
 
 from planactor._errors import InputError
 from planactor._files import save_plan
-from planactor.cli._app import app, catalog, kind_of, out, print_problems
+from planactor._home import home
+from planactor.catalog import Routine
+from planactor.cli._app import app, catalog, kind_of, out
 from planactor.cli._approve import PolicyOption
 from planactor.cli._lab_context import LabOption, lab_context
 from planactor.cli._validate import load_inventory
-from planactor.plan import render_table
-from planactor.planner import PlanResult, RoutinePlanner, ungrounded_values
+from planactor.plan import Plan, render_table
+from planactor.planner import (
+    GroundingNote,
+    LLMPlanner,
+    RoutinePlanner,
+    get_backend,
+    ungrounded_values,
+)
 from planactor.policy import load_policy
 from planactor.validate import AllOf, Inventory
 
@@ -27,6 +36,9 @@ _SOURCE_STYLE = {"intent": "green", "default": "dim", "fuzzy": "yellow"}
 
 
 class PlannerName(StrEnum):
+    local = "local"
+    openai = "openai"
+    anthropic = "anthropic"
     routine = "routine"
 
 
@@ -58,12 +70,16 @@ def parse_params(pairs: list[str]) -> dict[str, Any]:
     return params
 
 
-def ungrounded(result: PlanResult, inventory: Inventory | None) -> list[tuple[str, str, Any]]:
+def ungrounded(
+    plan: Plan,
+    routine: Routine,
+    notes: Sequence[GroundingNote],
+    inventory: Inventory | None,
+) -> list[tuple[str, str, Any]]:
     """(step, path, value) for every argument value that comes from nowhere we trust: not
     the intent, not the inventory, not the routine's own text or defaults."""
-    routine = result.chosen.routine
     trusted: list[Any] = [p.default for p in routine.params.values() if p.default is not None]
-    trusted += [n.value for n in result.chosen.grounding.notes if n.value is not None]
+    trusted += [n.value for n in notes if n.value is not None and n.source != "model"]
 
     def literals(value: Any) -> None:  # values written in the tested routine itself
         if isinstance(value, dict):
@@ -80,8 +96,17 @@ def ungrounded(result: PlanResult, inventory: Inventory | None) -> list[tuple[st
         literals(t.args)
     return [
         (step.id, f"args.{where}", value)
-        for step in result.plan.steps
-        for where, value in ungrounded_values(step.args, result.plan.intent, inventory, trusted)
+        for step in plan.steps
+        for where, value in ungrounded_values(step.args, plan.intent, inventory, trusted)
+    ]
+
+
+def composed_ungrounded(plan: Plan, inventory: Inventory | None) -> list[tuple[str, str, Any]]:
+    """In a composed plan, only the intent and the inventory ground a value."""
+    return [
+        (step.id, f"args.{where}", value)
+        for step in plan.steps
+        for where, value in ungrounded_values(step.args, plan.intent, inventory, [])
     ]
 
 
@@ -89,7 +114,22 @@ def ungrounded(result: PlanResult, inventory: Inventory | None) -> list[tuple[st
 def plan_cmd(
     intent: str = typer.Argument(..., help='What you want done, e.g. "upgrade array-01 to 5.2.1".'),
     planner: PlannerName = typer.Option(
-        PlannerName.routine, "--planner", help="routine: tested templates, grounded by code."
+        PlannerName.local,
+        "--planner",
+        help="local (offline llama.cpp), openai (any compatible server), anthropic, or "
+        "routine (no model: tested templates grounded by code).",
+    ),
+    model: str | None = typer.Option(
+        None, "--model", help="local: a GGUF file ($PLANACTOR_MODEL); hosted: a model id."
+    ),
+    base_url: str | None = typer.Option(
+        None, "--base-url", help="openai/anthropic: the server (e.g. vLLM, Ollama, llama.cpp)."
+    ),
+    compose: bool = typer.Option(
+        False, "--compose", help="Compose from actors instead of using a routine (novel plan)."
+    ),
+    no_cache: bool = typer.Option(
+        False, "--no-cache", help="Plan afresh; do not reuse a cached plan."
     ),
     lab: Path | None = LabOption,
     inventory: Path | None = typer.Option(
@@ -106,47 +146,122 @@ def plan_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the plan and notes as JSON."),
 ) -> None:
     """Compile an intent into a plan: choose a routine, ground it, expand it, validate it."""
-    del planner  # one planner so far; the option is the stable interface for the others
     ctx = lab_context(lab)
     inv = load_inventory(inventory) if inventory is not None else (ctx.inventory if ctx else None)
     facts = ctx.facts if ctx else None
     policy = AllOf(load_policy(policy_file), ctx.safety if ctx else None)
-    result = RoutinePlanner(catalog=catalog(), inventory=inv, facts=facts, policy=policy).plan(
-        intent,
-        requested_by=requested_by or requester(),
-        change_ticket=ticket,
-        routine=routine,
-        params=parse_params(param),
+    who = requested_by or requester()
+    if planner is PlannerName.routine or routine is not None or param:
+        if compose:
+            raise InputError("--compose needs a model", hint="use --planner local (the default)")
+        result = RoutinePlanner(catalog=catalog(), inventory=inv, facts=facts, policy=policy).plan(
+            intent,
+            requested_by=who,
+            change_ticket=ticket,
+            routine=routine,
+            params=parse_params(param),
+        )
+        _report(
+            plan=result.plan,
+            plan_hash=result.report.plan_hash,
+            routine=result.chosen.routine,
+            notes=result.chosen.grounding.notes,
+            warnings=[p.to_dict() for p in result.report.warnings],
+            extra_warnings=[],
+            flagged=ungrounded(
+                result.plan, result.chosen.routine, result.chosen.grounding.notes, inv
+            ),
+            output=output,
+            as_json=as_json,
+            cached=False,
+        )
+        return
+    llm = LLMPlanner(
+        catalog=catalog(),
+        backend=get_backend(planner.value, model=model, base_url=base_url),
+        inventory=inv,
+        facts=facts,
+        policy=policy,
+        cache_dir=None if no_cache else home() / "cache" / "plans",
     )
-    flagged = ungrounded(result, inv)
+    got = llm.plan(intent, requested_by=who, change_ticket=ticket, compose=compose)
+    notes = got.grounding.notes if got.grounding is not None else ()
+    flagged = (
+        ungrounded(got.plan, got.routine, notes, inv)
+        if got.routine is not None
+        else composed_ungrounded(got.plan, inv)
+    )
+    _report(
+        plan=got.plan,
+        plan_hash=got.report.plan_hash,
+        routine=got.routine,
+        notes=notes,
+        warnings=[p.to_dict() for p in got.report.warnings],
+        extra_warnings=list(got.warnings),
+        flagged=flagged,
+        output=output,
+        as_json=as_json,
+        cached=got.cached,
+    )
+
+
+def _report(
+    *,
+    plan: Plan,
+    plan_hash: str | None,
+    routine: Routine | None,
+    notes: Sequence[GroundingNote],
+    warnings: list[dict[str, Any]],
+    extra_warnings: list[str],
+    flagged: list[tuple[str, str, Any]],
+    output: Path | None,
+    as_json: bool,
+    cached: bool,
+) -> None:
     if output is not None:
-        save_plan(result.plan, output)
-    notes = result.chosen.grounding.notes
+        save_plan(plan, output)
+    info = plan.planner.model_dump(mode="json") if plan.planner else None
     if as_json:
         out.print_json(
             json.dumps(
                 {
-                    "plan_hash": result.report.plan_hash,
-                    "routine": result.chosen.routine.name,
-                    "plan": result.plan.to_document(),
+                    "plan_hash": plan_hash,
+                    "routine": routine.name if routine else None,
+                    "novel": routine is None,
+                    "cached": cached,
+                    "plan": plan.to_document(),
+                    "planner": info,
                     "grounding": [
                         {"param": n.param, "value": n.value, "source": n.source, "detail": n.detail}
                         for n in notes
                     ],
                     "ungrounded": [{"step": s, "path": p, "value": v} for s, p, v in flagged],
-                    "warnings": [w.to_dict() for w in result.report.warnings],
+                    "warnings": [*warnings, *({"message": w} for w in extra_warnings)],
                     "written_to": str(output) if output else None,
                 }
             )
         )
         return
-    out.print(render_table(result.plan, kind_of, title=result.plan.intent))
-    out.print(f"plan hash {result.report.plan_hash}", markup=False)
-    out.print(
-        f"routine {result.chosen.routine.name} (planner: routine, no model; "
-        f"{len(result.plan.steps)} steps)",
-        markup=False,
-    )
+    out.print(render_table(plan, kind_of, title=plan.intent))
+    out.print(f"plan hash {plan_hash}", markup=False)
+    if routine is not None:
+        out.print(f"routine {routine.name}, {len(plan.steps)} steps", markup=False)
+    else:
+        out.print(
+            Text(
+                f"composed from actors ({len(plan.steps)} steps): NOVEL, needs approval",
+                style="bold yellow",
+            )
+        )
+    if info is not None:
+        model = f" {info.get('model')}" if info.get("model") else ""
+        out.print(
+            f"planner {info['backend']}{model}: {info.get('tokens_in', 0)} tokens in, "
+            f"{info.get('tokens_out', 0)} out, {info.get('latency_s', 0)} s, "
+            f"${info.get('cost_usd', 0)}, attempts {info.get('attempts', 1)}"
+            + (" (cached)" if cached else ""),
+            markup=False,
+        )
     for n in notes:
         line = Text(f"  {n.param} = {json.dumps(n.value)}  ")
         line.append(f"[{n.source}] {n.detail}", style=_SOURCE_STYLE.get(n.source, ""))
@@ -155,7 +270,15 @@ def plan_cmd(
         out.print(Text("ungrounded values (check them in review):", style="bold yellow"))
         for s, p, v in flagged:
             out.print(f"  {s}.{p} = {json.dumps(v)}", markup=False)
-    print_problems(result.report.warnings)
+    for text in extra_warnings:
+        out.print(Text(f"warning: {text}", style="yellow"))
+    for problem in warnings:
+        out.print(
+            Text(
+                f"warning {problem.get('location', '')}: {problem.get('message', '')}",
+                style="yellow",
+            )
+        )
     if output is not None:
         out.print(
             f"written to {output}; next: `planactor approve {output} --as NAME`", markup=False

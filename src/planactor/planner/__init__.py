@@ -24,6 +24,7 @@ from planactor.planner._grounding import (
     tokens,
     ungrounded_values,
 )
+from planactor.planner._llm_planner import LLMPlanner, LLMPlanResult, plan_cache_key
 from planactor.planner._prices import PRICES, Price, estimate_cost
 from planactor.planner._routine_planner import Candidate, PlanResult, RoutinePlanner, rank
 
@@ -37,6 +38,8 @@ __all__ = [
     "Completion",
     "Grounding",
     "GroundingNote",
+    "LLMPlanResult",
+    "LLMPlanner",
     "LocalBackend",
     "Message",
     "OpenAIBackend",
@@ -46,6 +49,7 @@ __all__ = [
     "estimate_cost",
     "get_backend",
     "ground",
+    "plan_cache_key",
     "prompt_hash",
     "rank",
     "shipped_model_path",

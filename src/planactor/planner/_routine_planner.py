@@ -94,7 +94,11 @@ def rank(
     routines: Mapping[str, Routine], intent: str, inventory: Inventory | None
 ) -> list[Candidate]:
     """Routines by how well the intent matches them, best first (ties: by name)."""
-    said = [t for t in tokens(intent) if t not in _STOP and not t.isdigit()]
+    # Kind words (array, host...) name what a routine acts on, not what it does: every
+    # routine of a pack shares them, so they cannot tell routines apart.
+    kinds = set(inventory.entities) if inventory is not None else set()
+    kinds |= {f"{k}s" for k in kinds}
+    said = [t for t in tokens(intent) if t not in _STOP and t not in kinds and not t.isdigit()]
     out = []
     for r in routines.values():
         vocab = _vocabulary(r)

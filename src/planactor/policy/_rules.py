@@ -316,6 +316,10 @@ class RulePolicy:
                 else f"policy {self.name}: read-only plans need {base}"
             ),
         )
+        extra = (plan.planner.model_extra or {}) if plan.planner is not None else {}
+        if extra.get("novel") and required < 1:
+            # A composed plan is untested as a whole: a person always looks at it.
+            required, reason = 1, "a composed (novel) plan always needs an approval"
         ticket = plan.change_ticket or (
             approvals.tickets[0] if approvals and approvals.tickets else None
         )

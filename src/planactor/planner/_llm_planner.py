@@ -1,0 +1,510 @@
+"""The LLM planner: routines first, composition second, always validated, bounded repair.
+
+What code can decide, code decides: the routine ranking and the grounding of parameters
+(entity names that exist, versions, counts) come first. The model is asked only what they
+leave open, and always under a JSON schema that narrows it to the catalog and the inventory:
+which of the close routines is meant, the value of a parameter the intent words in a way
+grounding cannot read, or, when no routine fits, a composed DAG of catalog actors. Every
+candidate goes through the validator; its errors go back to the model at most
+`max_attempts` times.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from planactor._errors import InputError, PlanInvalid
+from planactor.catalog import Catalog, Routine
+from planactor.plan import Plan, PlannerInfo, canonical_json
+from planactor.planner._backends import Backend, BackendError, Completion, Message
+from planactor.planner._grounding import Grounding, GroundingNote, tokens
+from planactor.planner._routine_planner import MIN_SCORE, Candidate, rank
+from planactor.validate import Inventory, Policy, ValidationReport, validate
+
+__all__ = ["LLMPlanResult", "LLMPlanner", "plan_cache_key"]
+
+# The ranker is trusted alone when its best routine leads clearly; else the model decides.
+CLEAR_LEAD = 1.0
+MAX_CANDIDATES = 4
+MAX_COMPOSED_STEPS = 8
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LLMPlanResult:
+    plan: Plan
+    report: ValidationReport
+    path: str  # "routine" or "compose"
+    routine: Routine | None
+    grounding: Grounding | None
+    calls: tuple[Completion, ...] = ()
+    attempts: int = 1
+    cached: bool = False
+    warnings: tuple[str, ...] = field(default=())
+
+
+def plan_cache_key(**parts: Any) -> str:
+    return hashlib.sha256(canonical_json(parts)).hexdigest()
+
+
+class LLMPlanner:
+    """Intent -> plan with a model where the model is needed, and only there."""
+
+    def __init__(
+        self,
+        *,
+        catalog: Catalog,
+        backend: Backend,
+        inventory: Inventory | None = None,
+        facts: Mapping[str, Any] | None = None,
+        policy: Policy | None = None,
+        cache_dir: Path | None = None,
+        max_attempts: int = 3,
+    ) -> None:
+        self.catalog = catalog
+        self.backend = backend
+        self.inventory = inventory
+        self.facts = facts
+        self.policy = policy
+        self.cache_dir = cache_dir
+        self.max_attempts = max_attempts
+
+    # -- entry point --------------------------------------------------------------------------
+
+    def plan(
+        self,
+        intent: str,
+        *,
+        requested_by: str,
+        change_ticket: str | None = None,
+        compose: bool = False,
+    ) -> LLMPlanResult:
+        intent = intent.strip()
+        if not intent:
+            raise InputError("the intent is empty", hint='say what you want, e.g. "upgrade ..."')
+        key = self._cache_key(intent, requested_by, change_ticket, compose)
+        cached = self._cached(key)
+        if cached is not None:
+            return cached
+        started = time.perf_counter()
+        if compose:
+            result = self._compose(intent, requested_by, change_ticket, warnings=())
+        else:
+            result = self._routine(intent, requested_by, change_ticket)
+        result = self._finish(result, started)
+        self._store(key, result)
+        return result
+
+    # -- routines first -----------------------------------------------------------------------
+
+    def _routine(self, intent: str, requested_by: str, ticket: str | None) -> LLMPlanResult:
+        candidates = rank(self.catalog.routines, intent, self.inventory)
+        fitting = [c for c in candidates if c.score >= MIN_SCORE][:MAX_CANDIDATES]
+        calls: list[Completion] = []
+        if not fitting:
+            return self._compose(
+                intent,
+                requested_by,
+                ticket,
+                warnings=(
+                    "no routine fits this intent: the plan was composed from actors, is "
+                    "marked novel, and needs review and approval like any other",
+                ),
+            )
+        chosen, how = fitting[0], "grounding"
+        if len(fitting) > 1 and fitting[0].score - fitting[1].score < CLEAR_LEAD:
+            picked, call = self._choose(intent, fitting)
+            calls.append(call)
+            # "none" from the model, when the ranker found close routines, is not a reason to
+            # compose something untested: the ranker's best stands, and says so.
+            chosen, how = (picked, "model") if picked is not None else (fitting[0], "grounding")
+        routine = chosen.routine
+        grounding = chosen.grounding
+        values = dict(grounding.values)
+        unresolved = [n for n in grounding.notes if n.param not in values]
+        # Entities are never left to a model: naming none, or several, is the intent's gap.
+        blocked = [n for n in unresolved if routine.params[n.param].entity is not None]
+        if blocked:
+            raise InputError(
+                f"routine {routine.name} fits, but the intent does not say:\n  "
+                + "\n  ".join(f"{n.param}: {n.detail}" for n in blocked),
+                hint="name it in the intent; the planner never picks an entity for you",
+            )
+        notes = list(grounding.notes)
+        attempts, feedback = 0, ""
+        while True:
+            attempts += 1
+            if unresolved:
+                filled, call = self._fill(intent, routine, unresolved, values, feedback)
+                calls.append(call)
+                values.update(filled)
+                notes = [
+                    GroundingNote(
+                        param=n.param,
+                        value=filled[n.param],
+                        source="model",
+                        detail="filled by the model under the parameter's schema",
+                    )
+                    if n.param in filled
+                    else n
+                    for n in notes
+                ]
+            try:
+                plan = routine.expand(
+                    values,
+                    facts=self.facts,
+                    inventory=self.inventory,
+                    requested_by=requested_by,
+                    change_ticket=ticket,
+                )
+            except InputError as e:
+                if not unresolved or attempts >= self.max_attempts:
+                    raise
+                feedback = e.message
+                continue
+            plan = plan.model_copy(update={"intent": intent})
+            report = validate(plan.to_document(), self.catalog, self.inventory, policy=self.policy)
+            if report.ok:
+                break
+            if not unresolved or attempts >= self.max_attempts:
+                raise PlanInvalid(report, source=f"routine {routine.name}")
+            feedback = _problems(report)
+        info = {
+            "path": "routine",
+            "routine": routine.name,
+            "routine_chosen_by": how,
+            "params": values,
+            "grounding": [_note(n) for n in notes],
+            "candidates": [
+                {"routine": c.routine.name, "score": c.score} for c in candidates[:MAX_CANDIDATES]
+            ],
+        }
+        return LLMPlanResult(
+            plan=plan.model_copy(update={"planner": _info(self.backend, calls, attempts, info)}),
+            report=report,
+            path="routine",
+            routine=routine,
+            grounding=Grounding(routine=routine.name, values=values, notes=tuple(notes)),
+            calls=tuple(calls),
+            attempts=attempts,
+        )
+
+    def _choose(
+        self, intent: str, fitting: Sequence[Candidate]
+    ) -> tuple[Candidate | None, Completion]:
+        names = [c.routine.name for c in fitting]
+        listing = "\n".join(
+            f"- {c.routine.name}: {c.routine.description}"
+            + (f' (e.g. "{c.routine.examples[0]}")' if c.routine.examples else "")
+            for c in fitting
+        )
+        messages: list[Message] = [
+            {
+                "role": "system",
+                "content": "You map an infrastructure request to the one workflow that does it. "
+                'Answer only JSON: {"routine": NAME}, or {"routine": "none"} if none fits.',
+            },
+            {"role": "user", "content": f"Workflows:\n{listing}\n\nRequest: {intent}"},
+        ]
+        schema = {
+            "type": "object",
+            "properties": {"routine": {"type": "string", "enum": [*names, "none"]}},
+            "required": ["routine"],
+            "additionalProperties": False,
+        }
+        call = self._call(messages, schema, max_tokens=48)
+        picked = _json_object(call)["routine"]
+        chosen = next((c for c in fitting if c.routine.name == picked), None)
+        return chosen, call
+
+    def _fill(
+        self,
+        intent: str,
+        routine: Routine,
+        open_params: Sequence[GroundingNote],
+        known: Mapping[str, Any],
+        feedback: str,
+    ) -> tuple[dict[str, Any], Completion]:
+        full = routine.params_schema()["properties"]
+        wanted = {n.param: full[n.param] for n in open_params}
+        schema = {
+            "type": "object",
+            "properties": wanted,
+            "required": sorted(wanted),
+            "additionalProperties": False,
+        }
+        described = "\n".join(f"- {name}: {routine.params[name].description}" for name in wanted)
+        text = (
+            f"Request: {intent}\nWorkflow: {routine.name} ({routine.description})\n"
+            f"Already known: {json.dumps(dict(known), sort_keys=True)}\n"
+            f"Give the values the request means for:\n{described}"
+        )
+        if feedback:
+            text += f"\nYour previous answer was refused: {feedback}\nCorrect it."
+        messages: list[Message] = [
+            {
+                "role": "system",
+                "content": "You fill workflow parameters from a request. Use only what the "
+                "request says. Answer only JSON.",
+            },
+            {"role": "user", "content": text},
+        ]
+        call = self._call(messages, schema, max_tokens=128)
+        answer = _json_object(call)
+        return {k: answer[k] for k in wanted if k in answer}, call
+
+    # -- composition second -------------------------------------------------------------------
+
+    def _compose(
+        self, intent: str, requested_by: str, ticket: str | None, *, warnings: Sequence[str]
+    ) -> LLMPlanResult:
+        actors = self._relevant_actors(intent)
+        listing = "\n".join(
+            f"- {a.name} ({a.effect}): {a.description} args: "
+            + json.dumps(_arg_summary(a.input_schema), sort_keys=True)
+            for a in actors
+        )
+        schema = _compose_schema([a.name for a in actors])
+        calls: list[Completion] = []
+        feedback = ""
+        report: ValidationReport | None = None
+        for attempt in range(1, self.max_attempts + 1):
+            text = (
+                f"Request: {intent}\nActors you may call (and nothing else):\n{listing}\n"
+                "Write the steps: each has an id (lower-case, dashes), an actor, its args, and "
+                "`after`: the ids of steps it must wait for. Use only names that appear in the "
+                f"request or in the inventory. At most {MAX_COMPOSED_STEPS} steps."
+            )
+            if self.inventory is not None:
+                text += "\nInventory: " + json.dumps(
+                    {k: sorted(v)[:20] for k, v in self.inventory.entities.items()},
+                    sort_keys=True,
+                )
+            if feedback:
+                text += f"\nYour previous plan was refused:\n{feedback}\nFix every problem."
+            messages: list[Message] = [
+                {
+                    "role": "system",
+                    "content": "You compose an infrastructure change as a small DAG of actor "
+                    "calls. Answer only JSON.",
+                },
+                {"role": "user", "content": text},
+            ]
+            try:
+                call = self._call(messages, schema, max_tokens=640)
+                steps = _json_object(call).get("steps")
+            except BackendError as e:
+                # Cut off or not JSON: a bounded second chance with a shorter brief.
+                if attempt >= self.max_attempts:
+                    raise
+                feedback = f"{e.message}; answer with at most {MAX_COMPOSED_STEPS} short steps"
+                continue
+            calls.append(call)
+            document = {
+                "api_version": "planactor/v1",
+                "intent": intent,
+                "requested_by": requested_by,
+                "change_ticket": ticket,
+                "steps": steps if isinstance(steps, list) else [],
+            }
+            report = validate(document, self.catalog, self.inventory, policy=self.policy)
+            if report.ok:
+                info = {"path": "compose", "novel": True}
+                plan = Plan.model_validate(
+                    {**document, "planner": _info(self.backend, calls, attempt, info)}
+                )
+                return LLMPlanResult(
+                    plan=plan,
+                    report=report,
+                    path="compose",
+                    routine=None,
+                    grounding=None,
+                    calls=tuple(calls),
+                    attempts=attempt,
+                    warnings=tuple(warnings),
+                )
+            feedback = _problems(report)
+        assert report is not None
+        raise PlanInvalid(report, source=f"composed plan after {self.max_attempts} attempts")
+
+    def _relevant_actors(self, intent: str) -> list[Any]:
+        said = set(tokens(intent))
+        scored = []
+        for a in self.catalog:
+            words = set(tokens(f"{a.name.replace('.', ' ').replace('_', ' ')} {a.description}"))
+            scored.append((-len(said & words), a.name, a))
+        return [a for _, _, a in sorted(scored)[:12]]
+
+    # -- calls, cache, metadata ---------------------------------------------------------------
+
+    def _call(
+        self, messages: list[Message], schema: Mapping[str, Any], *, max_tokens: int
+    ) -> Completion:
+        try:
+            return self.backend.complete(messages, schema=schema, max_tokens=max_tokens)
+        except BackendError:
+            raise
+        except InputError:
+            raise
+
+    def _finish(self, result: LLMPlanResult, started: float) -> LLMPlanResult:
+        info = result.plan.planner
+        assert info is not None
+        updated = info.model_copy(update={"latency_s": round(time.perf_counter() - started, 4)})
+        return LLMPlanResult(
+            plan=result.plan.model_copy(update={"planner": updated}),
+            report=result.report,
+            path=result.path,
+            routine=result.routine,
+            grounding=result.grounding,
+            calls=result.calls,
+            attempts=result.attempts,
+            warnings=result.warnings,
+        )
+
+    def _cache_key(self, intent: str, requested_by: str, ticket: str | None, compose: bool) -> str:
+        return plan_cache_key(
+            intent=intent,
+            requested_by=requested_by,
+            ticket=ticket,
+            compose=compose,
+            catalog=self.catalog.fingerprint,
+            routines=sorted(
+                (n, r.model_dump(mode="json")) for n, r in self.catalog.routines.items()
+            ),
+            inventory=self.inventory.fingerprint if self.inventory is not None else None,
+            facts=self.facts,
+            backend=self.backend.name,
+            model=self.backend.model,
+        )
+
+    def _cached(self, key: str) -> LLMPlanResult | None:
+        if self.cache_dir is None:
+            return None
+        path = self.cache_dir / f"{key}.json"
+        try:
+            doc = json.loads(path.read_text("utf-8"))
+            plan = Plan.model_validate(doc["plan"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # no entry, or a damaged one: plan afresh
+        # The catalog or policy may have changed how it validates: check again, always.
+        report = validate(plan.to_document(), self.catalog, self.inventory, policy=self.policy)
+        if not report.ok:
+            return None
+        info = plan.planner
+        if info is not None:
+            plan = plan.model_copy(update={"planner": info.model_copy(update={"cache": "hit"})})
+        routine = self.catalog.routines.get(str(doc.get("routine"))) if doc.get("routine") else None
+        return LLMPlanResult(
+            plan=plan,
+            report=report,
+            path=str(doc.get("path", "routine")),
+            routine=routine,
+            grounding=None,
+            attempts=int(doc.get("attempts", 1)),
+            cached=True,
+            warnings=tuple(doc.get("warnings", ())),
+        )
+
+    def _store(self, key: str, result: LLMPlanResult) -> None:
+        if self.cache_dir is None:
+            return
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        path = self.cache_dir / f"{key}.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(
+            json.dumps(
+                {
+                    "plan": result.plan.to_document(),
+                    "path": result.path,
+                    "routine": result.routine.name if result.routine else None,
+                    "attempts": result.attempts,
+                    "warnings": list(result.warnings),
+                }
+            ),
+            "utf-8",
+        )
+        tmp.replace(path)
+
+
+def _info(
+    backend: Backend, calls: Sequence[Completion], attempts: int, extra: Mapping[str, Any]
+) -> PlannerInfo:
+    return PlannerInfo(
+        backend=backend.name,
+        model=backend.model,
+        prompt_hash=calls[-1].prompt_hash if calls else None,
+        attempts=attempts,
+        tokens_in=sum(c.tokens_in for c in calls),
+        tokens_out=sum(c.tokens_out for c in calls),
+        latency_s=round(sum(c.latency_s for c in calls), 4),
+        cost_usd=round(sum(c.cost_usd for c in calls), 6),
+        llm_calls=[c.metadata() for c in calls],
+        **extra,
+    )
+
+
+def _note(n: GroundingNote) -> dict[str, Any]:
+    return {"param": n.param, "value": n.value, "source": n.source, "detail": n.detail}
+
+
+def _problems(report: ValidationReport) -> str:
+    return "\n".join(f"- {p.location}: {p.message}" for p in report.errors[:10])
+
+
+def _json_object(call: Completion) -> dict[str, Any]:
+    try:
+        value = json.loads(call.text)
+    except ValueError:
+        raise BackendError(
+            f"{call.backend} ({call.model}) answered with text that is not JSON: "
+            f"{call.text[:120]!r}",
+            backend=call.backend,
+        ) from None
+    if not isinstance(value, dict):
+        raise BackendError(
+            f"{call.backend} ({call.model}) answered {type(value).__name__}, not a JSON object",
+            backend=call.backend,
+        )
+    return value
+
+
+def _arg_summary(schema: Mapping[str, Any]) -> dict[str, str]:
+    props = schema.get("properties", {})
+    required = set(schema.get("required", []))
+    out = {}
+    for name, prop in props.items():
+        kind = prop.get("type", "any") if isinstance(prop, dict) else "any"
+        out[name] = f"{kind}{'' if name in required else '?'}"
+    return out
+
+
+def _compose_schema(actor_names: Sequence[str]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            "steps": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": MAX_COMPOSED_STEPS,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "string", "pattern": "^[a-z][a-z0-9-]{0,30}$"},
+                        "actor": {"type": "string", "enum": list(actor_names)},
+                        "args": {"type": "object"},
+                        "after": {"type": "array", "items": {"type": "string"}},
+                    },
+                    "required": ["id", "actor", "args"],
+                    "additionalProperties": False,
+                },
+            }
+        },
+        "required": ["steps"],
+        "additionalProperties": False,
+    }
