@@ -253,3 +253,28 @@ def test_run_invalid_plan_exits_2_before_journaling(
     assert code == 2
     assert "unknown-actor" in err
     assert not (home / "journal.db").exists()
+
+
+def test_run_with_a_lab_refuses_a_plan_that_would_cause_data_unavailability(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """--lab: flashing array-01's active controller while hosts use it is refused (exit 2)."""
+    lab_file = tmp_path / "lab.json"
+    code, _, err = run(capsys, "lab", "init", "storage", "--path", str(lab_file))
+    assert code == 0, err
+    plan = _plan(
+        tmp_path,
+        [
+            {
+                "id": "flash",
+                "actor": "storage.upgrade_firmware",
+                "args": {"array": "array-01", "controller": "array-01-a", "version": "5.2.1"},
+            }
+        ],
+    )
+    code, out, err = run(capsys, "run", str(plan), "--lab", str(lab_file))
+    assert code == 2
+    assert "storage-du" in err + out
+    from planactor.lab import current_lab
+
+    assert current_lab(lab_file).read().operations == []

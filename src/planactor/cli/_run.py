@@ -19,9 +19,11 @@ from planactor._files import load_plan
 from planactor._home import default_journal
 from planactor.cli._app import app, catalog, err, out
 from planactor.cli._approve import PolicyOption
+from planactor.cli._lab_context import LabOption, lab_context
 from planactor.engine import Engine, RunResult
 from planactor.journal import Journal
 from planactor.policy import Authorization, KeyStore, authorize, load_policy
+from planactor.validate import AllOf
 
 _STATE_STYLE = {
     "succeeded": "green",
@@ -170,12 +172,15 @@ def run_cmd(
     db: Path | None = DbOption,
     sync: Sync = SyncOption,
     policy_file: Path | None = PolicyOption,
+    lab: Path | None = LabOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Validate, check approvals and policy, and run a plan, journaling every event."""
     cat = catalog()
     policy = load_policy(policy_file)
-    parsed, report = load_plan(plan, catalog=cat, policy=policy)
+    ctx = lab_context(lab)
+    checks = AllOf(policy, ctx.safety if ctx else None)
+    parsed, report = load_plan(plan, catalog=cat, policy=checks)
     auth = None
     if not dry_run:  # a dry run changes nothing, so it needs no approval
         auth = authorize(
@@ -210,9 +215,11 @@ def resume_cmd(
     abort: bool = typer.Option(False, "--abort", help="Compensate completed writes and stop."),
     parallel: int = ParallelOption,
     db: Path | None = DbOption,
+    lab: Path | None = LabOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Continue a paused or interrupted run from its journal."""
+    lab_context(lab)  # the actors find the lab through PLANACTOR_LAB
     with _journal(db) as journal:
         result = Engine(catalog=catalog(), journal=journal).resume(
             run_id, retry=retry, abort=abort, parallel=parallel
