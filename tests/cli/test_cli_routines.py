@@ -66,6 +66,14 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return exc.value.code, captured.out, captured.err
 
 
+@pytest.fixture(autouse=True)
+def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A wide console, so table cells are not wrapped by the width of the routine names."""
+    from planactor.cli._app import out
+
+    monkeypatch.setattr(out, "width", 250)
+
+
 @pytest.fixture
 def install_routines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Installer]:
     """A pack package shipping `routines/*.yaml`, installed through the entry-point group."""
