@@ -906,6 +906,8 @@ def facts(state: StorageState) -> dict[str, Any]:
             "firmware": {c: state.controllers[c].firmware for c in arr.controllers},
             "state": {c: state.controllers[c].state for c in arr.controllers},
             "io": io,
+            # Each controller's partner: where its hosts go while it is down.
+            "partner": {c: other_controller(state, c) for c in arr.controllers},
             "hosts": hosts_on(state, name),
             "luns": sorted((n for n, lun in state.luns.items() if lun.array == name), key=_natural),
         }

@@ -28,6 +28,7 @@ import functools
 import importlib.util
 import json
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -157,6 +158,43 @@ def get_backend(name: str, *, model: str | None = None, base_url: str | None = N
 
 
 # -- shared helpers ------------------------------------------------------------------------
+
+# What llama.cpp's schema-to-grammar converter handles in a `pattern`: literals, classes,
+# groups, alternation and quantifiers. `\d` crashes it (an invalid grammar escape) and `(?:`
+# makes it give up on the whole schema, so both are rewritten; anything else unusual drops
+# the pattern from the grammar (the validator still checks it after the answer).
+_GRAMMAR_PATTERN = re.compile(r"^[\^$A-Za-z0-9_\-.\[\]()|+*?{},: ]*$")
+
+
+def _grammar_pattern(pattern: str) -> str | None:
+    # `\.` becomes the literal "\." in GBNF, an invalid escape that crashes llama.cpp: `[.]`.
+    text = pattern.replace("(?:", "(").replace("\\d", "[0-9]").replace("\\.", "[.]")
+    if "\\" in text or not _GRAMMAR_PATTERN.match(text):
+        return None
+    return text
+
+
+def grammar_safe(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """`schema` with every `pattern` in the form llama.cpp's grammar converter accepts."""
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            out = {}
+            for k, v in value.items():
+                if k == "pattern" and isinstance(v, str):
+                    safe = _grammar_pattern(v)
+                    if safe is not None:
+                        out[k] = safe
+                else:
+                    out[k] = walk(v)
+            return out
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        return value
+
+    result: dict[str, Any] = walk(schema)
+    return result
+
 
 _T = TypeVar("_T")
 
@@ -396,7 +434,7 @@ class LocalBackend:
         }
         if schema is not None:
             # llama-cpp-python turns the schema into a GBNF grammar: only valid JSON is sampled.
-            kwargs["response_format"] = {"type": "json_object", "schema": dict(schema)}
+            kwargs["response_format"] = {"type": "json_object", "schema": grammar_safe(schema)}
         # No retries: in-process and greedy, a second attempt would do exactly the same.
         with loaded.lock:
             loaded.timed_out = False
@@ -590,7 +628,10 @@ class OpenAIBackend:
             elif schema is not None:
                 # "schema" beside json_object is the llama-cpp-python server's extension
                 # (grammar-constrained); other servers ignore it and give plain JSON mode.
-                kwargs["response_format"] = {"type": "json_object", "schema": dict(schema)}
+                kwargs["response_format"] = {
+                    "type": "json_object",
+                    "schema": grammar_safe(schema),  # the server builds a llama.cpp grammar
+                }
             try:
                 r = self._sdk().chat.completions.create(**kwargs)
             except openai.APIStatusError as e:

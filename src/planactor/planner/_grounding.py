@@ -68,7 +68,8 @@ def _mentions(intent: str, name: str) -> bool:
 def _search_pattern(pattern: str) -> re.Pattern[str]:
     """A parameter's full-match pattern turned into one that finds it inside a sentence."""
     core = pattern.removeprefix("^").removesuffix("$")
-    return re.compile(rf"(?<![\w.]){core}(?![\w.])")
+    # Not inside a longer token, but a sentence's full stop may follow ("to 5.2.1.").
+    return re.compile(rf"(?<![\w.])(?:{core})(?![\w]|\.\w)")
 
 
 def _entity(
@@ -100,10 +101,28 @@ def _entity(
             source="ambiguous",
             detail=f"the intent names several {p.entity}s: {', '.join(found)}",
         )
-    # A typo (arary-01, array-1): the closest inventory name, flagged as such. Names that
-    # differ in their numbers are different things (array-09 is not array-03): never a typo.
     words = re.findall(r"[\w-]+", intent.lower())
+    exact = (
+        {n.lower() for names in inventory.entities.values() for n in names} if inventory else set()
+    )
+    # A name inside another entity's name the intent gives: the array of controller array-01-a.
+    containing = sorted(
+        {k for k in known for w in words if w in exact and w.startswith(k.lower() + "-")}
+    )
+    if len(containing) == 1 and p.type != "list":
+        k = containing[0]
+        return k, GroundingNote(
+            param=name,
+            value=k,
+            source="intent",
+            detail=f"the {p.entity} in a name the intent gives",
+        )
+    # A typo (arary-01, array-1): the closest inventory name, flagged as such. Names that
+    # differ in their numbers are different things (array-09 is not array-03): never a typo,
+    # and a word that is exactly some entity's name (array-01-b) is not a typo of another.
     for w in words:
+        if w in exact:
+            continue
         same_numbers = [k.lower() for k in known if _numbers(k) == _numbers(w)]
         close = difflib.get_close_matches(w, same_numbers, n=1, cutoff=0.75)
         if close:

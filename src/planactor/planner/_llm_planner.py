@@ -122,7 +122,11 @@ class LLMPlanner:
             calls.append(call)
             # "none" from the model, when the ranker found close routines, is not a reason to
             # compose something untested: the ranker's best stands, and says so.
-            chosen, how = (picked, "model") if picked is not None else (fitting[0], "grounding")
+            chosen, how = (
+                (picked, "model")
+                if picked is not None
+                else (fitting[0], "ranker (the model answered none)")
+            )
         routine = chosen.routine
         grounding = chosen.grounding
         values = dict(grounding.values)
@@ -297,14 +301,20 @@ class LLMPlanner:
             ]
             try:
                 call = self._call(messages, schema, max_tokens=640)
-                steps = _json_object(call).get("steps")
             except BackendError as e:
-                # Cut off or not JSON: a bounded second chance with a shorter brief.
+                # Cut off: a bounded second chance with a shorter brief.
                 if attempt >= self.max_attempts:
                     raise
                 feedback = f"{e.message}; answer with at most {MAX_COMPOSED_STEPS} short steps"
                 continue
-            calls.append(call)
+            calls.append(call)  # recorded even when its text turns out unusable
+            try:
+                steps = _json_object(call).get("steps")
+            except BackendError as e:
+                if attempt >= self.max_attempts:
+                    raise
+                feedback = f"{e.message}; answer with JSON only"
+                continue
             document = {
                 "api_version": "planactor/v1",
                 "intent": intent,
@@ -383,15 +393,26 @@ class LLMPlanner:
             model=self.backend.model,
         )
 
+    def _cacheable(self) -> bool:
+        # A server's default model is known only after a call: without a name, plans from
+        # two different models would share entries.
+        return self.cache_dir is not None and bool(self.backend.model)
+
     def _cached(self, key: str) -> LLMPlanResult | None:
-        if self.cache_dir is None:
+        if self.cache_dir is None or not self._cacheable():
             return None
         path = self.cache_dir / f"{key}.json"
         try:
             doc = json.loads(path.read_text("utf-8"))
             plan = Plan.model_validate(doc["plan"])
-        except (OSError, ValueError, KeyError, TypeError):
+            notes_ok = doc.get("grounding") is None or all(
+                isinstance(n, dict) and set(n) == {"param", "value", "source", "detail"}
+                for n in doc["grounding"]
+            )
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None  # no entry, or a damaged one: plan afresh
+        if not notes_ok:
+            return None
         # The catalog or policy may have changed how it validates: check again, always.
         report = validate(plan.to_document(), self.catalog, self.inventory, policy=self.policy)
         if not report.ok:
@@ -400,19 +421,24 @@ class LLMPlanner:
         if info is not None:
             plan = plan.model_copy(update={"planner": info.model_copy(update={"cache": "hit"})})
         routine = self.catalog.routines.get(str(doc.get("routine"))) if doc.get("routine") else None
+        grounding = None
+        if routine is not None and isinstance(doc.get("grounding"), list):
+            notes = tuple(GroundingNote(**n) for n in doc["grounding"])
+            values = {n.param: n.value for n in notes if n.value is not None}
+            grounding = Grounding(routine=routine.name, values=values, notes=notes)
         return LLMPlanResult(
             plan=plan,
             report=report,
             path=str(doc.get("path", "routine")),
             routine=routine,
-            grounding=None,
+            grounding=grounding,
             attempts=int(doc.get("attempts", 1)),
             cached=True,
             warnings=tuple(doc.get("warnings", ())),
         )
 
     def _store(self, key: str, result: LLMPlanResult) -> None:
-        if self.cache_dir is None:
+        if self.cache_dir is None or not self._cacheable():
             return
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         path = self.cache_dir / f"{key}.json"
@@ -425,6 +451,9 @@ class LLMPlanner:
                     "routine": result.routine.name if result.routine else None,
                     "attempts": result.attempts,
                     "warnings": list(result.warnings),
+                    "grounding": [_note(n) for n in result.grounding.notes]
+                    if result.grounding is not None
+                    else None,
                 }
             ),
             "utf-8",
@@ -498,7 +527,11 @@ def _compose_schema(actor_names: Sequence[str]) -> dict[str, Any]:
                         "id": {"type": "string", "pattern": "^[a-z][a-z0-9-]{0,30}$"},
                         "actor": {"type": "string", "enum": list(actor_names)},
                         "args": {"type": "object"},
-                        "after": {"type": "array", "items": {"type": "string"}},
+                        "after": {
+                            "type": "array",
+                            "items": {"type": "string"},
+                            "maxItems": MAX_COMPOSED_STEPS,
+                        },
                     },
                     "required": ["id", "actor", "args"],
                     "additionalProperties": False,

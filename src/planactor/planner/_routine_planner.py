@@ -61,6 +61,8 @@ _STOP = frozenset(
         "run",
         "set",
         "get",
+        "its",
+        "their",
     }
 )
 MIN_SCORE = 1.0
@@ -98,7 +100,11 @@ def rank(
     # routine of a pack shares them, so they cannot tell routines apart.
     kinds = set(inventory.entities) if inventory is not None else set()
     kinds |= {f"{k}s" for k in kinds}
-    said = [t for t in tokens(intent) if t not in _STOP and t not in kinds and not t.isdigit()]
+    said = [
+        t
+        for t in tokens(intent)
+        if len(t) > 1 and t not in _STOP and t not in kinds and not t.isdigit()
+    ]
     out = []
     for r in routines.values():
         vocab = _vocabulary(r)
