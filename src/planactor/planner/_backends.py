@@ -159,6 +159,50 @@ def get_backend(name: str, *, model: str | None = None, base_url: str | None = N
 
 # -- shared helpers ------------------------------------------------------------------------
 
+
+def _sdk_error(
+    sdk: Any,
+    e: Exception,
+    *,
+    backend: str,
+    where: str,
+    connect_hint: str,
+    key_var: str,
+    model_var: str,
+    what: str,
+) -> Exception:
+    """An openai or anthropic SDK exception (they share the class names) as our error."""
+    if isinstance(e, sdk.APITimeoutError):
+        return BackendError(
+            f"{backend} backend at {where} timed out",
+            backend=backend,
+            hint="raise the timeout or check the server's load",
+            retryable=True,
+        )
+    if isinstance(e, sdk.APIConnectionError):
+        return BackendError(
+            f"{backend} backend cannot connect to {where}: {e.__cause__ or e}",
+            backend=backend,
+            hint=connect_hint,
+            retryable=True,
+        )
+    if isinstance(e, sdk.AuthenticationError | sdk.PermissionDeniedError):
+        return InputError(f"{where} refused the API key ({e.status_code})", hint=f"check {key_var}")
+    if isinstance(e, sdk.APIStatusError):
+        return BackendError(
+            f"{backend} backend at {where} answered {e.status_code}: {_short(e.message)}",
+            backend=backend,
+            hint=f"check the model name ({model_var})" if e.status_code == 404 else None,
+            retryable=_transient_status(e.status_code),
+        )
+    # A response validation error, a body that is not JSON, one without the expected parts.
+    return BackendError(
+        f"{backend} backend at {where} sent a response that is not {what}: {_short(str(e))}",
+        backend=backend,
+        retryable=True,
+    )
+
+
 # What llama.cpp's schema-to-grammar converter handles in a `pattern`: literals, classes,
 # groups, alternation and quantifiers. `\d` crashes it (an invalid grammar escape) and `(?:`
 # makes it give up on the whole schema, so both are rewritten; anything else unusual drops
@@ -540,41 +584,15 @@ class OpenAIBackend:
         """An SDK exception as an InputError or BackendError."""
         import openai
 
-        where = self._where()
-        if isinstance(e, openai.APITimeoutError):
-            return BackendError(
-                f"openai backend at {where} timed out",
-                backend=self.name,
-                hint="raise the timeout or check the server's load",
-                retryable=True,
-            )
-        if isinstance(e, openai.APIConnectionError):
-            return BackendError(
-                f"openai backend cannot connect to {where}: {e.__cause__ or e}",
-                backend=self.name,
-                hint="is the server running? check OPENAI_BASE_URL / --base-url",
-                retryable=True,
-            )
-        if isinstance(e, openai.AuthenticationError | openai.PermissionDeniedError):
-            return InputError(
-                f"{where} refused the API key ({e.status_code})",
-                hint="check OPENAI_API_KEY",
-            )
-        if isinstance(e, openai.APIStatusError):
-            return BackendError(
-                f"openai backend at {where} answered {e.status_code}: {_short(e.message)}",
-                backend=self.name,
-                hint="check the model name (PLANACTOR_OPENAI_MODEL)"
-                if e.status_code == 404
-                else None,
-                retryable=_transient_status(e.status_code),
-            )
-        # APIResponseValidationError, a body that is not JSON, a body without choices.
-        return BackendError(
-            f"openai backend at {where} sent a response that is not a chat completion:"
-            f" {_short(str(e))}",
+        return _sdk_error(
+            openai,
+            e,
             backend=self.name,
-            retryable=True,
+            where=self._where(),
+            connect_hint="is the server running? check OPENAI_BASE_URL / --base-url",
+            key_var="OPENAI_API_KEY",
+            model_var="PLANACTOR_OPENAI_MODEL",
+            what="a chat completion",
         )
 
     def _resolve_model(self, timeout_s: float) -> None:
@@ -755,38 +773,15 @@ class AnthropicBackend:
     def _translate(self, e: Exception) -> Exception:
         import anthropic
 
-        where = self.base_url or "api.anthropic.com"
-        if isinstance(e, anthropic.APITimeoutError):
-            return BackendError(
-                f"anthropic backend at {where} timed out",
-                backend=self.name,
-                hint="raise the timeout",
-                retryable=True,
-            )
-        if isinstance(e, anthropic.APIConnectionError):
-            return BackendError(
-                f"anthropic backend cannot connect to {where}: {e.__cause__ or e}",
-                backend=self.name,
-                hint="check the network, or ANTHROPIC_BASE_URL",
-                retryable=True,
-            )
-        if isinstance(e, anthropic.AuthenticationError | anthropic.PermissionDeniedError):
-            return InputError(
-                f"{where} refused the API key ({e.status_code})", hint="check ANTHROPIC_API_KEY"
-            )
-        if isinstance(e, anthropic.APIStatusError):
-            return BackendError(
-                f"anthropic backend at {where} answered {e.status_code}: {_short(e.message)}",
-                backend=self.name,
-                hint="check the model name (PLANACTOR_ANTHROPIC_MODEL)"
-                if e.status_code == 404
-                else None,
-                retryable=_transient_status(e.status_code),
-            )
-        return BackendError(
-            f"anthropic backend at {where} sent a response that is not a message: {_short(str(e))}",
+        return _sdk_error(
+            anthropic,
+            e,
             backend=self.name,
-            retryable=True,
+            where=self.base_url or "api.anthropic.com",
+            connect_hint="check the network, or ANTHROPIC_BASE_URL",
+            key_var="ANTHROPIC_API_KEY",
+            model_var="PLANACTOR_ANTHROPIC_MODEL",
+            what="a message",
         )
 
     def _request(
