@@ -168,7 +168,9 @@ def test_every_shipped_routine_loads_through_discovery() -> None:
     """Every routine file the packs ship is in Catalog.discover(), and covered here."""
     files = sorted(PACKS.glob("*/routines/*.yaml"))
     shipped = {parse_routine(f.read_text(), source=f.name).name for f in files}
-    assert shipped == set(EXAMPLES)
+    # network.deploy_fabric reads a network lab's facts: it is run end to end in
+    # tests/actors/network/test_network_lab_actors.py.
+    assert shipped - {"network.deploy_fabric"} == set(EXAMPLES)
     assert shipped <= set(CATALOG.routines)
 
 

@@ -72,11 +72,9 @@ def test_init_refuses_to_overwrite_without_force(capsys: pytest.CaptureFixture[s
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["lab", "init", "network"], "network lab is not available yet"),
         (["lab", "init", "storage", "--scenario", "nope"], "no scenario 'nope'"),
         (["lab", "init", "storage", "--latency-ms", "-5"], "--latency-ms must be 0 or more"),
         (["lab", "show"], "no lab at"),
-        (["lab", "scenarios", "network"], "no 'network' lab in this planactor yet"),
     ],
 )
 def test_bad_input_exits_2(

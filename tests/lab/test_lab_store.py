@@ -70,7 +70,6 @@ def test_create_refuses_to_replace_unless_told(lab: Lab) -> None:
 @pytest.mark.parametrize(
     ("kw", "message"),
     [
-        ({"kind": "network"}, "network lab is not available yet"),
         ({"kind": "quantum"}, "unknown kind of lab 'quantum'"),
         ({"scenario": "apocalypse"}, "no scenario 'apocalypse'"),
         ({"latency_ms": -1}, "--latency-ms must be 0 or more"),

@@ -79,11 +79,13 @@ class Catalog:
         return catalog
 
     def _add_module(self, module: ModuleType, pack: str) -> None:
-        # Only actors defined in the module itself: a pack importing another's actor
-        # must not register it twice.
+        # Only actors defined in the pack itself: a pack importing another's actor must
+        # not register it twice.
+        own = module.__name__
         for value in list(vars(module).values()):
             spec = actor_of(value)
-            if spec is not None and spec.module == module.__name__:
+            # The pack's module or one of its own private submodules (a package pack).
+            if spec is not None and (spec.module == own or spec.module.startswith(own + ".")):
                 self._add(spec, pack)
         # A pack that is a package ships its routines as `routines/*.yaml` beside it.
         if hasattr(module, "__path__"):

@@ -145,3 +145,7 @@ def facts(state: StateLike) -> dict[str, Any]:
 def inventory(state: StateLike) -> Inventory:
     """The validator's inventory: entities of kinds `array`, `controller`, `host`, `lun`."""
     return Inventory.from_mapping(_entities(storage_state(state)))
+
+
+# The network lab registers its kind when imported: make every kind available with the lab.
+from planactor.lab import _network  # noqa: E402, F401

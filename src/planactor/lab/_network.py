@@ -51,7 +51,6 @@ __all__ = [
     "AppliedFabric",
     "Cable",
     "End",
-    "Fabric",
     "Fault",
     "Link",
     "NetworkKind",
@@ -73,7 +72,6 @@ __all__ = [
     "link_status",
     "link_works",
     "network_scenario",
-    "network_state",
     "rack_of",
     "rack_switches",
     "site",
@@ -179,9 +177,6 @@ class AppliedFabric:
     links: tuple[Link, ...]
     cabling: tuple[Cable, ...]
     applied_by: str | None = None
-
-
-Fabric = AppliedFabric
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -479,7 +474,7 @@ def _violation(after: NetworkState, pairs: frozenset[tuple[str, str]], action: s
         rack_pairs=tuple(ordered),
         servers=tuple(s for r in racks for s in servers[r]),
         pairs=count,
-        cause=f"{action} cut {count} cross-rack server pair(s) apart ({shown}): "
+        cause=f"{action}: {count} cross-rack server pair(s) cut apart ({shown}); "
         f"{_why(after, pairs)}",
     )
 
@@ -969,7 +964,7 @@ def _op_inject_fault(
         status="applied",
         result={"fault": faults_to_doc([fault])[0]},
         changes=(f"fault: {fault.describe()}",),
-        violations=_monitor(state, after, f"injected fault: {fault.describe()}"),
+        violations=_monitor(state, after, f"{fault.describe()} (injected fault)"),
     )
 
 
@@ -1301,11 +1296,6 @@ def network_scenario(name: str) -> NetworkScenario:
 
 
 # -- the kind ----------------------------------------------------------------------------------
-
-
-def network_state(source: Mapping[str, Any] | NetworkState) -> NetworkState:
-    """The state a state document (or a lab document's `state`) describes."""
-    return source if isinstance(source, NetworkState) else state_from_doc(source)
 
 
 class NetworkKind:

@@ -346,11 +346,6 @@ def create_lab(
     """Write a fresh lab file for `kind` and `scenario`; refuse to replace one unless told."""
     known = kinds()
     if kind not in known:
-        if kind == "network":
-            raise InputError(
-                "the network lab is not available yet in this planactor",
-                hint="`planactor lab init storage` creates a storage lab",
-            )
         raise InputError(f"unknown kind of lab {kind!r}", hint="kinds: " + ", ".join(sorted(known)))
     lab_kind = known[kind]
     scenarios = lab_kind.scenarios()

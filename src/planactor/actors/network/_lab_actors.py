@@ -66,19 +66,13 @@ __all__ = [
 ]
 
 _TAGS = ("network", "lab")
-# The catalog registers the actors a pack's own module defines: these belong to the pack.
-_PACK = __name__.rpartition(".")[0]
 F = TypeVar("F", bound=Callable[..., Any])
 # Unreachable pairs listed in full in a reachability report, at most.
 MAX_LISTED = 50
 
 
 def _pack_actor(**kw: Any) -> Callable[[F], F]:
-    def register(fn: F) -> F:
-        fn.__module__ = _PACK
-        return actor(**kw)(fn)
-
-    return register
+    return actor(**kw)
 
 
 # -- talking to the lab ---------------------------------------------------------------------------
@@ -440,6 +434,8 @@ def _known_switch(state: model.NetworkState, name: str) -> None:
 def lab_topology(args: TopologyInput) -> LabTopologyOutput:
     """List the lab's racks, and the applied fabric's switches and links with their state."""
     state = _observe()
+    if args.switch is not None:
+        _known_switch(state, args.switch)
     fabric = state.fabric
     where = model.rack_switches(fabric) if fabric else {}
     racks = [
@@ -447,8 +443,6 @@ def lab_topology(args: TopologyInput) -> LabTopologyOutput:
         for r in state.racks
     ]
     if fabric is None:
-        if args.switch is not None:
-            _known_switch(state, args.switch)
         return LabTopologyOutput(
             racks=racks,
             fabric=False,
@@ -458,8 +452,6 @@ def lab_topology(args: TopologyInput) -> LabTopologyOutput:
             links=[],
             reachable=False,
         )
-    if args.switch is not None:
-        _known_switch(state, args.switch)
     switch_facts = model.facts(state)["fabric"]["switches"]
     switches = [
         SwitchInfo(
@@ -551,22 +543,24 @@ class ReachabilityOutput(BaseModel):
 
 
 def _path(graph: Graph, a: str, b: str, racks: dict[str, str]) -> ServerPath:
-    found = None
+    nodes: list[str] = []
     if a == b:
-        found_nodes: list[str] = [a]
-    elif a in graph and b in graph:
+        nodes = [a]
+    elif a in graph and b in graph:  # a server whose switch does not work has no edge
         found = graph.shortest_path(a, b)
-        found_nodes = list(found.nodes) if found else []
-    else:  # a server whose switch does not work has no edge
-        found_nodes = []
+        nodes = list(found.nodes) if found else []
+    return _server_path(a, b, nodes, racks)
+
+
+def _server_path(a: str, b: str, nodes: list[str], racks: dict[str, str]) -> ServerPath:
     return ServerPath(
         a=a,
         b=b,
         rack_a=racks[a],
         rack_b=racks[b],
-        reachable=bool(found_nodes),
-        path=found_nodes,
-        hops=len(found_nodes) - 1 if found_nodes else None,
+        reachable=bool(nodes),
+        path=nodes,
+        hops=len(nodes) - 1 if nodes else None,
     )
 
 
@@ -590,10 +584,8 @@ def check_reachability(args: CheckReachabilityInput, ctx: ActorContext) -> Reach
     named = args.servers is not None
     servers = _servers(state, args.servers) if args.servers is not None else list(racks)
     if named and len(servers) < 2:
-        raise ActorError(
-            "check_reachability needs two or more distinct servers", retryable=False
-        )
-    graph = cached_graph(model.graph_edges(state) or [("", "", 1.0)])
+        raise ActorError("check_reachability needs two or more distinct servers", retryable=False)
+    graph = cached_graph(model.graph_edges(state))
     pairs = [(a, b) for i, a in enumerate(servers) for b in servers[i + 1 :]]
     checked = [_path(graph, a, b, racks) for a, b in pairs]
     cut = [p for p in checked if not p.reachable]
@@ -638,22 +630,13 @@ class PathBetweenInput(BaseModel):
 def path_between(args: PathBetweenInput) -> ServerPath:
     """The shortest path between two servers through the working fabric, and its hop count."""
     state = _observe()
-    a, b = _servers(state, [args.a, args.b]) if args.a != args.b else _servers(state, [args.a]) * 2
-    racks = model.rack_of(state)
+    _servers(state, [args.a, args.b])
     edges = model.graph_edges(state)
-    nodes = {n for e in edges for n in e[:2]}
-    path: list[str] = []
-    if a == b:
-        path = [a]
-    elif a in nodes and b in nodes:
-        found = shortest_path_between(edges, a, b)
-        path = list(found.nodes) if found else []
-    return ServerPath(
-        a=a,
-        b=b,
-        rack_a=racks[a],
-        rack_b=racks[b],
-        reachable=bool(path),
-        path=path,
-        hops=len(path) - 1 if path else None,
-    )
+    ends = {n for e in edges for n in e[:2]}
+    nodes: list[str] = []
+    if args.a == args.b:
+        nodes = [args.a]
+    elif args.a in ends and args.b in ends:
+        found = shortest_path_between(edges, args.a, args.b)
+        nodes = list(found.nodes) if found else []
+    return _server_path(args.a, args.b, nodes, model.rack_of(state))
