@@ -11,7 +11,7 @@ from __future__ import annotations
 from ipaddress import IPv4Address, IPv4Network
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from planactor.actors.network._fabric import (
     DEFAULT_LOOPBACK_POOL,
@@ -66,6 +66,18 @@ _Oversubscription = Annotated[
         "a leaf above it is reported as `oversubscribed`. None: no limit.",
     ),
 ]
+
+
+def _pool_text(value: Any) -> Any:
+    # A pool is written as text ("10.0.0.0/16"); a bare number or a boolean is a mistake that
+    # ipaddress would otherwise read as an address.
+    if not isinstance(value, str | IPv4Network):
+        raise ValueError("write the pool as text, e.g. 10.0.0.0/16")
+    return value
+
+
+_Pool = Annotated[IPv4Network, BeforeValidator(_pool_text)]
+
 _P2P_POOL = Field(
     default=DEFAULT_P2P_POOL,
     description="IPv4 pool the point-to-point /31s are taken from, in link order.",
@@ -99,8 +111,8 @@ class LeafSpineParams(BaseModel):
     oversubscription_max: _Oversubscription = None
     leaf_ports: int = Field(default=64, ge=1, le=512, description="Ports on a leaf switch.")
     spine_ports: int = Field(default=64, ge=1, le=2048, description="Ports on a spine switch.")
-    p2p_pool: IPv4Network = _P2P_POOL
-    loopback_pool: IPv4Network = _LOOPBACK_POOL
+    p2p_pool: _Pool = _P2P_POOL
+    loopback_pool: _Pool = _LOOPBACK_POOL
     asn_base: int = _ASN_BASE
     spine_asn: SpineAsn = Field(
         default="shared",
@@ -139,8 +151,8 @@ class FatTreeParams(BaseModel):
     server_link_gbps: _Gbps = Field(default=100, description="Speed of a host link.")
     uplink_gbps: _Gbps = Field(default=100, description="Speed of a switch-to-switch link.")
     oversubscription_max: _Oversubscription = None
-    p2p_pool: IPv4Network = _P2P_POOL
-    loopback_pool: IPv4Network = _LOOPBACK_POOL
+    p2p_pool: _Pool = _P2P_POOL
+    loopback_pool: _Pool = _LOOPBACK_POOL
     asn_base: int = _ASN_BASE
 
     def to_spec(self) -> FatTreeSpec:
