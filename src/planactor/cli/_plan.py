@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -75,10 +75,12 @@ def ungrounded(
     routine: Routine,
     notes: Sequence[GroundingNote],
     inventory: Inventory | None,
+    facts: Mapping[str, Any] | None = None,
 ) -> list[tuple[str, str, Any]]:
     """(step, path, value) for every argument value that comes from nowhere we trust: not
-    the intent, not the inventory, not the routine's own text or defaults."""
+    the intent, not the inventory or the lab's facts, not the routine's text or defaults."""
     trusted: list[Any] = [p.default for p in routine.params.values() if p.default is not None]
+    trusted += _leaves(facts or {})
     trusted += [n.value for n in notes if n.value is not None and n.source != "model"]
 
     def literals(value: Any) -> None:  # values written in the tested routine itself
@@ -99,6 +101,15 @@ def ungrounded(
         for step in plan.steps
         for where, value in ungrounded_values(step.args, plan.intent, inventory, trusted)
     ]
+
+
+def _leaves(value: Any) -> list[Any]:
+    """Every scalar inside a facts document (sizes, names, versions the lab reports)."""
+    if isinstance(value, Mapping):
+        return [x for v in value.values() for x in _leaves(v)]
+    if isinstance(value, list):
+        return [x for v in value for x in _leaves(v)]
+    return [value]
 
 
 def composed_ungrounded(plan: Plan, inventory: Inventory | None) -> list[tuple[str, str, Any]]:
@@ -187,7 +198,7 @@ def plan_cmd(
     got = llm.plan(intent, requested_by=who, change_ticket=ticket, compose=compose)
     notes = got.grounding.notes if got.grounding is not None else ()
     flagged = (
-        ungrounded(got.plan, got.routine, notes, inv)
+        ungrounded(got.plan, got.routine, notes, inv, facts)
         if got.routine is not None
         else composed_ungrounded(got.plan, inv)
     )
