@@ -34,7 +34,7 @@ from planactor.cli._run import _Progress
 from planactor.engine import Engine, RunResult
 from planactor.journal import Journal, verify_run
 from planactor.plan import Plan, render_table
-from planactor.planner import RoutinePlanner
+from planactor.planner import LLMPlanner, get_backend
 from planactor.policy import KeyStore, authorize, load_policy, sign
 from planactor.validate import AllOf
 
@@ -104,18 +104,37 @@ def _plan(intent: str, lab_file: Path, workdir: Path, name: str) -> tuple[Plan, 
     ctx = lab_context(lab_file, required=True)
     assert ctx is not None
     policy = AllOf(load_policy(), ctx.safety)
-    result = RoutinePlanner(
-        catalog=catalog(), inventory=ctx.inventory, facts=ctx.facts, policy=policy
+    # The default planner: the offline model, asked only what code cannot decide.
+    result = LLMPlanner(
+        catalog=catalog(),
+        backend=get_backend("local"),
+        inventory=ctx.inventory,
+        facts=ctx.facts,
+        policy=policy,
     ).plan(intent, requested_by=REQUESTER)
     path = workdir / name
     save_plan(result.plan, path)
-    _cmd(f'planactor plan "{intent}" -o {path}')
+    _cmd(f'planactor plan "{intent}" --lab {lab_file} -o {path}')
+    info = result.plan.planner.model_dump(mode="json") if result.plan.planner else {}
+    chosen_by = info.get("routine_chosen_by", "grounding")
     out.print(
-        f"routine {result.chosen.routine.name}, {len(result.plan.steps)} steps, "
-        f"plan hash {result.report.plan_hash}",
+        f"routine {result.routine.name if result.routine else '(composed)'} (chosen by "
+        f"{chosen_by}), {len(result.plan.steps)} steps, plan hash {result.report.plan_hash}",
         markup=False,
     )
-    for n in result.chosen.grounding.notes:
+    out.print(
+        f"planner local {info.get('model')}: {len(result.calls)} model call(s), "
+        f"{info.get('tokens_in', 0)} tokens in, {info.get('tokens_out', 0)} out, "
+        f"{info.get('latency_s', 0)} s, ${info.get('cost_usd', 0)}",
+        markup=False,
+    )
+    if not result.calls:
+        out.print(
+            "  (no model call needed: the routine and every parameter were read by code; "
+            "the model is asked only what code cannot decide)",
+            markup=False,
+        )
+    for n in result.grounding.notes if result.grounding else ():
         out.print(f"  {n.param} = {json.dumps(n.value)}  [{n.source}] {n.detail}", markup=False)
     out.print(
         "validated against the catalog, the policy and the lab: every host keeps a path "
