@@ -1,16 +1,22 @@
-"""Test helpers that tamper with a journal file the way a careful forger would."""
+"""Test helpers that forge what planactor records, the way a careful forger would: a journal
+file tampered with and its chain rehashed, an approval signed without sign()'s checks."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import sqlite3
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from planactor.journal import GENESIS
-from planactor.plan import canonical_json
+from planactor.plan import Approval, Plan, canonical_json
+from planactor.policy import key_id_of
 
 
 def sql(db: Path, statement: str, *params: Any) -> None:
@@ -39,3 +45,27 @@ def rewrite_chain(db: Path, run_id: str, edit: Callable[[dict[str, Any]], None])
             )
         conn.execute("UPDATE runs SET head_hash = ? WHERE run_id = ?", (prev, run_id))
     conn.close()
+
+
+def forge_approval(
+    plan: Plan,
+    identity: str,
+    key: Ed25519PrivateKey,
+    *,
+    now: datetime,
+    valid_for: timedelta = timedelta(hours=1),
+) -> Approval:
+    """An approval built and signed the way sign() does, without sign()'s refusals (the
+    requester, machine names, the plan's own planner)."""
+    unsigned = Approval.model_construct(
+        plan_hash=plan.hash,
+        identity=identity,
+        key_id=key_id_of(key.public_key()),
+        approved_at=now,
+        expires_at=now + valid_for,
+        ticket=None,
+        comment=None,
+        signature="",
+    )
+    signature = base64.b64encode(key.sign(unsigned.payload())).decode("ascii")
+    return Approval.model_validate({**unsigned.model_dump(mode="json"), "signature": signature})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import io
 import json
 import os
@@ -16,24 +15,12 @@ from typing import Any
 import pytest
 
 import planactor
+from clitools import install_pack, run, uninstall_pack
 from planactor import Catalog, Plan, validate
 from planactor._examples import example_plan_bytes
-from planactor.catalog import ENTRY_POINT_GROUP
-from planactor.cli import main
-from planactor.cli._app import catalog as cli_catalog
 
 PLANACTOR = Path(sys.executable).parent / "planactor"
 EXAMPLE_HASH = Plan.model_validate_json(example_plan_bytes()).hash
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """Run `planactor ARGV` in this process; return (exit code, stdout, stderr)."""
-    with pytest.raises(SystemExit) as exc:
-        main(list(argv))
-    captured = capsys.readouterr()
-    code = exc.value.code
-    assert isinstance(code, int)
-    return code, captured.out, captured.err
 
 
 def run_process(*argv: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
@@ -262,19 +249,10 @@ ARRAY_PACK = """
 @pytest.fixture
 def array_pack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A third-party pack with an entity argument, installed for the CLI's catalog."""
-    site = tmp_path / "site"
-    site.mkdir()
-    (site / "labcli_pack.py").write_text(textwrap.dedent(ARRAY_PACK))
-    info = site / "labcli_pack-1.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: labcli_pack\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text(f"[{ENTRY_POINT_GROUP}]\nlabcli = labcli_pack\n")
-    monkeypatch.syspath_prepend(str(site))
-    importlib.invalidate_caches()
-    cli_catalog.cache_clear()
+    files = {"labcli_pack.py": textwrap.dedent(ARRAY_PACK)}
+    site = install_pack(tmp_path, monkeypatch, "labcli", "labcli_pack", files=files)
     yield
-    cli_catalog.cache_clear()
-    sys.modules.pop("labcli_pack", None)
+    uninstall_pack(site)
 
 
 def _array_plan(tmp_path: Path, array: str) -> Path:

@@ -2,91 +2,27 @@
 
 from __future__ import annotations
 
-import base64
-import importlib
 import json
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from clitools import approve, echo_plan, ledger_write, new_keys, run, write_plan
+from forgery import forge_approval
 from planactor import Plan, save_plan
-from planactor.catalog import ENTRY_POINT_GROUP
-from planactor.cli import main
-from planactor.cli._app import catalog as cli_catalog
 from planactor.journal import Journal
 from planactor.plan import Approval
-from planactor.policy import KeyStore, key_id_of, load_policy, sign
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """Run `planactor ARGV` in this process; return (exit code, stdout, stderr)."""
-    with pytest.raises(SystemExit) as exc:
-        main(list(argv))
-    captured = capsys.readouterr()
-    assert isinstance(exc.value.code, int)
-    return exc.value.code, captured.out, captured.err
-
-
-@pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every test gets its own PLANACTOR_HOME (keys, journal) and the default policy."""
-    monkeypatch.setenv("PLANACTOR_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("PLANACTOR_POLICY", raising=False)
-    return tmp_path / "home"
-
-
-@pytest.fixture
-def testing_pack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """planactor.testing installed as a third-party pack, so the CLI can run writes."""
-    site = tmp_path / "site"
-    info = site / "planactor_testing_pack-1.0.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: planactor_testing_pack\nVersion: 1.0\n"
-    )
-    (info / "entry_points.txt").write_text(f"[{ENTRY_POINT_GROUP}]\ntesting = planactor.testing\n")
-    monkeypatch.syspath_prepend(str(site))
-    importlib.invalidate_caches()
-    cli_catalog.cache_clear()
-    yield
-    cli_catalog.cache_clear()
-
-
-def _plan(
-    tmp_path: Path, steps: list[dict[str, Any]], name: str = "plan.json", **extra: Any
-) -> Path:
-    path = tmp_path / name
-    doc = {
-        "api_version": "planactor/v1",
-        "intent": "test",
-        "requested_by": "alice",
-        "steps": steps,
-        **extra,
-    }
-    path.write_text(json.dumps(doc))
-    return path
+from planactor.policy import KeyStore, load_policy, sign
 
 
 def _writes(tmp_path: Path, name: str = "plan.json", item: str = "a", **extra: Any) -> Path:
     """A plan of one write to a ledger (testing.ledger_write) in tmp_path."""
-    ledger = tmp_path / "ledger.jsonl"
-    step = {
-        "id": "w1",
-        "actor": "testing.ledger_write",
-        "args": {"ledger": str(ledger), "item": item},
-        "on_failure": "compensate",
-    }
-    return _plan(tmp_path, [step], name, **extra)
-
-
-def _echo(tmp_path: Path, name: str = "plan.json", **extra: Any) -> Path:
-    return _plan(
-        tmp_path, [{"id": "e", "actor": "core.echo", "args": {"message": "hi"}}], name, **extra
-    )
+    step = ledger_write(tmp_path / "ledger.jsonl", item=item)
+    return write_plan(tmp_path, [step], name, **extra)
 
 
 def _load(path: Path) -> Plan:
@@ -95,18 +31,6 @@ def _load(path: Path) -> Plan:
 
 def _approvals(path: Path) -> list[Approval]:
     return _load(path).approvals
-
-
-def _keys(capsys: pytest.CaptureFixture[str], *names: str) -> None:
-    for name in names:
-        code, _, err = run(capsys, "keys", "new", "--name", name)
-        assert code == 0, err
-
-
-def _approve(capsys: pytest.CaptureFixture[str], plan: Path, who: str = "carol", *args: str) -> str:
-    code, out, err = run(capsys, "approve", str(plan), "--as", who, *args)
-    assert code == 0, err
-    return out
 
 
 # -- keys -----------------------------------------------------------------------------------
@@ -147,7 +71,7 @@ def test_keys_new_refuses_machine_and_bad_names(
 
 def test_keys_new_refuses_to_overwrite(capsys: pytest.CaptureFixture[str], home: Path) -> None:
     """Creating a key twice under one name exits 2 and keeps the first key."""
-    _keys(capsys, "carol")
+    new_keys(capsys, "carol")
     before = (home / "keys" / "carol.key").read_bytes()
     code, _, err = run(capsys, "keys", "new", "--name", "carol")
     assert code == 2
@@ -162,7 +86,7 @@ def test_keys_list_json(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "keys", "list")
     assert "no trusted approvers" in out
     assert "keys new" in out
-    _keys(capsys, "carol", "bob")
+    new_keys(capsys, "carol", "bob")
     code, out, _ = run(capsys, "keys", "list", "--json")
     trusted = KeyStore().trusted()
     assert json.loads(out) == [
@@ -179,7 +103,7 @@ def test_keys_export_and_import_round_trip(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A key exported on one machine and imported on another is trusted with the same id."""
-    _keys(capsys, "carol")
+    new_keys(capsys, "carol")
     code, pem, _ = run(capsys, "keys", "export", "carol")
     assert code == 0
     assert pem.startswith("-----BEGIN PUBLIC KEY-----")
@@ -198,7 +122,7 @@ def test_keys_import_refuses_another_key_under_a_trusted_name(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, home: Path
 ) -> None:
     """Importing a different key as an already trusted name exits 2 and keeps the old one."""
-    _keys(capsys, "carol")
+    new_keys(capsys, "carol")
     before = (home / "keys" / "carol.pub").read_bytes()
     other = KeyStore(directory=tmp_path / "other").new("carol")
     code, _, err = run(capsys, "keys", "import", "carol", str(other.path))
@@ -231,8 +155,8 @@ def test_approve_writes_the_approval_into_the_plan_in_place(
     """The signed approval is added to the plan file; the plan hash does not change."""
     plan = _writes(tmp_path)
     before = _load(plan).hash
-    _keys(capsys, "carol")
-    out = _approve(capsys, plan, "carol", "--ticket", "CHG-123", "--comment", "checked the ledger")
+    new_keys(capsys, "carol")
+    out = approve(capsys, plan, "carol", "--ticket", "CHG-123", "--comment", "checked the ledger")
     assert f"approved {before} as carol" in out
     assert "(ticket CHG-123)" in out
     (a,) = _approvals(plan)
@@ -253,8 +177,8 @@ def test_approve_with_output_leaves_the_original_alone(
     """`-o FILE` writes the approved plan there; the input file is untouched."""
     plan = _writes(tmp_path)
     original = plan.read_bytes()
-    _keys(capsys, "carol")
-    out = _approve(capsys, plan, "carol", "-o", str(tmp_path / "approved.json"))
+    new_keys(capsys, "carol")
+    out = approve(capsys, plan, "carol", "-o", str(tmp_path / "approved.json"))
     assert "approved.json (1 approval(s))" in out
     assert plan.read_bytes() == original
     assert [a.identity for a in _approvals(tmp_path / "approved.json")] == ["carol"]
@@ -266,10 +190,10 @@ def test_approving_again_replaces_the_same_persons_approval(
 ) -> None:
     """A second approval by one person replaces the first; other people's stay."""
     plan = _writes(tmp_path)
-    _keys(capsys, "carol", "dave")
-    _approve(capsys, plan, "carol", "--ticket", "CHG-1")
-    _approve(capsys, plan, "dave")
-    _approve(capsys, plan, "carol", "--ticket", "CHG-2")
+    new_keys(capsys, "carol", "dave")
+    approve(capsys, plan, "carol", "--ticket", "CHG-1")
+    approve(capsys, plan, "dave")
+    approve(capsys, plan, "carol", "--ticket", "CHG-2")
     approvals = _approvals(plan)
     assert [(a.identity, a.ticket) for a in approvals] == [("dave", None), ("carol", "CHG-2")]
 
@@ -279,7 +203,7 @@ def test_approve_refuses_the_requester(capsys: pytest.CaptureFixture[str], tmp_p
     """The plan's requester cannot approve it: exit 2, and the file is unchanged."""
     plan = _writes(tmp_path)
     original = plan.read_bytes()
-    _keys(capsys, "alice")
+    new_keys(capsys, "alice")
     code, _, err = run(capsys, "approve", str(plan), "--as", "alice")
     assert code == 2
     assert "separation of duties" in err
@@ -290,7 +214,7 @@ def test_approve_without_a_key_says_how_to_make_one(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     """Approving as someone with no private key here exits 2, pointing at `keys new`."""
-    code, _, err = run(capsys, "approve", str(_echo(tmp_path)), "--as", "carol")
+    code, _, err = run(capsys, "approve", str(echo_plan(tmp_path)), "--as", "carol")
     assert code == 2
     assert "keys new --name carol" in err
 
@@ -301,8 +225,8 @@ def test_approve_with_an_explicit_key_notes_it_is_not_trusted_here(
     """`--key FILE` signs with that file; a key not trusted here is pointed out."""
     elsewhere = KeyStore(directory=tmp_path / "laptop")
     elsewhere.new("carol")
-    plan = _echo(tmp_path)
-    out = _approve(capsys, plan, "carol", "--key", str(tmp_path / "laptop" / "carol.key"))
+    plan = echo_plan(tmp_path)
+    out = approve(capsys, plan, "carol", "--key", str(tmp_path / "laptop" / "carol.key"))
     assert "not trusted here as carol" in out
     assert "keys import carol" in out
     assert _approvals(plan)[0].key_id == elsewhere.trusted()["carol"].key_id
@@ -312,8 +236,8 @@ def test_approve_refuses_an_invalid_plan(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     """Only a valid plan can be approved."""
-    _keys(capsys, "carol")
-    plan = _plan(tmp_path, [{"id": "x", "actor": "core.ecoh", "args": {}}])
+    new_keys(capsys, "carol")
+    plan = write_plan(tmp_path, [{"id": "x", "actor": "core.ecoh", "args": {}}])
     code, _, err = run(capsys, "approve", str(plan), "--as", "carol")
     assert code == 2
     assert "unknown-actor" in err
@@ -333,9 +257,9 @@ def test_approve_expires_takes_durations(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, expires: str, valid_for: timedelta
 ) -> None:
     """--expires 4h, 30m, 2d, 90s set the validity from the moment of approval."""
-    plan = _echo(tmp_path)
-    _keys(capsys, "carol")
-    _approve(capsys, plan, "carol", "--expires", expires)
+    plan = echo_plan(tmp_path)
+    new_keys(capsys, "carol")
+    approve(capsys, plan, "carol", "--expires", expires)
     (a,) = _approvals(plan)
     assert a.expires_at - a.approved_at == valid_for
 
@@ -344,9 +268,9 @@ def test_approve_expires_defaults_to_a_day(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     """Without --expires an approval is valid for 24 hours."""
-    plan = _echo(tmp_path)
-    _keys(capsys, "carol")
-    _approve(capsys, plan, "carol")
+    plan = echo_plan(tmp_path)
+    new_keys(capsys, "carol")
+    approve(capsys, plan, "carol")
     (a,) = _approvals(plan)
     assert a.expires_at - a.approved_at == timedelta(hours=24)
 
@@ -359,10 +283,10 @@ def test_approve_expires_takes_an_iso_time(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     """--expires with an ISO 8601 time and zone makes the approval expire then."""
-    plan = _echo(tmp_path)
-    _keys(capsys, "carol")
+    plan = echo_plan(tmp_path)
+    new_keys(capsys, "carol")
     until = _iso_in(timedelta(days=3))
-    _approve(capsys, plan, "carol", "--expires", until)
+    approve(capsys, plan, "carol", "--expires", until)
     (a,) = _approvals(plan)
     assert abs(a.expires_at - datetime.fromisoformat(until)) < timedelta(seconds=1)
 
@@ -371,10 +295,10 @@ def test_approve_expires_at_exactly_the_iso_time_given(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     """--expires TIME records exactly TIME as expires_at, not a fraction of a second before."""
-    plan = _echo(tmp_path)
-    _keys(capsys, "carol")
+    plan = echo_plan(tmp_path)
+    new_keys(capsys, "carol")
     until = _iso_in(timedelta(days=3))
-    _approve(capsys, plan, "carol", "--expires", until)
+    approve(capsys, plan, "carol", "--expires", until)
     assert _approvals(plan)[0].expires_at == datetime.fromisoformat(until)
 
 
@@ -395,9 +319,9 @@ def test_approve_refuses_a_bad_expiry(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, expires: str, reason: str
 ) -> None:
     """Garbage, a time without zone, zero, the past or over 30 days exits 2, writing nothing."""
-    plan = _echo(tmp_path)
+    plan = echo_plan(tmp_path)
     original = plan.read_bytes()
-    _keys(capsys, "carol")
+    new_keys(capsys, "carol")
     code, _, err = run(capsys, "approve", str(plan), "--as", "carol", "--expires", expires)
     assert code == 2
     assert reason in err
@@ -409,8 +333,8 @@ def test_approve_refuses_an_overlong_ticket_as_bad_input(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     """A ticket over 128 characters is bad input (exit 2), not an internal error."""
-    plan = _echo(tmp_path)
-    _keys(capsys, "carol")
+    plan = echo_plan(tmp_path)
+    new_keys(capsys, "carol")
     code, _, err = run(capsys, "approve", str(plan), "--as", "carol", "--ticket", "X" * 200)
     assert (code, "internal error" in err) == (2, False)
 
@@ -420,20 +344,8 @@ def test_approve_refuses_an_overlong_ticket_as_bad_input(
 
 def _forge(plan: Plan, identity: str, key_name: str) -> Approval:
     """An approval signed as sign() does, without its refusal of the requester."""
-    key = KeyStore().private(key_name)
     now = datetime.now(UTC).replace(microsecond=0)
-    unsigned = Approval.model_construct(
-        plan_hash=plan.hash,
-        identity=identity,
-        key_id=key_id_of(key.public_key()),
-        approved_at=now,
-        expires_at=now + timedelta(hours=1),
-        ticket=None,
-        comment=None,
-        signature="",
-    )
-    signature = base64.b64encode(key.sign(unsigned.payload())).decode("ascii")
-    return Approval.model_validate({**unsigned.model_dump(mode="json"), "signature": signature})
+    return forge_approval(plan, identity, KeyStore().private(key_name), now=now)
 
 
 def _with(path: Path, *approvals: Approval) -> None:
@@ -449,8 +361,8 @@ def _copied(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Path:
     """Plan A is approved; its approvals are pasted into plan B, which differs by one item."""
     a = _writes(tmp_path, "a.json", item="a")
     b = _writes(tmp_path, "b.json", item="b")
-    _keys(capsys, "carol")
-    _approve(capsys, a)
+    new_keys(capsys, "carol")
+    approve(capsys, a)
     doc = json.loads(b.read_text())
     doc["approvals"] = json.loads(a.read_text())["approvals"]
     b.write_text(json.dumps(doc))
@@ -459,7 +371,7 @@ def _copied(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Path:
 
 def _expired(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Path:
     plan = _writes(tmp_path)
-    _keys(capsys, "carol")
+    new_keys(capsys, "carol")
     old = sign(
         _load(plan),
         identity="carol",
@@ -473,15 +385,15 @@ def _expired(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Path:
 
 def _self_made(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Path:
     plan = _writes(tmp_path)
-    _keys(capsys, "alice")
+    new_keys(capsys, "alice")
     _with(plan, _forge(_load(plan), "alice", "alice"))
     return plan
 
 
 def _unknown_key(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Path:
     plan = _writes(tmp_path)
-    _keys(capsys, "carol")
-    _approve(capsys, plan)
+    new_keys(capsys, "carol")
+    approve(capsys, plan)
     (KeyStore().directory / "carol.pub").unlink()
     return plan
 
@@ -489,7 +401,7 @@ def _unknown_key(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Path:
 def _planner_model(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Path:
     """A key named after the plan's own planner model signs it (`approve` itself refuses)."""
     plan = _writes(tmp_path, planner={"backend": "local", "model": "smollm2"})
-    _keys(capsys, "smollm2")
+    new_keys(capsys, "smollm2")
     code, _, err = run(capsys, "approve", str(plan), "--as", "smollm2")
     assert code == 2
     assert "planner never approves" in err
@@ -500,7 +412,7 @@ def _planner_model(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Path:
 def _machine_name(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Path:
     """A colleague's key copied in as llm-agent.pub signs as llm-agent."""
     plan = _writes(tmp_path)
-    _keys(capsys, "carol")
+    new_keys(capsys, "carol")
     keys = KeyStore().directory
     (keys / "llm-agent.pub").write_bytes((keys / "carol.pub").read_bytes())
     _with(plan, _forge(_load(plan), "llm-agent", "carol"))
@@ -510,9 +422,9 @@ def _machine_name(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Path:
 def _another_key(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Path:
     """carol is trusted, but the approval was signed with a key made elsewhere."""
     plan = _writes(tmp_path)
-    _keys(capsys, "carol")
+    new_keys(capsys, "carol")
     KeyStore(directory=tmp_path / "laptop").new("carol")
-    _approve(capsys, plan, "carol", "--key", str(tmp_path / "laptop" / "carol.key"))
+    approve(capsys, plan, "carol", "--key", str(tmp_path / "laptop" / "carol.key"))
     return plan
 
 
@@ -554,8 +466,8 @@ def test_run_records_approvals_and_policy_in_the_journal(
 ) -> None:
     """run.started records every approval with its verdict, and the policy's hash."""
     plan = _expired(capsys, tmp_path)
-    _keys(capsys, "dave")
-    _approve(capsys, plan, "dave", "--ticket", "CHG-77")
+    new_keys(capsys, "dave")
+    approve(capsys, plan, "dave", "--ticket", "CHG-77")
     code, out, err = run(capsys, "run", str(plan), "--yes", "--json")
     assert code == 0, err
     run_id = json.loads(out)["run_id"]
@@ -579,7 +491,7 @@ def test_a_dry_run_records_no_authorization(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, home: Path
 ) -> None:
     """A dry run needs no approval, so its run.started event carries none."""
-    code, out, _ = run(capsys, "run", str(_echo(tmp_path)), "--dry-run", "--json")
+    code, out, _ = run(capsys, "run", str(echo_plan(tmp_path)), "--dry-run", "--json")
     assert code == 0
     with Journal(home / "journal.db") as journal:
         started = journal.events(json.loads(out)["run_id"])[0]

@@ -6,98 +6,33 @@ import json
 import re
 import sqlite3
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from auditruns import make_plan, record_run
+from clitools import run
 from forgery import rewrite_chain, sql
-from planactor import testing
-from planactor.cli import main
-from planactor.engine import Engine
 from planactor.journal import Journal
 from planactor.plan import Plan
-from planactor.policy import KeyStore, authorize, default_policy_text, parse_policy, sign
+from planactor.policy import KeyStore
 
-SIGNED = datetime(2025, 3, 2, 10, 0, tzinfo=UTC)  # long expired: judged at the recorded check
 ANCHOR = re.compile(r"^(?P<run>\S+)@(?P<seq>\d+):(?P<hash>[0-9a-f]{64})$")
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """Run `planactor ARGV` in this process; return (exit code, stdout, stderr)."""
-    with pytest.raises(SystemExit) as exc:
-        main(list(argv))
-    captured = capsys.readouterr()
-    assert isinstance(exc.value.code, int)
-    return exc.value.code, captured.out, captured.err
-
-
-@pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every test gets its own PLANACTOR_HOME: journal and approver keys."""
-    monkeypatch.setenv("PLANACTOR_HOME", str(tmp_path / "home"))
-    return tmp_path / "home"
-
-
-def make_plan(tmp: Path, intent: str = "move volume vol-7 to array-02") -> Plan:
-    return Plan.model_validate(
-        {
-            "api_version": "planactor/v1",
-            "intent": intent,
-            "requested_by": "bob",
-            "change_ticket": "CHG-1",
-            "planner": {"backend": "local", "model": "smollm2", "tokens_in": 120},
-            "steps": [
-                {
-                    "id": "w1",
-                    "actor": "testing.ledger_write",
-                    "args": {"ledger": str(tmp / "ledger.jsonl"), "item": "a"},
-                    "on_failure": "compensate",
-                },
-                {
-                    "id": "f",
-                    "actor": "testing.flaky",
-                    "args": {"counter": str(tmp / "calls"), "fail_times": 1},
-                    "after": ["w1"],
-                    "retry": {"attempts": 2, "backoff_s": 0},
-                },
-                {"id": "u", "actor": "testing.unexpected", "args": {}, "after": ["f"]},
-            ],
-        }
-    )
-
-
-def record_run(home: Path, plan: Plan) -> str:
-    """Approve as alice (keys under PLANACTOR_HOME), run, pause, then abort: compensated."""
+def record(home: Path, plan: Plan) -> str:
+    """Record the audited run of `plan` in PLANACTOR_HOME's journal, approved by alice."""
     store = KeyStore()
     if "alice" not in store.trusted():
         store.new("alice")
-    approval = sign(
-        plan,
-        identity="alice",
-        key=store.private("alice"),
-        now=SIGNED,
-        valid_for=timedelta(hours=4),
-        ticket="CHG-1",
-    )
-    auth = authorize(
-        plan.model_copy(update={"approvals": [approval]}),
-        catalog=testing.catalog(),
-        policy=parse_policy(default_policy_text(), source="test"),
-        trusted=store.trusted(),
-        now=SIGNED + timedelta(minutes=30),
-    )
     with Journal(home / "journal.db") as j:
-        engine = Engine(catalog=testing.catalog(), journal=j, sleep=lambda _: None)
-        result = engine.run(plan, authorization=auth.record())
-        engine.resume(result.run_id, abort=True)
-    return result.run_id
+        return record_run(j, store, plan)
 
 
 @pytest.fixture
 def run_id(home: Path, tmp_path: Path) -> str:
-    return record_run(home, make_plan(tmp_path))
+    return record(home, make_plan(tmp_path))
 
 
 def seqs(home: Path, run_id: str) -> dict[tuple[str, str | None], int]:
@@ -314,7 +249,7 @@ def test_head_prints_anchors_that_verify_accepts(
     capsys: pytest.CaptureFixture[str], home: Path, tmp_path: Path, run_id: str
 ) -> None:
     """`audit head` prints RUN_ID@SEQ:HASH per run; fed back to verify, every one holds."""
-    other = record_run(home, make_plan(tmp_path, intent="a second change"))
+    other = record(home, make_plan(tmp_path, intent="a second change"))
     code, out, _ = run(capsys, "audit", "head")
     assert code == 0
     anchors = out.splitlines()
@@ -412,7 +347,7 @@ def test_html_report_escapes_a_hostile_intent(
 ) -> None:
     """An intent carrying <script> is shown as text, never as markup."""
     hostile = '<script>alert("x")</script> & <img src=x onerror=alert(1)>'
-    run_id = record_run(home, make_plan(tmp_path, intent=hostile))
+    run_id = record(home, make_plan(tmp_path, intent=hostile))
     code, out, _ = run(capsys, "audit", run_id, "--format", "html")
     assert code == 0
     assert "<script" not in out

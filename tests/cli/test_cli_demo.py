@@ -10,32 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from clitools import run
 from planactor import load_plan
-from planactor.cli import main
 from planactor.journal import Journal
 from planactor.lab import current_lab, facts, storage_state
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """Run `planactor ARGV` in this process; return (exit code, stdout, stderr)."""
-    with pytest.raises(SystemExit) as exc:
-        main(list(argv))
-    captured = capsys.readouterr()
-    assert isinstance(exc.value.code, int)
-    return exc.value.code, captured.out, captured.err
-
-
-@pytest.fixture(autouse=True)
-def user_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The user's own PLANACTOR_HOME, which the demo must leave alone."""
-    home = tmp_path / "user-home"
-    monkeypatch.setenv("PLANACTOR_HOME", str(home))
-    monkeypatch.delenv("PLANACTOR_LAB", raising=False)
-    return home
-
-
 def test_demo_runs_both_acts_without_data_unavailability(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, user_home: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, home: Path
 ) -> None:
     """--yes: act 1 upgrades array-01 (DU 0), act 2 pauses on a failed controller (DU 0)."""
     workdir = tmp_path / "demo"
@@ -60,7 +42,7 @@ def test_demo_runs_both_acts_without_data_unavailability(
         runs = journal.runs()
         assert [r.status for r in runs] == ["succeeded", "succeeded", "paused"]
         assert all(journal.verify(r.run_id).ok for r in runs)
-    assert not user_home.exists()
+    assert not home.exists()
 
 
 def test_demo_without_approval_runs_nothing(

@@ -10,18 +10,8 @@ from typing import Any
 
 import pytest
 
-from planactor.cli import main
+from clitools import run
 from planactor.plan import Plan
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """Run `planactor ARGV` in this process; return (exit code, stdout, stderr)."""
-    with pytest.raises(SystemExit) as exc:
-        main(list(argv))
-    captured = capsys.readouterr()
-    code = exc.value.code
-    assert isinstance(code, int)
-    return code, captured.out, captured.err
 
 
 def _echo(sid: str, message: str = "hi", value: Any = None, **fields: Any) -> dict[str, Any]:

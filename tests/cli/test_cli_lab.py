@@ -7,26 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from planactor.cli import main
+from clitools import run
 from planactor.lab import Lab
 
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """Run `planactor ARGV` in this process; return (exit code, stdout, stderr)."""
-    with pytest.raises(SystemExit) as exc:
-        main(list(argv))
-    captured = capsys.readouterr()
-    code = exc.value.code
-    assert isinstance(code, int)
-    return code, captured.out, captured.err
-
-
-@pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("PLANACTOR_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("PLANACTOR_LAB", raising=False)
-    monkeypatch.setenv("COLUMNS", "200")
-    return tmp_path / "home"
+pytestmark = pytest.mark.usefixtures("wide_terminal")
 
 
 def test_init_creates_the_default_lab(capsys: pytest.CaptureFixture[str], home: Path) -> None:

@@ -3,7 +3,6 @@ bad input exits 2, a backend that does not answer exits 1, never with a tracebac
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 import socket
@@ -13,12 +12,12 @@ from typing import Any
 
 import pytest
 
+from clitools import install_pack, run, uninstall_pack
 from planactor import lab, load_plan
-from planactor.catalog import ENTRY_POINT_GROUP, Catalog
-from planactor.cli import main
-from planactor.cli._app import catalog as cli_catalog
+from planactor.catalog import Catalog
 from planactor.plan import Plan
 from planactor.validate import validate
+from routine_texts import ping_array, send_report
 
 UPGRADE = "Upgrade the firmware on array-01 to 5.2.1"
 MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -35,59 +34,12 @@ JSON_KEYS = {
     "written_to",
 }
 
-SEND_REPORT = """\
-name: plantest.send_report
-description: Send the status report at a chosen speed.
-intent: "Send the report {speed}"
-examples: ["send the status report fast", "send the report slowly"]
-params:
-  speed: {type: string, enum: [slow, fast], description: how fast to send the report}
-steps:
-  - id: send
-    actor: core.echo
-    args: {message: {$param: speed}}
-"""
-PING_ARRAY = """\
-name: plantest.ping_array
-description: Ping an array to see that it answers.
-intent: "Ping {array}"
-examples: ["ping array-01"]
-params:
-  array: {type: string, entity: array, description: the array to ping}
-steps:
-  - id: ping
-    actor: core.echo
-    args: {message: {$param: array}}
-"""
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """Run `planactor ARGV` in this process; return (exit code, stdout, stderr)."""
-    with pytest.raises(SystemExit) as exc:
-        main(list(argv))
-    captured = capsys.readouterr()
-    assert isinstance(exc.value.code, int)
-    return exc.value.code, captured.out, captured.err
-
 
 @pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Own PLANACTOR_HOME (plan cache included), no lab, model or keys from the outside."""
-    monkeypatch.setenv("PLANACTOR_HOME", str(tmp_path / "home"))
+def home(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The CLI tests' own PLANACTOR_HOME (plan cache included), with sam asking for plans."""
     monkeypatch.setenv("PLANACTOR_USER", "sam")
-    # `--lab` exports PLANACTOR_LAB for the actors: set first, so that it is undone after.
-    monkeypatch.setenv("PLANACTOR_LAB", "unset")
-    for name in (
-        "PLANACTOR_LAB",
-        "PLANACTOR_MODEL",
-        "PLANACTOR_POLICY",
-        "ANTHROPIC_API_KEY",
-        "OPENAI_API_KEY",
-        "OPENAI_BASE_URL",
-        "PLANACTOR_OPENAI_MODEL",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    return tmp_path / "home"
+    return home
 
 
 @pytest.fixture
@@ -101,25 +53,15 @@ def lab_file(tmp_path: Path) -> Path:
 @pytest.fixture
 def test_pack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A third-party pack on the path that ships two routines over core.echo."""
-    site = tmp_path / "site"
-    package = site / "planactor_plan_testpack"
-    (package / "routines").mkdir(parents=True)
-    (package / "__init__.py").write_text('"""Routines for the plan command\'s tests."""\n')
-    (package / "routines" / "send_report.yaml").write_text(SEND_REPORT)
-    (package / "routines" / "ping_array.yaml").write_text(PING_ARRAY)
-    info = site / "planactor_plan_testpack-1.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: planactor_plan_testpack\nVersion: 1.0\n"
-    )
-    (info / "entry_points.txt").write_text(
-        f"[{ENTRY_POINT_GROUP}]\nplantest = planactor_plan_testpack\n"
-    )
-    monkeypatch.syspath_prepend(str(site))
-    importlib.invalidate_caches()
-    cli_catalog.cache_clear()
+    package = "planactor_plan_testpack"
+    files = {
+        f"{package}/__init__.py": '"""Routines for the plan command\'s tests."""\n',
+        f"{package}/routines/send_report.yaml": send_report("plantest"),
+        f"{package}/routines/ping_array.yaml": ping_array("plantest"),
+    }
+    site = install_pack(tmp_path, monkeypatch, "plantest", package, files=files)
     yield
-    cli_catalog.cache_clear()
+    uninstall_pack(site)
 
 
 def closed_port() -> int:

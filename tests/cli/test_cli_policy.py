@@ -2,95 +2,26 @@
 
 from __future__ import annotations
 
-import importlib
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from planactor.catalog import ENTRY_POINT_GROUP
-from planactor.cli import main
-from planactor.cli._app import catalog as cli_catalog
+from clitools import echo_plan, ledger_write, run, sign_as, write_plan
 from planactor.policy import default_policy_text, load_policy
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """Run `planactor ARGV` in this process; return (exit code, stdout, stderr)."""
-    with pytest.raises(SystemExit) as exc:
-        main(list(argv))
-    captured = capsys.readouterr()
-    assert isinstance(exc.value.code, int)
-    return exc.value.code, captured.out, captured.err
-
-
-@pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every test gets its own PLANACTOR_HOME (keys, journal) and the default policy."""
-    monkeypatch.setenv("PLANACTOR_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("PLANACTOR_POLICY", raising=False)
-    return tmp_path / "home"
-
-
-@pytest.fixture
-def testing_pack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """planactor.testing installed as a third-party pack, so the CLI can run writes."""
-    site = tmp_path / "site"
-    info = site / "planactor_testing_pack-1.0.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: planactor_testing_pack\nVersion: 1.0\n"
-    )
-    (info / "entry_points.txt").write_text(f"[{ENTRY_POINT_GROUP}]\ntesting = planactor.testing\n")
-    monkeypatch.syspath_prepend(str(site))
-    importlib.invalidate_caches()
-    cli_catalog.cache_clear()
-    yield
-    cli_catalog.cache_clear()
-
-
-def _plan(tmp_path: Path, steps: list[dict[str, Any]], name: str = "plan.json") -> Path:
-    path = tmp_path / name
-    doc = {"api_version": "planactor/v1", "intent": "test", "requested_by": "alice", "steps": steps}
-    path.write_text(json.dumps(doc))
-    return path
-
-
-def _echo(tmp_path: Path) -> Path:
-    """A read-only plan."""
-    return _plan(tmp_path, [{"id": "e", "actor": "core.echo", "args": {"message": "hi"}}])
 
 
 def _writes(tmp_path: Path, n: int = 2) -> Path:
     """A plan of `n` ledger writes: no entity arguments, so each is a target of its own."""
     ledger = tmp_path / "ledger.jsonl"
-    return _plan(
-        tmp_path,
-        [
-            {
-                "id": f"w{i}",
-                "actor": "testing.ledger_write",
-                "args": {"ledger": str(ledger), "item": str(i)},
-                "on_failure": "compensate",
-            }
-            for i in range(n)
-        ],
-    )
+    return write_plan(tmp_path, [ledger_write(ledger, f"w{i}", str(i)) for i in range(n)])
 
 
 def _policy(tmp_path: Path, body: str, name: str = "policy.yaml") -> Path:
     path = tmp_path / name
     path.write_text("version: 1\nname: custom\n" + body)
     return path
-
-
-def _approve(capsys: pytest.CaptureFixture[str], plan: Path, *who: str) -> None:
-    for name in who:
-        assert run(capsys, "keys", "new", "--name", name)[0] == 0
-        code, _, err = run(capsys, "approve", str(plan), "--as", name)
-        assert code == 0, err
 
 
 def _window_rule(start: datetime, end: datetime, match: str = "{effect: write}") -> str:
@@ -103,6 +34,14 @@ def _window_rule(start: datetime, end: datetime, match: str = "{effect: write}")
     )
 
 
+TWO_FOR_WIDE = """\
+rules:
+  - name: two-for-wide
+    description: Writes to more than one target need two approvers.
+    match: {effect: write}
+    when: {blast_radius_over: 1}
+    require: {approvers: 2}
+"""
 WEEKEND = """\
 rules:
   - name: weekend-nights
@@ -119,7 +58,7 @@ def test_a_read_only_plan_runs_without_approval(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     """Under the default policy a plan that only reads needs nobody's approval."""
-    code, out, _ = run(capsys, "run", str(_echo(tmp_path)))
+    code, out, _ = run(capsys, "run", str(echo_plan(tmp_path)))
     assert code == 0
     assert "SUCCEEDED" in out
 
@@ -134,7 +73,7 @@ def test_a_policy_can_require_approval_of_reads(
 ) -> None:
     """`approvals: {reads: 1}` from --policy, PLANACTOR_POLICY or home refuses reads (exit 3)."""
     policy = _policy(tmp_path, "approvals: {reads: 1}\n")
-    plan = _echo(tmp_path)
+    plan = echo_plan(tmp_path)
     args = ["run", str(plan)]
     if how == "option":
         args += ["--policy", str(policy)]
@@ -146,7 +85,7 @@ def test_a_policy_can_require_approval_of_reads(
     code, _, err = run(capsys, *args)
     assert code == 3
     assert "needs 1 approval(s) and has none valid; policy custom: read-only plans need 1" in err
-    _approve(capsys, plan, "carol")
+    sign_as(capsys, plan, "carol")
     code, _, err = run(capsys, *args)
     assert code == 0, err
 
@@ -159,17 +98,9 @@ def test_a_blast_radius_rule_needs_two_approvers(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     """Two writes (two targets) over a limit of 1 need two approvers: one is refused."""
-    policy = _policy(
-        tmp_path,
-        "rules:\n"
-        "  - name: two-for-wide\n"
-        "    description: Writes to more than one target need two approvers.\n"
-        "    match: {effect: write}\n"
-        "    when: {blast_radius_over: 1}\n"
-        "    require: {approvers: 2}\n",
-    )
+    policy = _policy(tmp_path, TWO_FOR_WIDE)
     plan = _writes(tmp_path, 2)
-    _approve(capsys, plan, "carol")
+    sign_as(capsys, plan, "carol")
     code, _, err = run(capsys, "run", str(plan), "--policy", str(policy), "--yes")
     assert code == 3
     assert "needs 2 approval(s) and has 1 valid (carol); rule two-for-wide" in err
@@ -178,7 +109,7 @@ def test_a_blast_radius_rule_needs_two_approvers(
     assert code == 3
     (rule,) = json.loads(out)["rules"]
     assert rule["why"] == ("2 step(s) match (write): w0, w1; they write 2 targets (more than 1)")
-    _approve(capsys, plan, "dave")
+    sign_as(capsys, plan, "dave")
     code, _, err = run(capsys, "run", str(plan), "--policy", str(policy), "--yes")
     assert code == 0, err
 
@@ -188,13 +119,9 @@ def test_a_narrow_change_needs_one_approver_under_the_same_rule(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     """One write is one target: the blast-radius rule does not apply."""
-    policy = _policy(
-        tmp_path,
-        "rules:\n  - name: two-for-wide\n    description: d\n    match: {effect: write}\n"
-        "    when: {blast_radius_over: 1}\n    require: {approvers: 2}\n",
-    )
+    policy = _policy(tmp_path, TWO_FOR_WIDE)
     plan = _writes(tmp_path, 1)
-    _approve(capsys, plan, "carol")
+    sign_as(capsys, plan, "carol")
     code, _, err = run(capsys, "run", str(plan), "--policy", str(policy), "--yes")
     assert code == 0, err
 
@@ -208,7 +135,7 @@ def test_run_refuses_outside_the_window(capsys: pytest.CaptureFixture[str], tmp_
     now = datetime.now(UTC)
     policy = _policy(tmp_path, _window_rule(now + timedelta(hours=2), now + timedelta(hours=3)))
     plan = _writes(tmp_path)
-    _approve(capsys, plan, "carol")
+    sign_as(capsys, plan, "carol")
     code, _, err = run(capsys, "run", str(plan), "--policy", str(policy), "--yes")
     assert code == 3
     assert "rule in-window (Writes only in the window.)" in err
@@ -223,7 +150,7 @@ def test_run_proceeds_inside_the_window(capsys: pytest.CaptureFixture[str], tmp_
     now = datetime.now(UTC)
     policy = _policy(tmp_path, _window_rule(now - timedelta(hours=1), now + timedelta(hours=1)))
     plan = _writes(tmp_path)
-    _approve(capsys, plan, "carol")
+    sign_as(capsys, plan, "carol")
     code, _, err = run(capsys, "run", str(plan), "--policy", str(policy), "--yes")
     assert code == 0, err
 
@@ -237,7 +164,7 @@ def test_policy_check_at_explains_a_closed_window(
         capsys,
         "policy",
         "check",
-        str(_echo(tmp_path)),
+        str(echo_plan(tmp_path)),
         "--policy",
         str(policy),
         "--at",
@@ -257,7 +184,7 @@ def test_policy_check_at_allows_inside_the_window(
     """Saturday night, and Monday early morning (Sunday's window), are inside: exit 0."""
     policy = _policy(tmp_path, WEEKEND)
     code, out, _ = run(
-        capsys, "policy", "check", str(_echo(tmp_path)), "--policy", str(policy), "--at", at
+        capsys, "policy", "check", str(echo_plan(tmp_path)), "--policy", str(policy), "--at", at
     )
     assert code == 0
     assert "may run now" in out
@@ -265,7 +192,7 @@ def test_policy_check_at_allows_inside_the_window(
         capsys,
         "policy",
         "check",
-        str(_echo(tmp_path)),
+        str(echo_plan(tmp_path)),
         "--policy",
         str(policy),
         "--at",
@@ -279,7 +206,7 @@ def test_policy_check_at_allows_inside_the_window(
 def test_policy_check_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """`policy check --json` gives the same verdict for scripts."""
     policy = _policy(tmp_path, WEEKEND)
-    plan = _echo(tmp_path)
+    plan = echo_plan(tmp_path)
     code, out, _ = run(
         capsys,
         "policy",
@@ -332,7 +259,7 @@ def test_policy_check_refuses_a_bad_moment(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, at: str, reason: str
 ) -> None:
     """--at needs an ISO time with a zone: anything else exits 2."""
-    code, _, err = run(capsys, "policy", "check", str(_echo(tmp_path)), "--at", at)
+    code, _, err = run(capsys, "policy", "check", str(echo_plan(tmp_path)), "--at", at)
     assert code == 2
     assert reason in err
 
@@ -350,7 +277,7 @@ def test_policy_check_counts_approvals_and_explains_rejections(
     assert code == 3
     assert "under policy default (default policy)" in out
     assert "approvals: 0 of 1 (policy default: plans with write steps need 1)" in out
-    _approve(capsys, plan, "carol")
+    sign_as(capsys, plan, "carol")
     code, out, _ = run(capsys, "policy", "check", str(plan))
     assert code == 0
     assert "approvals: 1 of 1" in out
@@ -383,7 +310,7 @@ def test_policy_check_of_a_broken_policy_names_the_place(
 ) -> None:
     """A policy file with a mistake exits 2, naming the file and the field."""
     policy = _policy(tmp_path, "approvals: {writes: many}\n")
-    code, _, err = run(capsys, "policy", "check", str(_echo(tmp_path)), "--policy", str(policy))
+    code, _, err = run(capsys, "policy", "check", str(echo_plan(tmp_path)), "--policy", str(policy))
     assert code == 2
     assert str(policy) in err
     assert "approvals.writes" in err

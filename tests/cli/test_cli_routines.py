@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
 import json
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from planactor.catalog import ENTRY_POINT_GROUP, Catalog
-from planactor.cli import _routines, main
-from planactor.cli._app import catalog as cli_catalog
+from clitools import install_pack, run, uninstall_pack
+from planactor.catalog import Catalog
+from planactor.cli import _routines
 
 PACKAGE = "routines_cli_pack"
 
@@ -57,15 +55,6 @@ steps:
 Installer = Callable[[dict[str, str]], None]
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """Run `planactor ARGV` in this process; return (exit code, stdout, stderr)."""
-    with pytest.raises(SystemExit) as exc:
-        main(list(argv))
-    captured = capsys.readouterr()
-    assert isinstance(exc.value.code, int)
-    return exc.value.code, captured.out, captured.err
-
-
 @pytest.fixture(autouse=True)
 def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
     """A wide console, so table cells are not wrapped by the width of the routine names."""
@@ -79,25 +68,12 @@ def install_routines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     """A pack package shipping `routines/*.yaml`, installed through the entry-point group."""
 
     def install(routines: dict[str, str]) -> None:
-        site = tmp_path / "site"
-        (site / PACKAGE / "routines").mkdir(parents=True)
-        (site / PACKAGE / "__init__.py").write_text(ACTORS)
-        for name, text in routines.items():
-            (site / PACKAGE / "routines" / name).write_text(text)
-        info = site / f"{PACKAGE}-1.0.dist-info"
-        info.mkdir()
-        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {PACKAGE}\nVersion: 1.0\n")
-        (info / "entry_points.txt").write_text(f"[{ENTRY_POINT_GROUP}]\nrcli = {PACKAGE}\n")
-        monkeypatch.syspath_prepend(str(site))
-        importlib.invalidate_caches()
-        cli_catalog.cache_clear()
+        files = {f"{PACKAGE}/__init__.py": ACTORS}
+        files.update({f"{PACKAGE}/routines/{name}": text for name, text in routines.items()})
+        install_pack(tmp_path, monkeypatch, "rcli", PACKAGE, files=files)
 
-    cli_catalog.cache_clear()
     yield install
-    cli_catalog.cache_clear()
-    for name in list(sys.modules):
-        if name.split(".")[0] == PACKAGE:
-            del sys.modules[name]
+    uninstall_pack(tmp_path / "site")
 
 
 @pytest.fixture

@@ -2,88 +2,26 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from clitools import ledger_write, run, sign_as, write_plan
 from planactor import testing
 from planactor._examples import example_plan_bytes
-from planactor.catalog import ENTRY_POINT_GROUP
-from planactor.cli import main
-from planactor.cli._app import catalog as cli_catalog
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """Run `planactor ARGV` in this process; return (exit code, stdout, stderr)."""
-    with pytest.raises(SystemExit) as exc:
-        main(list(argv))
-    captured = capsys.readouterr()
-    assert isinstance(exc.value.code, int)
-    return exc.value.code, captured.out, captured.err
-
-
-@pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every test gets its own PLANACTOR_HOME, so journals never mix."""
-    monkeypatch.setenv("PLANACTOR_HOME", str(tmp_path / "home"))
-    return tmp_path / "home"
-
-
-@pytest.fixture
-def testing_pack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """planactor.testing installed as a third-party pack, so the CLI can run writes."""
-    site = tmp_path / "site"
-    info = site / "planactor_testing_pack-1.0.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: planactor_testing_pack\nVersion: 1.0\n"
-    )
-    (info / "entry_points.txt").write_text(f"[{ENTRY_POINT_GROUP}]\ntesting = planactor.testing\n")
-    monkeypatch.syspath_prepend(str(site))
-    importlib.invalidate_caches()
-    cli_catalog.cache_clear()
-    yield
-    cli_catalog.cache_clear()
-
-
-def _plan(tmp_path: Path, steps: list[dict[str, Any]], name: str = "plan.json") -> Path:
-    path = tmp_path / name
-    doc = {"api_version": "planactor/v1", "intent": "test", "requested_by": "alice", "steps": steps}
-    path.write_text(json.dumps(doc))
-    return path
 
 
 def _writes(tmp_path: Path, *extra: dict[str, Any]) -> tuple[Path, Path]:
     ledger = tmp_path / "ledger.jsonl"
     steps = [
-        {
-            "id": "w1",
-            "actor": "testing.ledger_write",
-            "args": {"ledger": str(ledger), "item": "a"},
-            "on_failure": "compensate",
-        },
-        {
-            "id": "w2",
-            "actor": "testing.ledger_write",
-            "args": {"ledger": str(ledger), "item": "b"},
-            "after": ["w1"],
-            "on_failure": "compensate",
-        },
+        ledger_write(ledger, "w1", "a"),
+        ledger_write(ledger, "w2", "b", after=["w1"]),
         *extra,
     ]
-    return _plan(tmp_path, steps), ledger
-
-
-def _approve(capsys: pytest.CaptureFixture[str], plan: Path, who: str = "carol") -> None:
-    """Create `who`'s key (once) and sign the plan in place."""
-    run(capsys, "keys", "new", "--name", who)
-    code, _, err = run(capsys, "approve", str(plan), "--as", who)
-    assert code == 0, err
+    return write_plan(tmp_path, steps), ledger
 
 
 def _run_id(capsys: pytest.CaptureFixture[str]) -> str:
@@ -129,7 +67,7 @@ def test_approved_run_applies_each_write_once(
 ) -> None:
     """A plan approved by someone other than its requester runs; each write applies once."""
     plan, ledger = _writes(tmp_path)
-    _approve(capsys, plan)
+    sign_as(capsys, plan, "carol")
     code, out, _ = run(capsys, "run", str(plan), "--json")
     assert code == 0
     result = json.loads(out)
@@ -162,7 +100,7 @@ def test_pause_exits_4_then_abort_compensates(
     plan, ledger = _writes(
         tmp_path, {"id": "check", "actor": "testing.unexpected", "args": {}, "after": ["w2"]}
     )
-    _approve(capsys, plan)
+    sign_as(capsys, plan, "carol")
     code, out, _ = run(capsys, "run", str(plan), "--yes")
     assert code == 4
     assert "PAUSED" in out
@@ -202,7 +140,7 @@ def test_replay_reports_determinism_and_a_different_plan(
     code, out, _ = run(capsys, "replay", run_id)
     assert code == 0
     assert "deterministic" in out
-    other = _plan(
+    other = write_plan(
         tmp_path, [{"id": "x", "actor": "core.echo", "args": {"message": "m"}}], "other.json"
     )
     code, out, _ = run(capsys, "replay", run_id, "--plan", str(other), "--json")
@@ -234,7 +172,7 @@ def test_replay_flags_a_tampered_journal(
 def test_parallel_run_and_custom_db(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """--parallel and --db work together; the journal lands where --db says."""
     steps = [{"id": f"s{i}", "actor": "core.echo", "args": {"message": str(i)}} for i in range(8)]
-    plan = _plan(tmp_path, steps)
+    plan = write_plan(tmp_path, steps)
     db = tmp_path / "elsewhere" / "j.db"
     code, out, _ = run(capsys, "run", str(plan), "--parallel", "4", "--db", str(db), "--json")
     assert code == 0
@@ -248,7 +186,7 @@ def test_run_invalid_plan_exits_2_before_journaling(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, home: Path
 ) -> None:
     """An invalid plan is refused with its problems, and no journal is created."""
-    plan = _plan(tmp_path, [{"id": "a", "actor": "core.ecoh", "args": {}}])
+    plan = write_plan(tmp_path, [{"id": "a", "actor": "core.ecoh", "args": {}}])
     code, _, err = run(capsys, "run", str(plan))
     assert code == 2
     assert "unknown-actor" in err
@@ -262,7 +200,7 @@ def test_run_with_a_lab_refuses_a_plan_that_would_cause_data_unavailability(
     lab_file = tmp_path / "lab.json"
     code, _, err = run(capsys, "lab", "init", "storage", "--path", str(lab_file))
     assert code == 0, err
-    plan = _plan(
+    plan = write_plan(
         tmp_path,
         [
             {

@@ -8,7 +8,7 @@ import html
 import json
 import re
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from auditruns import SIGNED, make_plan, record_run
 from forgery import rewrite_chain, sql
-from planactor import testing
 from planactor._errors import InputError, JournalError
-from planactor.engine import Engine
 from planactor.journal import (
     GENESIS,
     Anchor,
@@ -34,42 +33,8 @@ from planactor.journal import (
     verify_run,
 )
 from planactor.plan import Approval, Plan, canonical_json
-from planactor.policy import KeyStore, PublicKey, authorize, default_policy_text, parse_policy, sign
+from planactor.policy import KeyStore, PublicKey, sign
 from strategies import UNICODE
-
-# A fixed past moment: the approval has long expired by now, and must still verify, because
-# expiry is judged at the time the run recorded its check.
-SIGNED = datetime(2025, 3, 2, 10, 0, tzinfo=UTC)
-CHECKED = SIGNED + timedelta(hours=1)
-
-
-def make_plan(tmp: Path, intent: str = "move volume vol-7 to array-02") -> Plan:
-    """A write, a read that fails once then succeeds, and a step that pauses the run."""
-    return Plan.model_validate(
-        {
-            "api_version": "planactor/v1",
-            "intent": intent,
-            "requested_by": "bob",
-            "change_ticket": "CHG-1",
-            "planner": {"backend": "local", "model": "smollm2", "tokens_in": 120, "cost_usd": 0.0},
-            "steps": [
-                {
-                    "id": "w1",
-                    "actor": "testing.ledger_write",
-                    "args": {"ledger": str(tmp / "ledger.jsonl"), "item": "a"},
-                    "on_failure": "compensate",
-                },
-                {
-                    "id": "f",
-                    "actor": "testing.flaky",
-                    "args": {"counter": str(tmp / "calls"), "fail_times": 1},
-                    "after": ["w1"],
-                    "retry": {"attempts": 2, "backoff_s": 0},
-                },
-                {"id": "u", "actor": "testing.unexpected", "args": {}, "after": ["f"]},
-            ],
-        }
-    )
 
 
 class Setup:
@@ -86,26 +51,7 @@ class Setup:
 
     def run(self, plan: Plan, *, extra: Sequence[Approval] = ()) -> str:
         """Approve, authorize and run the plan; then abort the pause (compensations)."""
-        approval = sign(
-            plan,
-            identity="alice",
-            key=self.store.private("alice"),
-            now=SIGNED,
-            valid_for=timedelta(hours=4),
-            ticket="CHG-1",
-        )
-        auth = authorize(
-            plan.model_copy(update={"approvals": [approval, *extra]}),
-            catalog=testing.catalog(),
-            policy=parse_policy(default_policy_text(), source="test"),
-            trusted=self.trusted,
-            now=CHECKED,
-        )
-        engine = Engine(catalog=testing.catalog(), journal=self.journal, sleep=lambda _: None)
-        result = engine.run(plan, authorization=auth.record())
-        assert result.status == "paused"
-        engine.resume(result.run_id, abort=True)
-        return result.run_id
+        return record_run(self.journal, self.store, plan, extra=extra)
 
     def audit(self, run_id: str, **kw: Any) -> AuditRecord:
         return audit_run(self.journal, run_id, trusted=self.trusted, **kw)

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from approver_keys import KEYS, trust_store, trusted_key
+from forgery import forge_approval
 from planactor import InputError, Plan, load_plan, save_plan
 from planactor.plan import Approval
 from planactor.policy import PublicKey, check_approvals, judge, key_id_of, sign
@@ -20,22 +20,7 @@ NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 PROPERTY = settings(max_examples=100, deadline=None)
 
-KEYS = {name: Ed25519PrivateKey.generate() for name in ("alice", "carol", "dave", "mallory")}
-
-
-def _trusted(*names: str) -> dict[str, PublicKey]:
-    return {
-        n: PublicKey(
-            identity=n,
-            key_id=key_id_of(KEYS[n].public_key()),
-            key=KEYS[n].public_key(),
-            path=Path(f"{n}.pub"),
-        )
-        for n in names
-    }
-
-
-TRUSTED = _trusted("alice", "carol", "dave")
+TRUSTED = trust_store("alice", "carol", "dave")
 
 
 def _plan(message: str = "hello", **extra: Any) -> Plan:
@@ -54,22 +39,6 @@ def _sign(
     plan: Plan, who: str = "carol", *, now: datetime = NOW, valid_for: timedelta = HOUR, **kw: Any
 ) -> Approval:
     return sign(plan, identity=who, key=KEYS[who], now=now, valid_for=valid_for, **kw)
-
-
-def _forge(plan: Plan, identity: str, key: Ed25519PrivateKey, *, now: datetime = NOW) -> Approval:
-    """An approval built and signed the way sign() does, without sign()'s refusals."""
-    unsigned = Approval.model_construct(
-        plan_hash=plan.hash,
-        identity=identity,
-        key_id=key_id_of(key.public_key()),
-        approved_at=now,
-        expires_at=now + HOUR,
-        ticket=None,
-        comment=None,
-        signature="",
-    )
-    signature = base64.b64encode(key.sign(unsigned.payload())).decode("ascii")
-    return Approval.model_validate({**unsigned.model_dump(mode="json"), "signature": signature})
 
 
 def _verdict(
@@ -192,12 +161,8 @@ def test_an_approval_by_a_machine_identity_is_refused(who: str) -> None:
     """machine-identity: even a well-signed approval by a reserved name never counts."""
     plan = _plan()
     key = KEYS["mallory"]
-    trusted = {
-        who: PublicKey(
-            identity=who, key_id=key_id_of(key.public_key()), key=key.public_key(), path=Path()
-        )
-    }
-    code, message = _verdict(_forge(plan, who, key), plan, trusted=trusted)
+    trusted = {who: trusted_key(who, key, Path())}
+    code, message = _verdict(forge_approval(plan, who, key, now=NOW), plan, trusted=trusted)
     assert code == "machine-identity"
     assert who in message
 
@@ -215,15 +180,11 @@ def test_the_plans_own_planner_cannot_approve_it(planner: dict[str, str], who: s
     """machine-identity: a key named after the plan's planner backend or model is refused."""
     plan = _plan(planner=planner)
     key = KEYS["mallory"]
-    trusted = {
-        who: PublicKey(
-            identity=who, key_id=key_id_of(key.public_key()), key=key.public_key(), path=Path()
-        )
-    }
+    trusted = {who: trusted_key(who, key, Path())}
     # sign() refuses these names for this plan; a forged record is refused when judged.
     with pytest.raises(InputError, match="planner"):
         sign(plan, identity=who, key=key, now=NOW, valid_for=HOUR)
-    approval = _forge(plan, who, key)
+    approval = forge_approval(plan, who, key, now=NOW)
     assert _verdict(approval, plan, trusted=trusted)[0] == "machine-identity"
     assert _verdict(approval, _plan(), trusted=trusted)[0] == "valid"
 
@@ -286,7 +247,7 @@ def test_a_garbled_signature_is_bad_signature() -> None:
 def test_an_approval_by_the_requester_is_self_approval() -> None:
     """self-approval: the requester's own signature never counts (separation of duties)."""
     plan = _plan()
-    code, message = _verdict(_forge(plan, "alice", KEYS["alice"]), plan)
+    code, message = _verdict(forge_approval(plan, "alice", KEYS["alice"], now=NOW), plan)
     assert code == "self-approval"
     assert "requested this plan" in message
 
@@ -294,7 +255,8 @@ def test_an_approval_by_the_requester_is_self_approval() -> None:
 def test_self_approval_is_refused_whatever_the_case_of_the_requester() -> None:
     """A requester written 'Alice' is the approver 'alice': still self-approval."""
     plan = _plan(requested_by="Alice")
-    assert _verdict(_forge(plan, "alice", KEYS["alice"]), plan)[0] == "self-approval"
+    forged = forge_approval(plan, "alice", KEYS["alice"], now=NOW)
+    assert _verdict(forged, plan)[0] == "self-approval"
 
 
 def test_an_approval_dated_in_the_future_is_not_yet_valid() -> None:

@@ -2,42 +2,22 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import UTC, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import BaseModel, ConfigDict
 
+from approver_keys import KEYS, trust_store
+from forgery import forge_approval
 from planactor import Catalog, Plan, actor, entity
 from planactor._errors import ApprovalRequired
 from planactor.actors.core import echo
-from planactor.plan import Approval
-from planactor.policy import (
-    Authorization,
-    PolicyDoc,
-    PublicKey,
-    RulePolicy,
-    authorize,
-    key_id_of,
-    review,
-    sign,
-)
+from planactor.policy import Authorization, PolicyDoc, RulePolicy, authorize, review, sign
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # a Tuesday
 HOUR = timedelta(hours=1)
-KEYS = {n: Ed25519PrivateKey.generate() for n in ("alice", "carol", "dave", "mallory")}
-TRUSTED = {
-    n: PublicKey(
-        identity=n,
-        key_id=key_id_of(KEYS[n].public_key()),
-        key=KEYS[n].public_key(),
-        path=Path(f"{n}.pub"),
-    )
-    for n in ("alice", "carol", "dave")
-}
+TRUSTED = trust_store("alice", "carol", "dave")
 
 
 class HostIn(BaseModel):
@@ -108,21 +88,6 @@ def _refused(
     return exc.value
 
 
-def _forge(plan: Plan, identity: str, key: Ed25519PrivateKey) -> Approval:
-    unsigned = Approval.model_construct(
-        plan_hash=plan.hash,
-        identity=identity,
-        key_id=key_id_of(key.public_key()),
-        approved_at=NOW,
-        expires_at=NOW + HOUR,
-        ticket=None,
-        comment=None,
-        signature="",
-    )
-    signature = base64.b64encode(key.sign(unsigned.payload())).decode("ascii")
-    return Approval.model_validate({**unsigned.model_dump(mode="json"), "signature": signature})
-
-
 # -- enough, or not -------------------------------------------------------------------------
 
 
@@ -160,8 +125,14 @@ def _expired(plan: Plan) -> Plan:
     return _approve(plan, "carol", now=NOW - 2 * HOUR)
 
 
+def _forged(plan: Plan, identity: str, key: str) -> Plan:
+    """`plan` approved as `identity` with KEYS[key], signed without sign()'s refusals."""
+    forged = forge_approval(plan, identity, KEYS[key], now=NOW)
+    return plan.model_copy(update={"approvals": [forged]})
+
+
 def _self_made(plan: Plan) -> Plan:
-    return plan.model_copy(update={"approvals": [_forge(plan, "alice", KEYS["alice"])]})
+    return _forged(plan, "alice", "alice")
 
 
 def _unknown(plan: Plan) -> Plan:
@@ -169,7 +140,7 @@ def _unknown(plan: Plan) -> Plan:
 
 
 def _machine(plan: Plan) -> Plan:
-    return plan.model_copy(update={"approvals": [_forge(plan, "llm-x", KEYS["carol"])]})
+    return _forged(plan, "llm-x", "carol")
 
 
 def _altered(plan: Plan) -> Plan:
