@@ -1,0 +1,652 @@
+"""The planner eval: a labelled set of intents, run through a planner, scored.
+
+A set is YAML (`evals/planner.yaml`): cases of `{id, intent, expect: {routine, params},
+tags}`. Each case is planned once, without the plan cache, against the context the caller
+gives (the command line gives a fresh default storage lab: its inventory, facts, and the
+default policy joined with the lab's safety check). Scoring:
+
+    match        the routine and its parameters are what the case expects, after the
+                 routine's defaults fill both sides (`Routine.bind`). A case that expects
+                 `routine: null` (nothing should plan it) is met by a refusal (InputError,
+                 PlanInvalid) or by a composed plan, marked novel, that validates: both are
+                 safe. A routine plan never meets it, nor a backend failure.
+    valid        every plan a planner produced passes validation again, here, against the
+                 catalog, the inventory and the policy; validity is over produced plans only
+    ungrounded   argument values that come from nowhere trusted (the caller's check: the
+                 command line's `ungrounded` / `composed_ungrounded`), counted per plan
+    cost         wall-clock latency per case; model calls and their tokens, counted at the
+                 backend, so calls made before a refusal count too; a call that failed (cut
+                 off, timed out) counts as a call and in `failed_calls`, without tokens (the
+                 backend reports none for it)
+
+The core here takes its context and its ungrounded check from the caller: the planner does
+not depend on the lab or on the command line.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from planactor._errors import InputError, PlanactorError, PlanInvalid
+from planactor.catalog import Catalog, Routine
+from planactor.plan import Plan
+from planactor.planner._backends import Backend, BackendError, Completion, Message
+from planactor.planner._grounding import GroundingNote
+from planactor.planner._llm_planner import LLMPlanner
+from planactor.planner._routine_planner import RoutinePlanner
+from planactor.validate import Inventory, Policy, validate
+
+__all__ = [
+    "TAGS",
+    "CaseResult",
+    "EvalCase",
+    "EvalContext",
+    "EvalResult",
+    "EvalSet",
+    "UngroundedCheck",
+    "check_eval_set",
+    "load_eval_set",
+    "parse_eval_set",
+    "run_eval",
+]
+
+TAGS: Mapping[str, str] = {
+    "canonical": "worded like the routine's own examples",
+    "paraphrase": "other verbs and nouns for the same job",
+    "typo": "misspelt words or names",
+    "distractor": "extra entities, versions or numbers; unknown or second entities",
+    "number-words": "numbers spelt out",
+    "derived": "a value the engineer works out from the intent",
+    "casing": "capitals, mixed case, trailing punctuation",
+    "network": "fabric design",
+    "read-only": "health questions that change nothing",
+    "underspecified": "a routine fits but a required value is missing",
+    "no-routine": "nothing in the catalog does it",
+    "injection": "text that tries to steer the planner past its rules",
+}
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_CASE_KEYS = frozenset({"id", "intent", "expect", "tags", "note"})
+_EXPECT_KEYS = frozenset({"routine", "params"})
+_SET_HINT = "each case is {id, intent, expect: {routine: NAME or null, params: {...}}, tags: [...]}"
+
+# (step id, argument path, value) for each value a reviewer must look at.
+Flagged = Sequence[tuple[str, str, Any]]
+UngroundedCheck = Callable[
+    [Plan, Routine | None, Sequence[GroundingNote], Inventory | None], Flagged
+]
+
+
+# -- the set ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EvalCase:
+    id: str
+    intent: str
+    routine: str | None  # None: no routine plan may come out
+    params: Mapping[str, Any]
+    tags: tuple[str, ...]
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EvalSet:
+    source: str
+    cases: tuple[EvalCase, ...]
+
+    @property
+    def tags(self) -> set[str]:
+        return {t for c in self.cases for t in c.tags}
+
+
+def load_eval_set(path: Path) -> EvalSet:
+    """The set in the YAML file at `path`; InputError naming the case and field if malformed."""
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        raise InputError(
+            f"{path}: no such eval set", hint="check the path given to --set"
+        ) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: cannot read the eval set: {e}") from None
+    return parse_eval_set(text, source=str(path))
+
+
+def parse_eval_set(text: str, *, source: str) -> EvalSet:
+    """The set in YAML `text`; every problem is an InputError saying where (`source`, case)."""
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        raise InputError(f"{source}: not valid YAML{where}", hint="fix the YAML syntax") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("cases"), list):
+        raise InputError(f"{source}: an eval set is a mapping with a `cases` list", hint=_SET_HINT)
+    if doc.get("version", 1) != 1:
+        raise InputError(
+            f"{source}: version {doc.get('version')!r} is not supported",
+            hint="this planactor reads version 1",
+        )
+    unknown = sorted(set(doc) - {"version", "cases"}, key=str)
+    if unknown:
+        raise InputError(
+            f"{source}: unknown top-level key(s) {', '.join(map(repr, unknown))}",
+            hint="an eval set has `version` and `cases`",
+        )
+    if not doc["cases"]:
+        raise InputError(f"{source}: the set has no cases", hint=_SET_HINT)
+    cases: list[EvalCase] = []
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(doc["cases"], start=1):
+        case = _parse_case(raw, i, source)
+        if case.id in seen:
+            raise InputError(
+                f"{source}: case {case.id!r} (#{i}): id: also used by case #{seen[case.id]}",
+                hint="give every case its own id",
+            )
+        seen[case.id] = i
+        cases.append(case)
+    return EvalSet(source=source, cases=tuple(cases))
+
+
+def _parse_case(raw: Any, number: int, source: str) -> EvalCase:
+    label = f"case #{number}"
+    if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+        label = f"case {raw['id']!r} (#{number})"
+
+    def bad(field_name: str, problem: str) -> InputError:
+        return InputError(f"{source}: {label}: {field_name}: {problem}", hint=_SET_HINT)
+
+    if not isinstance(raw, dict):
+        raise bad("case", f"expected a mapping, got {type(raw).__name__}")
+    for key in sorted(set(raw) - _CASE_KEYS, key=str):
+        raise bad(str(key), f"unknown field (a case has {', '.join(sorted(_CASE_KEYS))})")
+    case_id = raw.get("id")
+    if not isinstance(case_id, str) or not _ID.match(case_id):
+        raise bad("id", f"expected lower-case words joined by dashes, got {case_id!r}")
+    intent = raw.get("intent")
+    if not isinstance(intent, str) or not intent.strip():
+        raise bad("intent", f"expected a non-empty string, got {intent!r}")
+    expect = raw.get("expect")
+    if not isinstance(expect, dict):
+        raise bad("expect", f"expected a mapping {{routine, params}}, got {expect!r}")
+    for key in sorted(set(expect) - _EXPECT_KEYS, key=str):
+        raise bad(f"expect.{key}", "unknown field (expect has routine and params)")
+    if "routine" not in expect:
+        raise bad("expect.routine", "missing (a routine name, or null when none should plan it)")
+    routine = expect["routine"]
+    if routine is not None and (not isinstance(routine, str) or not routine):
+        raise bad("expect.routine", f"expected a routine name or null, got {routine!r}")
+    params = expect.get("params", {})
+    if params is None:
+        params = {}
+    if not isinstance(params, dict) or not all(isinstance(k, str) for k in params):
+        raise bad("expect.params", f"expected a mapping of parameter names, got {params!r}")
+    if routine is None and params:
+        raise bad("expect.params", "given, but expect.routine is null")
+    tags = raw.get("tags")
+    if not isinstance(tags, list) or not tags or not all(isinstance(t, str) for t in tags):
+        raise bad("tags", f"expected a non-empty list of tags, got {tags!r}")
+    unknown = [t for t in tags if t not in TAGS]
+    if unknown:
+        raise bad("tags", f"unknown tag(s) {', '.join(unknown)} (known: {', '.join(TAGS)})")
+    note = raw.get("note")
+    if note is not None and not isinstance(note, str):
+        raise bad("note", f"expected a string, got {note!r}")
+    return EvalCase(
+        id=case_id,
+        intent=intent,
+        routine=routine,
+        params=dict(params),
+        tags=tuple(dict.fromkeys(tags)),
+        note=note,
+    )
+
+
+def check_eval_set(
+    eval_set: EvalSet | Iterable[EvalCase], catalog: Catalog, inventory: Inventory | None
+) -> None:
+    """InputError, naming the case, if an expected routine is not in `catalog` or its
+    expected parameters fail the routine's own `bind` against `inventory`."""
+    cases = eval_set.cases if isinstance(eval_set, EvalSet) else tuple(eval_set)
+    for case in cases:
+        if case.routine is None:
+            continue
+        routine = catalog.routines.get(case.routine)
+        if routine is None:
+            raise InputError(
+                f"case {case.id!r}: expect.routine: no routine {case.routine!r} in the catalog",
+                hint="`planactor routines` lists the routines installed",
+            )
+        try:
+            routine.bind(case.params, inventory=inventory)
+        except InputError as e:
+            raise InputError(f"case {case.id!r}: expect.params: {e.message}", hint=e.hint) from None
+
+
+# -- results ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EvalContext:
+    """What every case is planned and validated against."""
+
+    catalog: Catalog
+    inventory: Inventory | None = None
+    facts: Mapping[str, Any] | None = None
+    policy: Policy | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CaseResult:
+    case: EvalCase
+    outcome: str  # plan | refused | error
+    match: bool
+    path: str | None = None  # routine | compose, for a plan
+    routine: str | None = None
+    params: Mapping[str, Any] | None = None  # bound: the routine's defaults filled in
+    # What the intent was read as: values other than the defaults, and those the case names.
+    read_params: Mapping[str, Any] = field(default_factory=dict)
+    error: str | None = None  # the refusal's or failure's message
+    valid: bool | None = None  # None: no plan to validate
+    problems: tuple[str, ...] = ()
+    ungrounded: tuple[tuple[str, str, Any], ...] = ()
+    latency_s: float = 0.0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    calls: int = 0
+    failed_calls: int = 0
+
+    @property
+    def expected(self) -> str:
+        if self.case.routine is None:
+            return "no routine (refuse, or a novel plan that validates)"
+        return f"{self.case.routine} {_params_text(self.case.params)}"
+
+    @property
+    def got(self) -> str:
+        if self.outcome == "refused":
+            return f"refused: {_one_line(self.error)}"
+        if self.outcome == "error":
+            return f"error: {_one_line(self.error)}"
+        if self.path == "compose":
+            return "composed (novel) plan" + ("" if self.valid else ", invalid")
+        return f"{self.routine} {_params_text(self.read_params)}" + (
+            "" if self.valid else " (invalid plan)"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.case.id,
+            "intent": self.case.intent,
+            "tags": list(self.case.tags),
+            "expected": {"routine": self.case.routine, "params": dict(self.case.params)},
+            "outcome": self.outcome,
+            "match": self.match,
+            "path": self.path,
+            "routine": self.routine,
+            "params": dict(self.params) if self.params is not None else None,
+            "read_params": dict(self.read_params),
+            "error": self.error,
+            "valid": self.valid,
+            "problems": list(self.problems),
+            "ungrounded": [{"step": s, "path": p, "value": v} for s, p, v in self.ungrounded],
+            "latency_s": round(self.latency_s, 4),
+            "tokens_in": self.tokens_in,
+            "tokens_out": self.tokens_out,
+            "calls": self.calls,
+            "failed_calls": self.failed_calls,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EvalResult:
+    planner: str  # routine, local, openai, anthropic (the backend's name)
+    model: str | None
+    source: str
+    cases: tuple[CaseResult, ...]
+
+    @property
+    def total(self) -> int:
+        return len(self.cases)
+
+    @property
+    def matched(self) -> int:
+        return sum(1 for c in self.cases if c.match)
+
+    @property
+    def exact_match(self) -> float:
+        return self.matched / self.total if self.total else 0.0
+
+    @property
+    def produced(self) -> int:
+        return sum(1 for c in self.cases if c.outcome == "plan")
+
+    @property
+    def valid(self) -> int:
+        return sum(1 for c in self.cases if c.valid)
+
+    @property
+    def validity(self) -> float | None:
+        return self.valid / self.produced if self.produced else None
+
+    @property
+    def ungrounded(self) -> int:
+        return sum(len(c.ungrounded) for c in self.cases)
+
+    @property
+    def plans_with_ungrounded(self) -> int:
+        return sum(1 for c in self.cases if c.ungrounded)
+
+    @property
+    def failures(self) -> tuple[CaseResult, ...]:
+        return tuple(c for c in self.cases if not c.match or c.valid is False)
+
+    @property
+    def median_latency_s(self) -> float:
+        return _median(c.latency_s for c in self.cases)
+
+    @property
+    def median_tokens_in(self) -> float:
+        return _median(c.tokens_in for c in self.cases)
+
+    @property
+    def median_tokens_out(self) -> float:
+        return _median(c.tokens_out for c in self.cases)
+
+    @property
+    def with_calls(self) -> tuple[CaseResult, ...]:
+        """The cases that asked the model: most cases need no call, so medians over all
+        cases hide what a call costs."""
+        return tuple(c for c in self.cases if c.calls)
+
+    @property
+    def tokens_in(self) -> int:
+        return sum(c.tokens_in for c in self.cases)
+
+    @property
+    def tokens_out(self) -> int:
+        return sum(c.tokens_out for c in self.cases)
+
+    @property
+    def calls(self) -> int:
+        return sum(c.calls for c in self.cases)
+
+    @property
+    def failed_calls(self) -> int:
+        return sum(c.failed_calls for c in self.cases)
+
+    def by_tag(self) -> dict[str, tuple[int, int]]:
+        """tag -> (cases matched, cases)."""
+        out: dict[str, tuple[int, int]] = {}
+        for c in self.cases:
+            for t in c.case.tags:
+                hit, n = out.get(t, (0, 0))
+                out[t] = (hit + int(c.match), n + 1)
+        return dict(sorted(out.items()))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "planner": self.planner,
+            "model": self.model,
+            "set": self.source,
+            "summary": {
+                "cases": self.total,
+                "matched": self.matched,
+                "exact_match": round(self.exact_match, 4),
+                "plans": self.produced,
+                "valid_plans": self.valid,
+                "validity": round(self.validity, 4) if self.validity is not None else None,
+                "ungrounded_values": self.ungrounded,
+                "plans_with_ungrounded": self.plans_with_ungrounded,
+                "median_latency_s": round(self.median_latency_s, 4),
+                "median_tokens_in": self.median_tokens_in,
+                "median_tokens_out": self.median_tokens_out,
+                "tokens_in": self.tokens_in,
+                "tokens_out": self.tokens_out,
+                "model_calls": self.calls,
+                "cases_with_calls": len(self.with_calls),
+                "median_latency_s_with_calls": round(
+                    _median(c.latency_s for c in self.with_calls), 4
+                ),
+                "median_tokens_in_with_calls": _median(c.tokens_in for c in self.with_calls),
+                "median_tokens_out_with_calls": _median(c.tokens_out for c in self.with_calls),
+                "failed_model_calls": self.failed_calls,
+                "by_tag": {t: {"matched": h, "cases": n} for t, (h, n) in self.by_tag().items()},
+            },
+            "failures": [c.case.id for c in self.failures],
+            "cases": [c.to_json() for c in self.cases],
+        }
+
+
+def _median(values: Iterable[float]) -> float:
+    data = list(values)
+    return float(statistics.median(data)) if data else 0.0
+
+
+def _params_text(params: Mapping[str, Any]) -> str:
+    return "{" + ", ".join(f"{k}={v}" for k, v in sorted(params.items())) + "}"
+
+
+def _one_line(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+# -- running ---------------------------------------------------------------------------------
+
+
+class _Counting:
+    """A Backend that passes every call through, counting it and keeping its Completion:
+    calls and tokens are counted even when the planner refuses after asking the model."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.inner = backend
+        self.completions: list[Completion] = []
+        self.asked = 0
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self.inner.name = value
+
+    @property
+    def model(self) -> str:
+        return self.inner.model
+
+    @model.setter
+    def model(self, value: str) -> None:
+        self.inner.model = value
+
+    def complete(
+        self,
+        messages: Sequence[Message],
+        *,
+        schema: Mapping[str, Any] | None = None,
+        max_tokens: int = 512,
+        timeout_s: float = 120.0,
+    ) -> Completion:
+        self.asked += 1
+        answer = self.inner.complete(
+            messages, schema=schema, max_tokens=max_tokens, timeout_s=timeout_s
+        )
+        self.completions.append(answer)
+        return answer
+
+
+@dataclass(slots=True)
+class _Attempt:
+    """What one planning attempt left behind, before scoring."""
+
+    plan: Plan | None = None
+    path: str | None = None
+    routine: Routine | None = None
+    params: dict[str, Any] | None = None
+    notes: Sequence[GroundingNote] = ()
+    outcome: str = "plan"
+    error: str | None = None
+    completions: list[Completion] = field(default_factory=list)
+    asked: int = 0
+    latency_s: float = 0.0
+
+
+def run_eval(
+    eval_set: EvalSet,
+    *,
+    context: EvalContext,
+    backend: Backend | None,
+    check_ungrounded: UngroundedCheck,
+    requested_by: str = "planactor-eval",
+    limit: int | None = None,
+    on_case: Callable[[CaseResult], None] | None = None,
+) -> EvalResult:
+    """Plan every case (the first `limit`) with `backend` (None: the routine planner, no
+    model), without the plan cache, and score it. `on_case` sees each result as it comes."""
+    if limit is not None and limit < 1:
+        raise InputError(f"--limit must be at least 1, not {limit}")
+    cases = eval_set.cases[:limit] if limit is not None else eval_set.cases
+    check_eval_set(cases, context.catalog, context.inventory)
+    counting = _Counting(backend) if backend is not None else None
+    llm = (
+        LLMPlanner(
+            catalog=context.catalog,
+            backend=counting,
+            inventory=context.inventory,
+            facts=context.facts,
+            policy=context.policy,
+            cache_dir=None,  # every case planned afresh: a cached plan costs nothing
+        )
+        if counting is not None
+        else None
+    )
+    routine_planner = RoutinePlanner(
+        catalog=context.catalog,
+        inventory=context.inventory,
+        facts=context.facts,
+        policy=context.policy,
+    )
+    results: list[CaseResult] = []
+    for case in cases:
+        if counting is not None:
+            counting.completions, counting.asked = [], 0
+        attempt = _Attempt()
+        started = time.perf_counter()
+        try:
+            if llm is not None:
+                got = llm.plan(case.intent, requested_by=requested_by)
+                attempt.plan, attempt.path, attempt.routine = got.plan, got.path, got.routine
+                if got.grounding is not None:
+                    attempt.params = dict(got.grounding.values)
+                    attempt.notes = got.grounding.notes
+            else:
+                chosen = routine_planner.plan(case.intent, requested_by=requested_by)
+                attempt.plan, attempt.path = chosen.plan, "routine"
+                attempt.routine = chosen.chosen.routine
+                attempt.params = dict(chosen.chosen.grounding.values)
+                attempt.notes = chosen.chosen.grounding.notes
+        except BackendError as e:
+            attempt.outcome, attempt.error = "error", e.message
+        except PlanInvalid as e:  # the planner refused a plan it could not make valid
+            first = "; ".join(f"{p.location}: {p.message}" for p in e.report.errors[:3])
+            attempt.outcome, attempt.error = "refused", f"{e.message}: {first}"
+        except InputError as e:  # the planner refused the intent
+            attempt.outcome, attempt.error = "refused", e.message
+        except PlanactorError as e:
+            attempt.outcome, attempt.error = "error", e.message
+        attempt.latency_s = time.perf_counter() - started
+        if counting is not None:
+            attempt.completions, attempt.asked = list(counting.completions), counting.asked
+        result = _score(case, attempt, context, check_ungrounded)
+        results.append(result)
+        if on_case is not None:
+            on_case(result)
+    if counting is not None:
+        name, model = counting.name, counting.model or None
+    else:
+        name, model = "routine", None
+    return EvalResult(planner=name, model=model, source=eval_set.source, cases=tuple(results))
+
+
+def _score(
+    case: EvalCase, attempt: _Attempt, context: EvalContext, check_ungrounded: UngroundedCheck
+) -> CaseResult:
+    calls = attempt.completions
+    cost = CaseResult(
+        case=case,
+        outcome=attempt.outcome,
+        match=False,
+        error=attempt.error,
+        latency_s=attempt.latency_s,
+        tokens_in=sum(c.tokens_in for c in calls),
+        tokens_out=sum(c.tokens_out for c in calls),
+        calls=max(attempt.asked, len(calls)),
+        failed_calls=max(attempt.asked - len(calls), 0),
+    )
+    if attempt.plan is None:
+        # No plan: right only when none should come out, and only as a decision (a refusal),
+        # not as a backend that failed to answer.
+        return replace(cost, match=case.routine is None and attempt.outcome == "refused")
+    # The planner validated its plan already; validate again, independently of it.
+    report = validate(
+        attempt.plan.to_document(), context.catalog, context.inventory, policy=context.policy
+    )
+    problems = tuple(f"{p.location}: {p.message}" for p in report.errors)
+    flagged = tuple(
+        check_ungrounded(attempt.plan, attempt.routine, attempt.notes, context.inventory)
+    )
+    routine = attempt.routine
+    bound = _bound(routine, attempt.params, context.inventory)
+    if case.routine is None:
+        match = routine is None and report.ok  # a novel plan that validates
+    else:
+        expected = context.catalog.routines[case.routine]
+        match = (
+            report.ok
+            and routine is not None
+            and routine.name == case.routine
+            and bound == _bound(expected, case.params, context.inventory)
+        )
+    read = (
+        {
+            k: v
+            for k, v in bound.items()
+            if k in case.params or k not in routine.params or routine.params[k].default != v
+        }
+        if routine is not None and bound is not None
+        else {}
+    )
+    return replace(
+        cost,
+        outcome="plan",
+        match=match,
+        path=attempt.path,
+        routine=routine.name if routine is not None else None,
+        params=bound,
+        read_params=read,
+        valid=report.ok,
+        problems=problems,
+        ungrounded=flagged,
+    )
+
+
+def _bound(
+    routine: Routine | None, params: Mapping[str, Any] | None, inventory: Inventory | None
+) -> dict[str, Any] | None:
+    """`params` with the routine's defaults filled in (as given, if they do not bind)."""
+    if routine is None or params is None:
+        return None
+    try:
+        return routine.bind(params, inventory=inventory)
+    except InputError:
+        return dict(params)
