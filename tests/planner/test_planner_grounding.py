@@ -137,3 +137,34 @@ def test_a_dropped_leading_zero_is_a_typo_but_another_number_is_not() -> None:
     """array-1 is read as array-01; array-09 is never read as array-03."""
     assert ground(ROUTINE, "upgrade array-1 to 5.2.1", INVENTORY).values["array"] == "array-01"
     assert "array" not in ground(ROUTINE, "upgrade array-09 to 5.2.1", INVENTORY).values
+
+
+def test_a_spoken_version_is_read() -> None:
+    """'five point two point one' is the version 5.2.1."""
+    g = ground(ROUTINE, "upgrade array-01 to five point two point one", INVENTORY)
+    assert g.values["version"] == "5.2.1"
+
+
+def test_numbers_bind_to_the_word_next_to_them_not_to_their_order() -> None:
+    """'4 spines and 20 leaves': spines=4, leaves=20, whatever order the routine lists them."""
+    routine = parse_routine(
+        """
+name: network.fabric_sizes
+description: size a fabric
+intent: "fabric"
+params:
+  leaves: {type: integer, description: leaf switches, minimum: 1}
+  spines: {type: integer, description: spine switches, minimum: 1, default: 2}
+  uplink_gbps: {type: integer, description: uplink speed, default: 100}
+  k: {type: integer, description: ports, default: 4}
+steps:
+  - id: go
+    actor: core.echo
+    args: {message: x}
+""",
+        source="test",
+    )
+    g = ground(routine, "build 4 spines and 20 leaves with 400G uplinks, k=8", None)
+    assert g.values == {"leaves": 20, "spines": 4, "uplink_gbps": 400, "k": 8}
+    words = ground(routine, "a fabric of twelve leaves", None)
+    assert words.values["leaves"] == 12

@@ -333,19 +333,53 @@ def test_a_version_ending_the_sentence_is_grounded_not_asked(storage: StorageLab
 def test_a_pattern_parameter_the_model_fills_obeys_the_pattern(
     storage: StorageLab, local: LocalBackend
 ) -> None:
-    """A version worded in words: the model fills it under the parameter's pattern."""
+    """A version grounding cannot read: the model answers under the pattern, and a value the
+    intent does not contain is refused as made up rather than planned."""
     backend = Counting(local)
-    result = storage_planner(storage, backend).plan(
-        "Upgrade the firmware on array-01 to version five point two point one", requested_by="sam"
-    )
+    refusal: InputError | None = None
+    try:
+        result = storage_planner(storage, backend).plan(
+            "Upgrade the firmware on array-01 to version five-two-one", requested_by="sam"
+        )
+    except InputError as e:
+        refusal = e
+    if refusal is not None:
+        assert "the model proposed" in refusal.message
+        assert "version" in refusal.message
+    else:
+        assert result.report.ok
+        assert result.grounding is not None
+        assert result.grounding.values["version"] == "5.2.1"
     assert backend.asked >= 1
     for answer in backend.answers:
         value = json.loads(answer.text)
         assert set(value) == {"version"}
         assert re.fullmatch(r"\d+\.\d+\.\d+", value["version"])
-    assert result.grounding is not None
-    assert re.fullmatch(r"\d+\.\d+\.\d+", result.grounding.values["version"])
-    assert result.report.ok
+
+
+def test_a_count_the_intent_does_not_give_is_never_made_up(storage: StorageLab) -> None:
+    """A model answer with a number absent from the intent is refused, naming the parameter."""
+    backend = Scripted('{"seconds": 4}')
+    cat = Catalog.discover()
+    cat.add_routine(
+        parse_routine(
+            """
+name: core.wait_some
+description: Wait a number of seconds.
+intent: "wait"
+params:
+  seconds: {type: number, description: how long, minimum: 0, maximum: 5}
+steps:
+  - id: w
+    actor: core.sleep
+    args: {seconds: {$param: seconds}}
+""",
+            source="t",
+        ),
+        pack="t",
+    )
+    with pytest.raises(InputError, match="the model proposed 4"):
+        LLMPlanner(catalog=cat, backend=backend).plan("wait a while", requested_by="sam")
 
 
 # -- composition second, with the real model --------------------------------------------------

@@ -57,6 +57,15 @@ def _bounds(p: Param) -> str:
     return f"[{low}, {high}]"
 
 
+def _spoken_name(intent: str, name: str) -> bool:
+    """`array 2` or `array2` for array-02: a name's word and number, said apart."""
+    m = re.fullmatch(r"([a-z]+)-0*(\d+)", name.lower())
+    if m is None:
+        return False
+    word, number = m.groups()
+    return re.search(rf"(?<![\w-]){word}\s?0*{number}(?![\w-])", intent.lower()) is not None
+
+
 def _numbers(text: str) -> tuple[int, ...]:
     return tuple(int(d) for d in re.findall(r"\d+", text))
 
@@ -68,8 +77,26 @@ def _mentions(intent: str, name: str) -> bool:
 def _search_pattern(pattern: str) -> re.Pattern[str]:
     """A parameter's full-match pattern turned into one that finds it inside a sentence."""
     core = pattern.removeprefix("^").removesuffix("$")
-    # Not inside a longer token, but a sentence's full stop may follow ("to 5.2.1.").
-    return re.compile(rf"(?<![\w.])(?:{core})(?![\w]|\.\w)")
+    # Not inside a longer token ("v5.3.0" is fine), and a sentence's full stop may follow.
+    return re.compile(rf"(?<![\w.])[vV]?(?P<value>{core})(?![\w]|\.\w)")
+
+
+def _pattern_value(pattern: str, intent: str) -> str | None:
+    """The one value of a pattern parameter the intent gives. Of several, the one after
+    "to" ("from 5.1.0 to 5.2.1"); several and none after "to": none (ambiguous)."""
+    for text in (intent, spoken_numbers(intent)):
+        hits = list(_search_pattern(pattern).finditer(text))
+        values = list(dict.fromkeys(h.group("value") for h in hits))
+        if len(values) == 1:
+            return values[0]
+        if values:
+            after_to = [
+                h.group("value")
+                for h in hits
+                if re.search(r"\bto\s*$", text[: h.start()], re.IGNORECASE)
+            ]
+            return after_to[-1] if len(set(after_to)) == 1 else None
+    return None
 
 
 def _entity(
@@ -84,7 +111,7 @@ def _entity(
             source="missing",
             detail=f"no inventory of {p.entity}s to choose from",
         )
-    found = [k for k in known if _mentions(intent, k)]
+    found = [k for k in known if _mentions(intent, k) or _spoken_name(intent, k)]
     if p.type == "list":
         if found:
             return found, GroundingNote(
@@ -146,22 +173,285 @@ def _entity(
     )
 
 
+_UNIT = re.compile(r"^(?:g|gb|gbe|gbps|gig|gigs)$")
+_ONES = {
+    w: i
+    for i, w in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+        ]
+    )
+}
+_TENS = {
+    w: 10 * (i + 2)
+    for i, w in enumerate(
+        ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+    )
+}
+_SCALES = {"hundred": 100, "thousand": 1000}
+
+
+@dataclass(frozen=True, slots=True)
+class NumberMention:
+    """A number in the intent, as digits or words, with the words around it."""
+
+    value: int | float
+    start: int
+    unit: str | None
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+
+
+def _word_number(words: list[str], i: int) -> tuple[int, int] | None:
+    """The number spelt from words[i] on ("ninety six", "a hundred and twenty eight"), and
+    how many words it took."""
+    total, current, j, seen = 0, 0, i, False
+    while j < len(words):
+        w = words[j]
+        if w in _ONES:
+            current += _ONES[w]
+        elif w in _TENS:
+            current += _TENS[w]
+        elif w in _SCALES and (seen or (j > i and words[j - 1] == "a")):
+            current = max(current, 1) * _SCALES[w]
+            if _SCALES[w] >= 1000:
+                total, current = total + current, 0
+        elif (
+            w == "and"
+            and seen
+            and j + 1 < len(words)
+            and (words[j + 1] in _ONES or words[j + 1] in _TENS)
+        ) or (w == "a" and j == i and j + 1 < len(words) and words[j + 1] in _SCALES):
+            j += 1
+            continue
+        else:
+            break
+        seen = True
+        j += 1
+    return (total + current, j - i) if seen else None
+
+
+def number_mentions(intent: str) -> list[NumberMention]:
+    """Every number in the intent: digits (with a unit such as 100G), k=8, or words."""
+    found: list[NumberMention] = []
+    words = [
+        (m.group(0).lower(), m.start())
+        for m in re.finditer(r"[A-Za-z]+|\d+(?:\.\d+)?[A-Za-z]*|[=:]", intent)
+    ]
+    texts = [w for w, _ in words]
+    i = 0
+    while i < len(words):
+        w, start = words[i]
+        digits = re.fullmatch(r"(\d+(?:\.\d+)?)([a-z]*)", w)
+        taken = 1
+        value: int | float | None = None
+        unit: str | None = None
+        if digits and _standalone(intent, start, len(w)):
+            raw, suffix = digits.groups()
+            if not suffix or _UNIT.match(suffix):
+                value = float(raw) if "." in raw else int(raw)
+                unit = "gbps" if suffix else None
+        elif not digits:
+            spelt = _word_number(texts, i)
+            if spelt is not None:
+                value, taken = spelt
+        if value is not None:
+            after = texts[i + taken : i + taken + 3]
+            if unit is None and after and _UNIT.match(after[0]):
+                unit, after = "gbps", after[1:]
+            found.append(
+                NumberMention(
+                    value=value,
+                    start=start,
+                    unit=unit,
+                    before=tuple(t for t in texts[max(0, i - 3) : i] if t not in ("=", ":")),
+                    after=tuple(after),
+                )
+            )
+        i += taken
+    return found
+
+
+def _standalone(intent: str, start: int, length: int) -> bool:
+    """Not part of a name or a version: array-01, 5.2.1, esx-08."""
+    before = intent[start - 1] if start > 0 else " "
+    end = start + length
+    after = intent[end : end + 2]
+    if before in "-_." or before.isalnum():
+        return False
+    return not (after[:1] in ("-", "_") or (after[:1] == "." and after[1:2].isdigit()))
+
+
+def spoken_numbers(intent: str) -> str:
+    """The intent with spelt numbers as digits and "point"/"dot" between them as a full stop,
+    so that "five point two point one" reads 5.2.1."""
+    words = intent.split()
+    lowered = [re.sub(r"[^a-z0-9.]", "", w.lower()) for w in words]
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        spelt = _word_number(lowered, i)
+        if spelt is not None and not (lowered[i] == "a" and spelt[1] == 1):
+            out.append(str(spelt[0]))
+            i += spelt[1]
+            continue
+        out.append(words[i])
+        i += 1
+    text = " ".join(out)
+    return re.sub(r"(?<=\d) (?:point|dot) (?=\d)", ".", text)
+
+
+def _singular(word: str) -> str:
+    if word.endswith("ves"):
+        return word[:-3] + "f"
+    if word.endswith(("ches", "shes", "xes")):
+        return word[:-2]
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+
+
+def _param_word(name: str) -> str:
+    """The word that names a parameter in a sentence: leaves -> leaf, servers_per_leaf ->
+    server, uplink_gbps -> uplink."""
+    return _singular(name.split("_")[0].lower())
+
+
+# Words that name the same thing in a sentence.
+_SYNONYMS = {"server": {"host"}, "host": {"server"}, "leaf": {"tor"}}
+
+
+def _names_param(m: NumberMention, name: str, *, after: bool) -> bool:
+    """Whether the words right after (or, with after=False, right before) the number name
+    the parameter: "20 leaves", "100G uplinks", "oversubscription at most 2"."""
+    word = _param_word(name)
+    is_speed = name.endswith("gbps")
+    if is_speed != (m.unit == "gbps"):
+        return False
+    if len(word) == 1:  # k=8, k of 8: only right before the number
+        return not after and bool(m.before) and m.before[-1] == word
+    names = {word, *_SYNONYMS.get(word, ())}
+    near = m.after[:3] if after else m.before[-3:]
+    return any(_singular(t) in names for t in near)
+
+
+def _bind_by_name(routine: Routine, numbers: list[NumberMention]) -> dict[str, NumberMention]:
+    """Each numeric parameter's number, when a word next to it names the parameter: words
+    after the number first ("4 spines"), then words before it ("k=8")."""
+    bound: dict[str, NumberMention] = {}
+    taken: set[int] = set()
+    numeric = [
+        name
+        for name, p in routine.params.items()
+        if p.entity is None
+        and p.pattern is None
+        and p.enum is None
+        and p.type in ("integer", "number")
+    ]
+    # "k=8" is the strongest sign, then a word after the number, then one before it.
+    passes = [
+        ([n for n in numeric if len(_param_word(n)) == 1], False),
+        (numeric, True),
+        (numeric, False),
+    ]
+    for names, after in passes:
+        for name in names:
+            if name in bound:
+                continue
+            p = routine.params[name]
+            for m in numbers:
+                fits = (p.minimum is None or m.value >= p.minimum) and (
+                    p.maximum is None or m.value <= p.maximum
+                )
+                if m.start not in taken and fits and _names_param(m, name, after=after):
+                    bound[name] = m
+                    taken.add(m.start)
+                    break
+    return bound
+
+
+def _number(
+    name: str,
+    p: Param,
+    numbers: list[NumberMention],
+    claimed: set[int],
+    named: NumberMention | None,
+) -> tuple[Any, GroundingNote | None]:
+    """A number the intent gives for this parameter: the one next to its name, else the only
+    number nobody else claims, when the parameter has no default to fall back on."""
+    candidates = (
+        [named]
+        if named is not None
+        else (
+            [m for m in numbers if m.start not in claimed and m.unit is None]
+            if p.default is None
+            else []
+        )
+    )
+    if named is None and len(candidates) != 1:
+        return None, None
+    m = candidates[0]
+    number = m.value
+    if p.type == "integer" and isinstance(number, float):
+        if not number.is_integer():
+            return None, None
+        number = int(number)
+    if (p.minimum is not None and number < p.minimum) or (
+        p.maximum is not None and number > p.maximum
+    ):
+        if p.default is not None:
+            return None, None
+        return None, GroundingNote(
+            param=name,
+            value=None,
+            source="missing",
+            detail=f"{p.description}: {number:g} is outside {_bounds(p)}",
+        )
+    claimed.add(m.start)
+    how = "next to its name" if named is not None else "the only number in the intent"
+    return number, GroundingNote(param=name, value=number, source="intent", detail=how)
+
+
 def ground(routine: Routine, intent: str, inventory: Inventory | None) -> Grounding:
     """Every parameter value of `routine` that the intent and inventory determine."""
     values: dict[str, Any] = {}
     notes: list[GroundingNote] = []
-    used_numbers: set[str] = set()
+    numbers = number_mentions(intent)
+    claimed: set[int] = set()  # positions of numbers a parameter has taken
+    # Versions and other patterns first: their digits are not counts.
+    for p in routine.params.values():
+        if p.entity is None and p.pattern is not None:
+            for hit in _search_pattern(p.pattern).finditer(intent):
+                claimed.update(m.start for m in numbers if hit.start() <= m.start < hit.end())
+    # Numbers next to a word naming their parameter ("20 leaves", "k=8") are theirs.
+    claimed_by_name = _bind_by_name(routine, numbers)
+    claimed.update(m.start for m in claimed_by_name.values())
     for name, p in routine.params.items():
         value: Any = None
         note: GroundingNote | None = None
         if p.entity is not None:
             value, note = _entity(name, p, intent, inventory)
         elif p.pattern is not None:
-            hits = _search_pattern(p.pattern).findall(intent)
-            hits = [h if isinstance(h, str) else "".join(h) for h in hits]
-            if hits:
-                value = hits[0]
-                used_numbers.add(value)
+            found = _pattern_value(p.pattern, intent)
+            if found is not None:
+                value = found
                 note = GroundingNote(
                     param=name, value=value, source="intent", detail=f"matches {p.pattern}"
                 )
@@ -171,30 +461,7 @@ def ground(routine: Routine, intent: str, inventory: Inventory | None) -> Ground
                 value = named[0]
                 note = GroundingNote(param=name, value=value, source="intent", detail="named")
         elif p.type in ("integer", "number"):
-            rejected: list[str] = []
-            for raw in _NUMBER.findall(intent):
-                if raw in used_numbers:
-                    continue
-                number: int | float = float(raw) if "." in raw else int(raw)
-                if p.type == "integer" and isinstance(number, float):
-                    continue
-                if (p.minimum is None or number >= p.minimum) and (
-                    p.maximum is None or number <= p.maximum
-                ):
-                    value = number
-                    used_numbers.add(raw)
-                    note = GroundingNote(
-                        param=name, value=value, source="intent", detail="a number in the intent"
-                    )
-                    break
-                rejected.append(f"{raw} is outside {_bounds(p)}")
-            if note is None and rejected and p.default is None:
-                note = GroundingNote(
-                    param=name,
-                    value=None,
-                    source="missing",
-                    detail=f"{p.description}: {'; '.join(rejected)}",
-                )
+            value, note = _number(name, p, numbers, claimed, claimed_by_name.get(name))
         if note is None:
             if p.default is not None:
                 value = p.default

@@ -23,7 +23,13 @@ from planactor._errors import InputError, PlanInvalid
 from planactor.catalog import Catalog, Routine
 from planactor.plan import Plan, PlannerInfo, canonical_json
 from planactor.planner._backends import Backend, BackendError, Completion, Message
-from planactor.planner._grounding import Grounding, GroundingNote, tokens
+from planactor.planner._grounding import (
+    Grounding,
+    GroundingNote,
+    number_mentions,
+    spoken_numbers,
+    tokens,
+)
 from planactor.planner._routine_planner import MIN_SCORE, Candidate, rank
 from planactor.validate import Inventory, Policy, ValidationReport, validate
 
@@ -146,6 +152,21 @@ class LLMPlanner:
             if unresolved:
                 filled, call = self._fill(intent, routine, unresolved, values, feedback)
                 calls.append(call)
+                invented = {
+                    k: v for k, v in filled.items() if not _traceable(v, routine.params[k], intent)
+                }
+                if invented:
+                    # A count or a version the intent does not contain is made up: the
+                    # requester must say it, not the model.
+                    raise InputError(
+                        f"routine {routine.name} fits, but the intent does not say:\n  "
+                        + "\n  ".join(
+                            f"{k}: {routine.params[k].description} (the model proposed "
+                            f"{v!r}, which the intent does not contain)"
+                            for k, v in invented.items()
+                        ),
+                        hint="say it in the intent",
+                    )
                 values.update(filled)
                 notes = [
                     GroundingNote(
@@ -476,6 +497,19 @@ def _info(
         llm_calls=[c.metadata() for c in calls],
         **extra,
     )
+
+
+def _traceable(value: Any, param: Any, intent: str) -> bool:
+    """Whether a model-filled value can be found in the intent: numbers as digits or words,
+    strings (versions) as written or spoken. Enum choices are bounded by the schema."""
+    if param.enum is not None or isinstance(value, bool):
+        return True
+    if isinstance(value, int | float):
+        return any(m.value == value for m in number_mentions(intent))
+    if isinstance(value, str):
+        text = value.lower()
+        return text in intent.lower() or text in spoken_numbers(intent).lower()
+    return False
 
 
 def _note(n: GroundingNote) -> dict[str, Any]:

@@ -63,6 +63,15 @@ _STOP = frozenset(
         "get",
         "its",
         "their",
+        "every",
+        "each",
+        "any",
+        "some",
+        "now",
+        "then",
+        "can",
+        "you",
+        "via",
     }
 )
 MIN_SCORE = 1.0
@@ -100,6 +109,9 @@ def rank(
     # routine of a pack shares them, so they cannot tell routines apart.
     kinds = set(inventory.entities) if inventory is not None else set()
     kinds |= {f"{k}s" for k in kinds}
+    # The words inside entity names (esx, array) say which system, not what to do with it.
+    if inventory is not None:
+        kinds |= {t for names in inventory.entities.values() for n in names for t in tokens(n)}
     said = [
         t
         for t in tokens(intent)
