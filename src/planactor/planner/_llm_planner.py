@@ -30,7 +30,7 @@ from planactor.planner._grounding import (
     spoken_numbers,
     tokens,
 )
-from planactor.planner._routine_planner import MIN_SCORE, Candidate, rank
+from planactor.planner._routine_planner import MIN_SCORE, Candidate, applicable, rank
 from planactor.validate import Inventory, Policy, ValidationReport, validate
 
 __all__ = ["LLMPlanResult", "LLMPlanner", "plan_cache_key"]
@@ -109,7 +109,7 @@ class LLMPlanner:
     # -- routines first -----------------------------------------------------------------------
 
     def _routine(self, intent: str, requested_by: str, ticket: str | None) -> LLMPlanResult:
-        candidates = rank(self.catalog.routines, intent, self.inventory)
+        candidates = rank(applicable(self.catalog.routines, self.facts), intent, self.inventory)
         fitting = [c for c in candidates if c.score >= MIN_SCORE][:MAX_CANDIDATES]
         calls: list[Completion] = []
         if not fitting:

@@ -20,7 +20,7 @@ from planactor.plan import Plan, PlannerInfo
 from planactor.planner._grounding import Grounding, ground, tokens
 from planactor.validate import Inventory, Policy, ValidationReport, validate
 
-__all__ = ["Candidate", "PlanResult", "RoutinePlanner", "rank"]
+__all__ = ["Candidate", "PlanResult", "RoutinePlanner", "applicable", "rank"]
 
 # Words that say nothing about which routine is meant.
 _STOP = frozenset(
@@ -101,6 +101,20 @@ def _vocabulary(r: Routine) -> set[str]:
     return words - _STOP
 
 
+def applicable(
+    routines: Mapping[str, Routine], facts: Mapping[str, Any] | None
+) -> dict[str, Routine]:
+    """The routines this inventory can serve: those whose facts it has (a network routine
+    reads `site.*`, which a storage lab does not hold). Without facts, all of them."""
+    if facts is None:
+        return dict(routines)
+    return {
+        name: r
+        for name, r in routines.items()
+        if all(path.split(".", 1)[0] in facts for path in r.facts.values())
+    }
+
+
 def rank(
     routines: Mapping[str, Routine], intent: str, inventory: Inventory | None
 ) -> list[Candidate]:
@@ -168,7 +182,7 @@ class RoutinePlanner:
         routines = self.catalog.routines
         if not routines:
             raise InputError("no routines are installed", hint="install a pack that ships routines")
-        candidates = rank(routines, intent, self.inventory)
+        candidates = rank(applicable(routines, self.facts), intent, self.inventory)
         if routine is not None:
             chosen = next(
                 (c for c in candidates if c.routine.name == routine), None
