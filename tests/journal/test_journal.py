@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from forgery import rewrite_chain, sql
 from planactor._errors import InputError, JournalError
-from planactor.journal import GENESIS, Journal
+from planactor.journal import GENESIS, Journal, JournalEvent
 from planactor.plan import Plan, canonical_json
 
 RUN = "run-1"
@@ -333,3 +335,68 @@ def test_missing_parent_directories_are_created(tmp_path: Path) -> None:
     with Journal(path) as j:
         record_run(j)
     assert path.exists()
+
+
+_DATA = st.dictionaries(
+    st.text(),
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(),
+        lambda c: st.lists(c) | st.dictionaries(st.text(), c),
+        max_leaves=10,
+    ),
+)
+
+
+@settings(max_examples=300)
+@given(
+    run_id=st.text(),
+    seq=st.integers(min_value=0),
+    type_=st.text(),
+    step=st.none() | st.text(),
+    attempt=st.none() | st.integers(min_value=1),
+    at=st.text(),
+    data=_DATA,
+)
+def test_event_bodies_are_the_canonical_json_of_the_documented_envelope(
+    run_id: str,
+    seq: int,
+    type_: str,
+    step: str | None,
+    attempt: int | None,
+    at: str,
+    data: dict[str, Any],
+) -> None:
+    """The hand-written event body equals canonical_json of {run, seq, type, step, ...}."""
+    body = JournalEvent.body_of(
+        run_id=run_id, seq=seq, type=type_, step=step, attempt=attempt, at=at, data=data
+    )
+    envelope = {
+        "run": run_id,
+        "seq": seq,
+        "type": type_,
+        "step": step,
+        "attempt": attempt,
+        "at": at,
+        "data": data,
+    }
+    assert body == canonical_json(envelope)
+
+
+def test_an_in_memory_journal_batches_commits_but_readers_see_every_event() -> None:
+    """make_durable on :memory: does not commit each event; a read flushes them all first."""
+    plan = Plan.model_validate(
+        {
+            "api_version": "planactor/v1",
+            "intent": "t",
+            "requested_by": "a",
+            "steps": [{"id": "a", "actor": "core.echo", "args": {"message": "m"}}],
+        }
+    )
+    with Journal(":memory:") as j:
+        j.begin_run(run_id="r", plan=plan, dry_run=False, data={})
+        for i in range(10):
+            j.append("r", "step.started", step="a", attempt=1, data={"i": i})
+            j.make_durable()
+        assert j.commits == 0
+        assert len(j.events("r")) == 11
+        assert j.verify("r").ok

@@ -135,3 +135,29 @@ def test_plan_hash_covers_exactly_the_documented_content() -> None:
     )
     assert canonical_json(plan.content()) == content.encode()
     assert plan.hash == "sha256:" + hashlib.sha256(content.encode()).hexdigest()
+
+
+_ANY_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda c: st.lists(c) | st.dictionaries(st.text() | st.integers() | st.booleans(), c),
+    max_leaves=30,
+)
+
+
+def _outcome(f: Any, value: Any) -> tuple[str, Any]:
+    try:
+        return ("ok", f(value))
+    except Exception as e:  # the same error as the reference, not just "an error"
+        return (type(e).__name__, str(e))
+
+
+@settings(max_examples=300)
+@given(_ANY_JSON)
+def test_the_fast_encoder_writes_what_the_json_module_writes(value: Any) -> None:
+    """canonical_json is byte for byte json.dumps(sort_keys, compact, no NaN), errors too."""
+    reference = json.JSONEncoder(
+        sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+    assert _outcome(canonical_json, value) == _outcome(
+        lambda v: reference.encode(v).encode("utf-8"), value
+    )

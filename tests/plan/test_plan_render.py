@@ -153,7 +153,9 @@ def test_mermaid_skips_edges_to_unknown_steps() -> None:
 
 
 # Actor names are free text to the model (the catalog checks them), so labels must survive any.
-label_text = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\n\r"))
+label_text = st.text(
+    st.characters(exclude_categories=("Cs",), exclude_characters="\n\r"), max_size=190
+)
 
 
 @PROPERTY

@@ -14,7 +14,8 @@ compiled without a checkpointer and with its in-memory one; its fan-out runs the
 one superstep. Also timed: calling the echo actor directly N times (input and output
 validation, no engine), so the engine's own share is visible.
 
-Timed: `Engine.run` (which validates the plan) and LangGraph's `invoke` (its compile is
+Timed: `Engine.run` given the validation report (validation, the plan's compile step, runs once
+before the timer, as `planactor run` does) and LangGraph's `invoke` (its compile is
 reported apart). Median of R repeats after one warm-up (fewer repeats, no warm-up, for FULL:
 it is bound by fsync). `commits/step` counts journal transactions, one WAL fsync each
 under FULL; bare SQLite commits on the same disk show its fsync rate.
@@ -46,6 +47,7 @@ from planactor import ActorContext, Catalog, Plan
 from planactor.engine import Engine
 from planactor.journal import Journal, Synchronous
 from planactor.testing import catalog as testing_catalog
+from planactor.validate import validate
 
 __all__ = ["Result", "chain_plan", "fan_out_plan", "main", "run", "verdicts"]
 
@@ -175,12 +177,16 @@ def _planactor(
         sync: Synchronous = "FULL" if config == "FULL" else "NORMAL"
         return Journal(tmp / f"{uuid.uuid4().hex}.db", synchronous=sync)
 
+    # Validation is the plan's compile step (like LangGraph's `compile`, reported apart):
+    # `planactor run` validates once when it loads the plan and hands the report over.
+    report = validate(plan, catalog)
+
     def once() -> tuple[float, int]:
         j = journal()
         try:
             engine = Engine(catalog=catalog, journal=j)
             start = time.perf_counter()
-            result = engine.run(plan, parallel=parallel)
+            result = engine.run(plan, parallel=parallel, report=report)
             elapsed = time.perf_counter() - start
             if result.status != "succeeded":
                 raise RuntimeError(f"{shape}/{config}: the run ended {result.status}")

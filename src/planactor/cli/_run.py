@@ -201,6 +201,7 @@ def run_cmd(
             dry_run=dry_run,
             parallel=parallel,
             authorization=auth.record() if auth is not None else None,
+            report=report,  # load_plan validated it against this catalog: not again
         )
     _print_result(result, as_json)
     raise typer.Exit(result.exit_code)

@@ -1,9 +1,10 @@
 """The engine: the I/O shell around the pure scheduler.
 
 It journals every command before carrying it out (a step's `step.started` event, with its
-idempotency key, is committed before the actor is called), calls actors inline or on
-threads, enforces timeouts, and feeds results back to the scheduler. Results drained
-together and the commands they lead to are committed in one transaction (group commit).
+idempotency key, is committed before the actor is called), calls actors inline or on a
+run's worker threads, enforces timeouts, and feeds results back to the scheduler. Results
+drained together and the commands they lead to are committed in one transaction (group
+commit); a journal in memory, which no crash leaves behind, commits in batches instead.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from planactor.engine._scheduler import (
 )
 from planactor.journal import Journal, JournalEvent
 from planactor.plan import Plan, RetryPolicy, Step
-from planactor.validate import validate
+from planactor.validate import ValidationReport, validate
 
 __all__ = ["Engine", "ReplayReport", "RunResult", "StepOutcome", "specs_for"]
 
@@ -132,6 +133,47 @@ class _Call:
     deadline: float | None
 
 
+class _Pool:
+    """A run's worker threads for calls without a timeout: a hand-off per call, not a start.
+
+    A thread is started only when no worker is free, up to `size` (the run's parallelism
+    bounds the calls in flight), so a job never waits behind a busy worker. A call with a
+    timeout gets a thread of its own instead: one that hangs past its deadline must not
+    hold a worker the run still needs.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._threads = 0
+        self._free = 0  # workers done with their job and not yet promised another
+
+    def submit(self, job: Callable[[], None]) -> None:
+        with self._lock:
+            if self._free:
+                self._free -= 1
+                start = False
+            else:
+                start = self._threads < self._size
+                self._threads += start
+        if start:
+            name = f"planactor-worker-{self._threads}"
+            threading.Thread(target=self._work, name=name, daemon=True).start()
+        self._jobs.put(job)
+
+    def close(self) -> None:
+        """Let the workers end once the jobs already submitted are done."""
+        for _ in range(self._threads):
+            self._jobs.put(None)
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            job()
+            with self._lock:
+                self._free += 1
+
+
 @dataclass(slots=True)
 class _Run:
     run_id: str
@@ -143,6 +185,7 @@ class _Run:
     notes: dict[str, str] = field(default_factory=dict)
     reason: str | None = None
     by_id: dict[str, Step] = field(default_factory=dict)
+    pool: _Pool | None = None
 
     def __post_init__(self) -> None:
         self.by_id = {s.id: s for s in self.plan.steps}
@@ -174,15 +217,24 @@ class Engine:
         parallel: int = 1,
         run_id: str | None = None,
         authorization: Mapping[str, Any] | None = None,
+        report: ValidationReport | None = None,
     ) -> RunResult:
         """Validate and run a plan to its end, or until it pauses.
 
         `authorization` (approvals and policy, see `planactor.policy.authorize`) is recorded
         in the run's first event, under the hash chain, for the audit.
+
+        `report` is this plan's report from `validate` against this engine's catalog (as
+        `load_plan` returns it): the plan is then not validated again. Validating costs
+        about a quarter of running a no-op step, so callers that have just validated pass
+        it. The journal records the report's plan hash, unchecked.
         """
-        report = validate(plan, self.catalog)
+        if report is None:
+            report = validate(plan, self.catalog)
         if not report.ok:
             raise PlanInvalid(report)
+        if report.plan_hash is None or report.step_count != len(plan.steps):
+            raise ValueError("report= must be the validation report of the plan being run")
         if parallel < 1:
             raise ValueError("parallel must be at least 1")
         run_id = run_id or _new_run_id()
@@ -228,6 +280,7 @@ class Engine:
         parallel: int = 1,
         run_id: str | None = None,
         authorization: Mapping[str, Any] | None = None,
+        report: ValidationReport | None = None,
     ) -> RunResult:
         """`run` without blocking the event loop (the engine itself runs on a thread)."""
         return await asyncio.to_thread(
@@ -237,6 +290,7 @@ class Engine:
             parallel=parallel,
             run_id=run_id,
             authorization=authorization,
+            report=report,
         )
 
     def resume(
@@ -394,14 +448,24 @@ class Engine:
     # -- the loop -----------------------------------------------------------------------------
 
     def _drive(self, state: _Run, commands: list[Command]) -> RunResult:
+        if state.parallel > 1:
+            state.pool = _Pool(state.parallel)
+        try:
+            return self._loop(state, commands)
+        finally:
+            if state.pool is not None:
+                state.pool.close()
+
+    def _loop(self, state: _Run, commands: list[Command]) -> RunResult:
         results: queue.SimpleQueue[tuple[_Call, Event]] = queue.SimpleQueue()
         inflight: dict[tuple[str, int, bool], _Call] = {}
         while True:
             launches: list[StartStep | StartCompensation] = []
             finished = self._journal_commands(state, commands, launches)
-            self.journal.flush()  # group commit: every start is durable before its call
             if finished is not None:
+                self.journal.flush()  # the whole run is in the database when run() returns
                 return self._result(state, finished)
+            self.journal.make_durable()  # group commit: every start durable before its call
             commands = []
             for cmd in launches:
                 event = self._launch(state, cmd, inflight, results)
@@ -436,7 +500,8 @@ class Engine:
                     attempt=cmd.attempt,
                     data={"args": cmd.args, "idempotency_key": f"{run_id}/{cmd.step}"},
                 )
-                self._emit("step.started", cmd.step, {"attempt": cmd.attempt})
+                if self._on_event is not None:  # the hot path: no dict for nobody
+                    self._on_event("step.started", cmd.step, {"attempt": cmd.attempt})
                 launches.append(cmd)
             elif isinstance(cmd, SkipStep):
                 self.journal.append(
@@ -504,19 +569,11 @@ class Engine:
         step = state.by_id[cmd.step]
         actor = self.catalog.get(step.actor)
         timeout = step.timeout_s or actor.timeout_s
+        if state.parallel == 1 and timeout is None:
+            return self._work(state, actor, cmd)  # the common case: no thread hand-off at all
         compensation = isinstance(cmd, StartCompensation)
         attempt = cmd.attempt if isinstance(cmd, StartStep) else 1
         delay = cmd.delay_s if isinstance(cmd, StartStep) else 0.0
-
-        def work() -> Event:
-            if delay:
-                self._sleep(delay)
-            if isinstance(cmd, StartCompensation):
-                return self._compensate(state, actor, cmd)
-            return self._call(state, actor, cmd)
-
-        if state.parallel == 1 and timeout is None:
-            return work()  # the common case: no thread hand-off at all
         call = _Call(
             step=cmd.step,
             attempt=attempt,
@@ -525,11 +582,21 @@ class Engine:
         )
         inflight[(cmd.step, attempt, compensation)] = call
 
-        def worker() -> None:
-            results.put((call, work()))
+        def job() -> None:
+            results.put((call, self._work(state, actor, cmd)))
 
-        threading.Thread(target=worker, name=f"planactor-{cmd.step}", daemon=True).start()
+        if timeout is None and state.pool is not None:
+            state.pool.submit(job)
+        else:
+            threading.Thread(target=job, name=f"planactor-{cmd.step}", daemon=True).start()
         return None
+
+    def _work(self, state: _Run, actor: Actor, cmd: StartStep | StartCompensation) -> Event:
+        if isinstance(cmd, StartCompensation):
+            return self._compensate(state, actor, cmd)
+        if cmd.delay_s:
+            self._sleep(cmd.delay_s)
+        return self._call(state, actor, cmd)
 
     def _wait(
         self,
@@ -586,9 +653,7 @@ class Engine:
                     state.notes[cmd.step] = f"would change: {shown}"
                 return StepSucceeded(step=cmd.step, attempt=cmd.attempt, output=None)
             out = actor.call(cmd.args, ctx)
-            return StepSucceeded(
-                step=cmd.step, attempt=cmd.attempt, output=out.model_dump(mode="json")
-            )
+            return StepSucceeded(step=cmd.step, attempt=cmd.attempt, output=_dump(out))
         except Exception as e:
             return StepFailed(step=cmd.step, attempt=cmd.attempt, error=_step_error(e))
 
@@ -608,15 +673,12 @@ class Engine:
 
     def _result(self, state: _Run, end: PauseRun | FinishRun) -> RunResult:
         sched = state.scheduler
+        notes = state.notes
         steps = {
-            s.id: StepOutcome(
-                step=s.id,
-                state=sched.state_of(s.id),
-                attempts=sched.attempts_of(s.id),
-                output=sched.output_of(s.id),
-                note=state.notes.get(s.id),
+            sid: StepOutcome(
+                step=sid, state=st, attempts=attempts, output=output, note=notes.get(sid)
             )
-            for s in state.plan.steps
+            for sid, st, attempts, output in sched.outcomes()
         }
         return RunResult(
             run_id=state.run_id,
@@ -640,6 +702,15 @@ class _Divergence(Exception):
     def __init__(self, seq: int, expected: str, found: str) -> None:
         super().__init__(f"event #{seq}: expected {expected}, found {found}")
         self.seq, self.expected, self.found = seq, expected, found
+
+
+def _dump(out: BaseModel) -> dict[str, Any]:
+    """`out.model_dump(mode="json")`, calling pydantic's serializer directly (half the time)."""
+    model = type(out)
+    if model.model_dump is not BaseModel.model_dump:  # overridden: respect it
+        return out.model_dump(mode="json")
+    dumped: dict[str, Any] = model.__pydantic_serializer__.to_python(out, mode="json")
+    return dumped
 
 
 def _key(c: _Call) -> tuple[str, int, bool]:

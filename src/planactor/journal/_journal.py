@@ -2,8 +2,9 @@
 
 Every event of a run is chained: `hash_i = sha256(hash_{i-1} || canonical_json(event_i))`,
 starting from 64 zeros; the first event (`run.started`) records the plan hash. Events are
-buffered and committed together by `flush()` (group commit): the engine flushes before it
-calls an actor, so the `step.started` event with its idempotency key is durable first.
+buffered and committed together by `flush()` (group commit): the engine calls
+`make_durable()` before it calls an actor, so the `step.started` event with its idempotency
+key is durable first. A journal in memory, which nothing survives, commits in batches.
 """
 
 from __future__ import annotations
@@ -11,22 +12,26 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import ValidationError
 
 from planactor._errors import InputError, JournalError
-from planactor.plan import Plan, canonical_json
+from planactor.plan import Plan, canonical_json, canonical_text
 
 __all__ = ["GENESIS", "ChainReport", "Journal", "JournalEvent", "RunRecord", "Synchronous"]
 
 GENESIS = "0" * 64
 Synchronous = Literal["FULL", "NORMAL"]
+# A journal in memory commits at most this many events at once (see `make_durable`).
+_MEMORY_BATCH = 1024
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -77,6 +82,9 @@ class JournalEvent:
         at: str,
         data: Mapping[str, Any],
     ) -> bytes:
+        fast = _envelope(run_id, seq, type, step, attempt, at, data)
+        if fast is not None:
+            return fast.encode("utf-8")
         return canonical_json(
             {
                 "run": run_id,
@@ -88,6 +96,38 @@ class JournalEvent:
                 "data": data,
             }
         )
+
+
+def _envelope(
+    run_id: str,
+    seq: int,
+    kind: str,
+    step: str | None,
+    attempt: int | None,
+    at: str,
+    data: Mapping[str, Any],
+) -> str | None:
+    """`body_of` (before UTF-8) written out by hand, without building and sorting a dict.
+
+    The keys are literals in sorted order and the scalars are encoded as json encodes
+    them, so the bytes are the same; None for anything but the plain types, which take
+    the general path.
+    """
+    if not (
+        type(seq) is int
+        and type(run_id) is str
+        and type(kind) is str
+        and type(at) is str
+        and (step is None or type(step) is str)
+        and (attempt is None or type(attempt) is int)
+    ):
+        return None
+    return (
+        f'{{"at":{encode_basestring(at)},"attempt":{"null" if attempt is None else attempt},'
+        f'"data":{canonical_text(data)},"run":{encode_basestring(run_id)},"seq":{seq},'
+        f'"step":{"null" if step is None else encode_basestring(step)},'
+        f'"type":{encode_basestring(kind)}}}'
+    )
 
 
 def chain(prev: str, body: bytes) -> str:
@@ -145,6 +185,7 @@ class Journal:
             self._db.close()
             raise JournalError(f"{self.path}: cannot open the journal: {e}") from None
         self.synchronous = synchronous
+        self._in_memory = self.path == ":memory:"
         self.commits = 0  # transactions committed: one fsync of the WAL each under FULL
         self._pending: list[tuple[str, int, str, str | None, str, str]] = []
         self._runs_pending: list[tuple[Any, ...]] = []
@@ -200,17 +241,17 @@ class Journal:
         """Chain an event onto the run; it becomes durable at the next `flush()`."""
         seq, prev = self._head(run_id)
         at = _now()
-        body = JournalEvent.body_of(
-            run_id=run_id,
-            seq=seq + 1,
-            type=type,
-            step=step,
-            attempt=attempt,
-            at=at,
-            data=data or {},
-        )
+        data = data or {}
+        text = _envelope(run_id, seq + 1, type, step, attempt, at, data)
+        if text is None:
+            body = JournalEvent.body_of(
+                run_id=run_id, seq=seq + 1, type=type, step=step, attempt=attempt, at=at, data=data
+            )
+            text = body.decode("utf-8")
+        else:
+            body = text.encode("utf-8")
         digest = chain(prev, body)
-        self._pending.append((run_id, seq + 1, type, step, body.decode("utf-8"), digest))
+        self._pending.append((run_id, seq + 1, type, step, text, digest))
         self._heads[run_id] = (seq + 1, digest)
         return digest
 
@@ -253,6 +294,16 @@ class Journal:
         self._runs_pending.clear()
         self._status_pending.clear()
         self.commits += 1
+
+    def make_durable(self) -> None:
+        """What the engine calls before it calls an actor: `flush()`, for a journal on disk.
+
+        A journal in memory survives nothing, so a commit there buys no durability: it
+        commits in batches (and whenever a reader flushes, so readers see every event).
+        The events, their order and their chain are the same either way.
+        """
+        if not self._in_memory or len(self._pending) >= _MEMORY_BATCH:
+            self.flush()
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -464,5 +515,16 @@ def _record(row: tuple[Any, ...]) -> RunRecord:
     )
 
 
+# (whole second, its ISO text): formatting a datetime costs more than the rest of an event.
+_second: tuple[int, str] = (-1, "")
+
+
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
+    """`datetime.now(UTC).isoformat(timespec="microseconds")`, formatted once a second."""
+    global _second
+    sec, micro = divmod(time.time_ns() // 1000, 1_000_000)
+    cached = _second
+    if cached[0] != sec:
+        text = datetime.fromtimestamp(sec, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        cached = _second = (sec, text)
+    return f"{cached[1]}.{micro:06d}+00:00"

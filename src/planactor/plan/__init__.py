@@ -4,7 +4,7 @@ Pure code: nothing here reads files, the clock or the network.
 """
 
 from planactor.plan._approval import APPROVAL_DOMAIN, Approval
-from planactor.plan._canonical import canonical_json, content_hash
+from planactor.plan._canonical import canonical_json, canonical_text, content_hash
 from planactor.plan._dag import dependencies, dependency_map, find_cycle, topological_order
 from planactor.plan._diff import (
     ChangeKind,
@@ -63,6 +63,7 @@ __all__ = [
     "StepKind",
     "ValueChange",
     "canonical_json",
+    "canonical_text",
     "content_hash",
     "dependencies",
     "dependency_map",
