@@ -33,11 +33,16 @@ what that step did, never a change someone else made before.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal, cast
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast
 
+from planactor.lab import _common
+from planactor.lab._common import OpError, fault_doc, fault_kind, one_of, run, take
+from planactor.lab._common import Refused as _Refused
+from planactor.lab._common import list_names as _list
+from planactor.lab._common import natural as _natural
+from planactor.lab._common import text_arg as _text
 from planactor.lab._kinds import Built, KindOutcome, register_kind
 from planactor.plan import content_hash
 from planactor.validate import Inventory
@@ -84,8 +89,6 @@ __all__ = [
 SwitchState = Literal["up", "drained"]
 LinkState = Literal["up", "down"]
 FaultKind = Literal["link-down", "switch-down", "apply-fails"]
-Status = Literal["applied", "unchanged", "failed", "refused"]
-ErrorKind = Literal["invalid", "precondition", "failed"]
 
 FAULT_KINDS: tuple[FaultKind, ...] = ("link-down", "switch-down", "apply-fails")
 # Operations the network actors call (each logged with its idempotency key) ...
@@ -228,43 +231,15 @@ class Violation:
         }
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class OpError:
-    """Why an operation did not (fully) succeed; the actors map `kind` to an error class."""
-
-    kind: ErrorKind
-    message: str
-    hint: str | None = None
-
-    def to_doc(self) -> dict[str, Any]:
-        return {"kind": self.kind, "message": self.message, "hint": self.hint}
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Outcome:
-    """What an operation did. `refused` changes no state (a one-shot fault may have fired)."""
-
-    state: NetworkState
-    faults: tuple[Fault, ...]
-    status: Status
-    result: dict[str, Any] = field(default_factory=dict)
-    changes: tuple[str, ...] = ()
-    violations: tuple[Violation, ...] = ()
-    error: OpError | None = None
-
-
-class _Refused(Exception):
-    def __init__(self, kind: ErrorKind, message: str, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.kind, self.message, self.hint = kind, message, hint
+# What an operation did. `refused` changes no state (a one-shot fault may have fired).
+# At run time the plain class: calling a subscripted alias of a frozen slotted dataclass fails.
+if TYPE_CHECKING:
+    Outcome: TypeAlias = _common.Outcome[NetworkState, Fault, Violation]
+else:
+    Outcome = _common.Outcome
 
 
 # -- queries -----------------------------------------------------------------------------------
-
-
-def _natural(name: str) -> tuple[Any, ...]:
-    """Sort `rack-2` before `rack-10`."""
-    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"(\d+)", name))
 
 
 def rack_switches(fabric: AppliedFabric) -> dict[str, str]:
@@ -441,11 +416,6 @@ def inventory_entities(state: NetworkState) -> dict[str, list[str]]:
 # -- the invariant monitor and the guard -------------------------------------------------------
 
 
-def _list(names: list[str], limit: int = 4) -> str:
-    shown = ", ".join(names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
-
-
 def _why(state: NetworkState, pairs: Iterable[tuple[str, str]]) -> str:
     """What keeps these racks apart, switch by switch."""
     fabric = state.fabric
@@ -542,47 +512,8 @@ def apply(
     state: NetworkState, faults: Iterable[Fault], op: str, args: Mapping[str, Any]
 ) -> Outcome:
     """Run operation `op` on `state`; never raises for bad arguments (an `invalid` error)."""
-    pending = tuple(faults)
-    fn = _OPERATIONS.get(op)
-    if fn is None:
-        known = ", ".join(WRITE_OPERATIONS + ADMIN_OPERATIONS)
-        return _refused(state, pending, "invalid", f"unknown network operation {op!r}", known)
-    try:
-        return fn(state, pending, args)
-    except _Refused as r:
-        return _refused(state, pending, r.kind, r.message, r.hint)
-
-
-def _refused(
-    state: NetworkState, faults: tuple[Fault, ...], kind: ErrorKind, msg: str, hint: str | None
-) -> Outcome:
-    return Outcome(
-        state=state,
-        faults=faults,
-        status="refused",
-        error=OpError(kind=kind, message=msg, hint=hint),
-    )
-
-
-def _take(
-    faults: tuple[Fault, ...], match: Callable[[Fault], bool]
-) -> tuple[Fault | None, tuple[Fault, ...]]:
-    """Fire the first matching fault: one firing fewer, gone when none are left."""
-    for i, f in enumerate(faults):
-        if match(f):
-            if f.times is None:
-                return f, faults
-            left = f.times - 1
-            rest = faults[:i] + ((replace(f, times=left),) if left > 0 else ()) + faults[i + 1 :]
-            return f, rest
-    return None, faults
-
-
-def _text(args: Mapping[str, Any], name: str) -> str:
-    value = args.get(name)
-    if not isinstance(value, str) or not value:
-        raise _Refused("invalid", f"argument {name!r} must be a non-empty string, not {value!r}")
-    return value
+    known = ", ".join(WRITE_OPERATIONS + ADMIN_OPERATIONS)
+    return run(_OPERATIONS, state, faults, op, args, lab="network", known=known)
 
 
 def _optional_text(args: Mapping[str, Any], name: str) -> str | None:
@@ -763,7 +694,7 @@ def _op_apply_fabric(
             "remove it first (network.remove_fabric)",
         )
     fabric = _build_fabric(state, design, fingerprint, _optional_text(args, "by"))
-    fired, rest = _take(faults, lambda f: f.kind == "apply-fails")
+    fired, rest = take(faults, lambda f: f.kind == "apply-fails")
     if fired is not None:
         return Outcome(
             state=state,
@@ -1074,12 +1005,6 @@ def state_from_doc(doc: Any) -> NetworkState:
         raise ValueError(f"malformed network state: {type(e).__name__}: {e}") from None
 
 
-def _one_of(value: Any, options: tuple[str, ...], where: str) -> Any:
-    if value not in options:
-        raise ValueError(f"{where}: {value!r} is not one of {', '.join(options)}")
-    return value
-
-
 def _key(value: Any) -> str | None:
     return None if value is None else str(value)
 
@@ -1107,7 +1032,7 @@ def _parse_state(doc: Any) -> NetworkState:
             loopback=str(sw["loopback"]),
             port_count=int(sw["port_count"]),
             servers=int(sw.get("servers", 0)),
-            state=_one_of(sw.get("state", "up"), _SWITCH_STATES, f"switch {name}.state"),
+            state=one_of(sw.get("state", "up"), _SWITCH_STATES, f"switch {name}.state"),
             failed=bool(sw.get("failed", False)),
             set_by=_key(sw.get("set_by")),
         )
@@ -1125,7 +1050,7 @@ def _parse_state(doc: Any) -> NetworkState:
                 a=ends[0],
                 b=ends[1],
                 speed_gbps=int(ln["speed_gbps"]),
-                state=_one_of(ln.get("state", "up"), _LINK_STATES, f"links[{i}].state"),
+                state=one_of(ln.get("state", "up"), _LINK_STATES, f"links[{i}].state"),
                 failed=bool(ln.get("failed", False)),
                 set_by=_key(ln.get("set_by")),
             )
@@ -1168,10 +1093,7 @@ _FAULT_FIELDS: dict[str, tuple[str, ...]] = {
 def faults_to_doc(faults: Iterable[Fault]) -> list[dict[str, Any]]:
     docs = []
     for f in faults:
-        doc: dict[str, Any] = {"kind": f.kind}
-        for key in ("a", "b", "switch", "times"):
-            if getattr(f, key) is not None:
-                doc[key] = getattr(f, key)
+        doc = fault_doc(f, ("a", "b", "switch", "times"))
         docs.append(doc)
     return docs
 
@@ -1180,12 +1102,7 @@ def faults_from_doc(docs: Iterable[Any]) -> tuple[Fault, ...]:
     """Parse fault documents; ValueError names what is missing."""
     out = []
     for d in docs:
-        if not isinstance(d, Mapping):
-            raise ValueError(f"a fault is an object, not {d!r}")
-        kind = _one_of(d.get("kind"), FAULT_KINDS, "fault kind")
-        for key in _FAULT_FIELDS[kind]:
-            if not isinstance(d.get(key), str) or not d[key]:
-                raise ValueError(f"a {kind} fault needs {' and '.join(_FAULT_FIELDS[kind])}")
+        kind = fault_kind(d, FAULT_KINDS, _FAULT_FIELDS)
         times = d.get("times", 1 if kind == "apply-fails" else None)
         if times is not None and (
             kind != "apply-fails"

@@ -28,8 +28,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal, cast
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast
+
+from planactor.lab import _common
+from planactor.lab._common import OpError, fault_doc, fault_kind, one_of, run, take
+from planactor.lab._common import Refused as _Refused
+from planactor.lab._common import list_names as _list
+from planactor.lab._common import natural as _natural
+from planactor.lab._common import text_arg as _text
 
 __all__ = [
     "ADMIN_OPERATIONS",
@@ -72,8 +79,6 @@ Mode = Literal["active-passive", "alua"]
 ControllerState = Literal["online", "offline", "failed"]
 PathState = Literal["up", "down"]
 FaultKind = Literal["path-down", "upgrade-fails", "host-down", "timeout"]
-Status = Literal["applied", "unchanged", "failed", "refused"]
-ErrorKind = Literal["invalid", "precondition", "unresponsive", "timeout", "failed"]
 
 FAULT_KINDS: tuple[FaultKind, ...] = ("path-down", "upgrade-fails", "host-down", "timeout")
 # Operations the storage actors call (each logged with its idempotency key) ...
@@ -197,35 +202,12 @@ class Violation:
         }
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class OpError:
-    """Why an operation did not (fully) succeed; the actors map `kind` to an error class."""
-
-    kind: ErrorKind
-    message: str
-    hint: str | None = None
-
-    def to_doc(self) -> dict[str, Any]:
-        return {"kind": self.kind, "message": self.message, "hint": self.hint}
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Outcome:
-    """What an operation did. `refused` changes no state (the faults may have fired)."""
-
-    state: StorageState
-    faults: tuple[Fault, ...]
-    status: Status
-    result: dict[str, Any] = field(default_factory=dict)
-    changes: tuple[str, ...] = ()
-    violations: tuple[Violation, ...] = ()
-    error: OpError | None = None
-
-
-class _Refused(Exception):
-    def __init__(self, kind: ErrorKind, message: str, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.kind, self.message, self.hint = kind, message, hint
+# What an operation did. `refused` changes no state (the faults may have fired).
+# At run time the plain class: calling a subscripted alias of a frozen slotted dataclass fails.
+if TYPE_CHECKING:
+    Outcome: TypeAlias = _common.Outcome[StorageState, Fault, Violation]
+else:
+    Outcome = _common.Outcome
 
 
 # -- queries -------------------------------------------------------------------------------------
@@ -246,11 +228,6 @@ def _luns_of(state: StorageState, host: str, array: str) -> list[str]:
         (n for n, lun in state.luns.items() if lun.array == array and host in lun.hosts),
         key=_natural,
     )
-
-
-def _natural(name: str) -> tuple[Any, ...]:
-    """Sort `lun-2` before `lun-10`."""
-    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name))
 
 
 def path_works(state: StorageState, host: str, controller: str) -> bool:
@@ -403,33 +380,16 @@ def apply(
     state: StorageState, faults: Iterable[Fault], op: str, args: Mapping[str, Any]
 ) -> Outcome:
     """Run operation `op` on `state`; never raises for bad arguments (an `invalid` error)."""
-    pending = tuple(faults)
-    fn = _OPERATIONS.get(op)
-    if fn is None:
-        known = ", ".join(WRITE_OPERATIONS + ADMIN_OPERATIONS)
-        return _refused(state, pending, "invalid", f"unknown storage operation {op!r}", known)
-    try:
-        outcome = fn(state, pending, args)
-    except _Refused as r:
-        return _refused(state, pending, r.kind, r.message, r.hint)
+    known = ", ".join(WRITE_OPERATIONS + ADMIN_OPERATIONS)
+    outcome = run(_OPERATIONS, state, faults, op, args, lab="storage", known=known)
+    # A refusal passes through unchanged: only what applied (or not) can time out.
     return _maybe_time_out(state, op, outcome)
-
-
-def _refused(
-    state: StorageState, faults: tuple[Fault, ...], kind: ErrorKind, msg: str, hint: str | None
-) -> Outcome:
-    return Outcome(
-        state=state,
-        faults=faults,
-        status="refused",
-        error=OpError(kind=kind, message=msg, hint=hint),
-    )
 
 
 def _maybe_time_out(before: StorageState, op: str, outcome: Outcome) -> Outcome:
     if outcome.status not in ("applied", "unchanged"):
         return outcome
-    fired, rest = _take(outcome.faults, lambda f: f.kind == "timeout" and f.operation == op)
+    fired, rest = take(outcome.faults, lambda f: f.kind == "timeout" and f.operation == op)
     if fired is None:
         return outcome
     err = OpError(
@@ -441,27 +401,6 @@ def _maybe_time_out(before: StorageState, op: str, outcome: Outcome) -> Outcome:
     if fired.applied:
         return replace(outcome, faults=rest, error=err)
     return Outcome(state=before, faults=rest, status="refused", error=err)
-
-
-def _take(
-    faults: tuple[Fault, ...], match: Callable[[Fault], bool]
-) -> tuple[Fault | None, tuple[Fault, ...]]:
-    """Fire the first matching fault: one firing fewer, gone when none are left."""
-    for i, f in enumerate(faults):
-        if match(f):
-            if f.times is None:
-                return f, faults
-            left = f.times - 1
-            rest = faults[:i] + ((replace(f, times=left),) if left > 0 else ()) + faults[i + 1 :]
-            return f, rest
-    return None, faults
-
-
-def _text(args: Mapping[str, Any], name: str) -> str:
-    value = args.get(name)
-    if not isinstance(value, str) or not value:
-        raise _Refused("invalid", f"argument {name!r} must be a non-empty string, not {value!r}")
-    return value
 
 
 def _array(state: StorageState, args: Mapping[str, Any]) -> Array:
@@ -688,11 +627,6 @@ def _offline_precondition(state: StorageState, array: Array, ctrl: Controller, v
         )
 
 
-def _list(names: list[str], limit: int = 4) -> str:
-    shown = ", ".join(names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
-
-
 def _version(v: str) -> tuple[int, ...]:
     return tuple(int(p) for p in v.split("."))
 
@@ -738,7 +672,7 @@ def _op_upgrade_firmware(
         )
     if not args.get("force"):
         _offline_precondition(state, array, ctrl, "upgrading")
-    fired, rest = _take(faults, lambda f: f.kind == "upgrade-fails" and f.controller == ctrl.name)
+    fired, rest = take(faults, lambda f: f.kind == "upgrade-fails" and f.controller == ctrl.name)
     if fired is not None:
         final = _with_controller(state, ctrl.name, status="failed")
         return Outcome(
@@ -982,12 +916,6 @@ def state_from_doc(doc: Any) -> StorageState:
         raise ValueError(f"malformed storage state: {type(e).__name__}: {e}") from None
 
 
-def _one_of(value: Any, options: tuple[str, ...], where: str) -> Any:
-    if value not in options:
-        raise ValueError(f"{where}: {value!r} is not one of {', '.join(options)}")
-    return value
-
-
 def _parse_state(doc: Any) -> StorageState:
     arrays: dict[str, Array] = {}
     controllers: dict[str, Controller] = {}
@@ -1002,11 +930,11 @@ def _parse_state(doc: Any) -> StorageState:
                 name=str(c["name"]),
                 array=name,
                 firmware=str(c["firmware"]),
-                state=_one_of(c.get("state", "online"), _CONTROLLER_STATES, f"{c['name']}.state"),
+                state=one_of(c.get("state", "online"), _CONTROLLER_STATES, f"{c['name']}.state"),
             )
         arrays[name] = Array(
             name=name,
-            mode=_one_of(a["mode"], _MODES, f"array {name}.mode"),
+            mode=one_of(a["mode"], _MODES, f"array {name}.mode"),
             controllers=(str(ctrls[0]["name"]), str(ctrls[1]["name"])),
         )
         for lun in a.get("luns", []):
@@ -1036,7 +964,7 @@ def _parse_state(doc: Any) -> StorageState:
             if c not in controllers:
                 raise ValueError(f"host {name}: path to unknown controller {c!r}")
             paths[(name, c)] = Path(
-                host=name, controller=c, state=_one_of(p.get("state", "up"), ("up", "down"), c)
+                host=name, controller=c, state=one_of(p.get("state", "up"), ("up", "down"), c)
             )
     for lun in luns.values():
         for h in lun.hosts:
@@ -1048,10 +976,7 @@ def _parse_state(doc: Any) -> StorageState:
 def faults_to_doc(faults: Iterable[Fault]) -> list[dict[str, Any]]:
     docs = []
     for f in faults:
-        doc: dict[str, Any] = {"kind": f.kind}
-        for key in ("host", "controller", "operation", "times"):
-            if getattr(f, key) is not None:
-                doc[key] = getattr(f, key)
+        doc = fault_doc(f, ("host", "controller", "operation", "times"))
         if f.kind == "timeout":
             doc["applied"] = f.applied
         docs.append(doc)
@@ -1070,12 +995,7 @@ def faults_from_doc(docs: Iterable[Any]) -> tuple[Fault, ...]:
     """Parse fault documents; ValueError names what is missing."""
     out = []
     for d in docs:
-        if not isinstance(d, Mapping):
-            raise ValueError(f"a fault is an object, not {d!r}")
-        kind = _one_of(d.get("kind"), FAULT_KINDS, "fault kind")
-        for key in _FAULT_FIELDS[kind]:
-            if not isinstance(d.get(key), str) or not d[key]:
-                raise ValueError(f"a {kind} fault needs {' and '.join(_FAULT_FIELDS[kind])}")
+        kind = fault_kind(d, FAULT_KINDS, _FAULT_FIELDS)
         times = d.get("times", 1 if kind in ("upgrade-fails", "timeout") else None)
         if times is not None and (not isinstance(times, int) or times < 1):
             raise ValueError(f"fault 'times' must be a positive integer, not {times!r}")

@@ -31,7 +31,7 @@ from planactor._errors import ActorError, InputError, UnexpectedState
 from planactor.actors.graph import Graph, cached_graph, shortest_path_between
 from planactor.actors.network._document import FabricDocument
 from planactor.catalog import ActorContext, actor, entity
-from planactor.lab import Lab, LabDocument, current_lab
+from planactor.lab import Lab, LabDocument, actor_document, actor_lab
 from planactor.lab import _network as model
 from planactor.plan import RetryPolicy
 
@@ -78,25 +78,11 @@ def _pack_actor(**kw: Any) -> Callable[[F], F]:
 # -- talking to the lab ---------------------------------------------------------------------------
 
 
-def _lab() -> Lab:
-    try:
-        return current_lab()
-    except InputError as e:
-        raise ActorError(e.message, hint=e.hint, retryable=False) from None
+_lab = actor_lab
 
 
 def _document(lab: Lab) -> LabDocument:
-    try:
-        doc = lab.read()
-    except InputError as e:
-        raise ActorError(e.message, hint=e.hint, retryable=False) from None
-    if doc.kind != "network":
-        raise ActorError(
-            f"{lab.path} is a {doc.kind} lab, not a network lab",
-            hint="`planactor lab init network --path F` creates one; PLANACTOR_LAB points at it",
-            retryable=False,
-        )
-    return doc
+    return actor_document(lab, "network")
 
 
 def _state(doc: LabDocument) -> model.NetworkState:

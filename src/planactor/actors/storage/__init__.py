@@ -34,9 +34,10 @@ from planactor.lab import (
     Lab,
     LabDocument,
     StorageState,
+    actor_document,
+    actor_lab,
     apply,
     carries_io,
-    current_lab,
     facts,
     hosts_on,
     io_controller,
@@ -86,25 +87,11 @@ _VERSION = r"^\d+\.\d+\.\d+$"
 # -- talking to the lab ---------------------------------------------------------------------------
 
 
-def _lab() -> Lab:
-    try:
-        return current_lab()
-    except InputError as e:
-        raise ActorError(e.message, hint=e.hint, retryable=False) from None
+_lab = actor_lab
 
 
 def _document(lab: Lab) -> LabDocument:
-    try:
-        doc = lab.read()
-    except InputError as e:
-        raise ActorError(e.message, hint=e.hint, retryable=False) from None
-    if doc.kind != "storage":
-        raise ActorError(
-            f"{lab.path} is a {doc.kind} lab, not a storage lab",
-            hint="`planactor lab init storage --path F` creates one; PLANACTOR_LAB points at it",
-            retryable=False,
-        )
-    return doc
+    return actor_document(lab, "storage")
 
 
 def _state(doc: LabDocument) -> StorageState:
