@@ -42,6 +42,7 @@ from planactor.engine._scheduler import (
     StepSpec,
     StepState,
     StepSucceeded,
+    quick_init,
 )
 from planactor.journal import Journal, JournalEvent
 from planactor.plan import Plan, RetryPolicy, Step
@@ -58,6 +59,7 @@ EXIT_FOR_STATUS: dict[str, int] = {
 }
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StepOutcome:
     step: str
@@ -541,7 +543,8 @@ class Engine:
             self.journal.append(
                 run_id, "step.succeeded", step=event.step, attempt=event.attempt, data=data
             )
-            self._emit("step.succeeded", event.step, data)
+            if self._on_event is not None:  # the hot path: not even a call for nobody
+                self._on_event("step.succeeded", event.step, data)
         elif isinstance(event, StepFailed):
             err = _error_doc(event.error)
             self.journal.append(
