@@ -16,7 +16,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from planactor._errors import InputError
-from planactor.lab._actor_access import actor_document, actor_lab
+from planactor.lab._actor_access import (
+    actor_document,
+    actor_lab,
+    actor_observe,
+    actor_operate,
+)
 from planactor.lab._kinds import Built, KindOutcome, LabKind, StorageKind, kinds, register_kind
 from planactor.lab._scenarios import DEFAULT_FIRMWARE, SCENARIOS, Scenario, default_state, scenario
 from planactor.lab._storage import (
@@ -92,6 +97,8 @@ __all__ = [
     "Violation",
     "actor_document",
     "actor_lab",
+    "actor_observe",
+    "actor_operate",
     "apply",
     "carries_io",
     "create_lab",

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from planactor._errors import ActorError, InputError
-from planactor.lab._store import Lab, LabDocument, current_lab
+import time
+from collections.abc import Collection, Mapping
+from typing import Any
 
-__all__ = ["actor_document", "actor_lab"]
+from planactor._errors import ActorError, InputError, UnexpectedState
+from planactor.catalog import ActorContext
+from planactor.lab._store import Lab, LabDocument, Receipt, current_lab
+
+__all__ = ["actor_document", "actor_lab", "actor_observe", "actor_operate"]
 
 
 def actor_lab() -> Lab:
@@ -29,3 +34,43 @@ def actor_document(lab: Lab, kind: str) -> LabDocument:
             retryable=False,
         )
     return doc
+
+
+def actor_observe(kind: str) -> LabDocument:
+    """The `kind` lab's document, taking the lab's latency as a real read would."""
+    doc = actor_document(actor_lab(), kind)
+    if doc.latency_ms:
+        time.sleep(doc.latency_ms / 1000)
+    return doc
+
+
+def actor_operate(
+    kind: str,
+    op: str,
+    args: Mapping[str, Any],
+    ctx: ActorContext,
+    *,
+    retryable: Collection[str],
+    violation: str,
+) -> Receipt:
+    """Send one write to the `kind` lab under the call's idempotency key.
+
+    A refused precondition becomes UnexpectedState (the run pauses); error kinds in
+    `retryable` a retryable ActorError; any other a final one. Recorded invariant violations
+    are logged as `violation` (DU, partition).
+    """
+    try:
+        receipt = actor_lab().operate(op, args, key=ctx.idempotency_key, kind=kind)
+    except InputError as e:
+        raise ActorError(e.message, hint=e.hint, retryable=False) from None
+    if receipt.replayed:
+        ctx.logger.info("%s: key %s already applied; returning its result", op, receipt.key)
+    for v in receipt.violations:
+        ctx.logger.warning("%s: %s: %s", op, violation, v["cause"])
+    err = receipt.error
+    if err is not None:
+        message, hint = str(err["message"]), err.get("hint")
+        if err["kind"] == "precondition":
+            raise UnexpectedState(message, hint=hint)
+        raise ActorError(message, hint=hint, retryable=err["kind"] in retryable)
+    return receipt

@@ -13,6 +13,7 @@ from planactor import ActorContext, ActorError, Catalog, UnexpectedState
 from planactor.actors import storage
 from planactor.catalog import ENTITY_KEY, actor_of
 from planactor.lab import Lab, create_lab
+from planactor.lab import _actor_access as lab_access
 
 ACTORS = [
     storage.inventory,
@@ -235,7 +236,8 @@ def test_reads_take_the_lab_latency(make_lab: Callable[..., Lab], monkeypatch: A
     """A read actor sleeps the lab's latency, as a real call would take time."""
     make_lab(latency_ms=30)
     slept: list[float] = []
-    monkeypatch.setattr(storage.time, "sleep", slept.append)
+    # The sleep happens where every lab pack's actors read their lab.
+    monkeypatch.setattr(lab_access.time, "sleep", slept.append)
     call(storage.inventory, {})
     assert slept == [0.03]
 

@@ -21,17 +21,16 @@ had drained before the run.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from planactor._errors import ActorError, InputError, UnexpectedState
+from planactor._errors import ActorError, UnexpectedState
 from planactor.actors.graph import Graph, cached_graph, shortest_path_between
 from planactor.actors.network._document import FabricDocument
 from planactor.catalog import ActorContext, actor, entity
-from planactor.lab import Lab, LabDocument, actor_document, actor_lab
+from planactor.lab import LabDocument, actor_document, actor_lab, actor_observe, actor_operate
 from planactor.lab import _network as model
 from planactor.plan import RetryPolicy
 
@@ -78,13 +77,6 @@ def _pack_actor(**kw: Any) -> Callable[[F], F]:
 # -- talking to the lab ---------------------------------------------------------------------------
 
 
-_lab = actor_lab
-
-
-def _document(lab: Lab) -> LabDocument:
-    return actor_document(lab, "network")
-
-
 def _state(doc: LabDocument) -> model.NetworkState:
     try:
         return model.state_from_doc(doc.state)
@@ -94,34 +86,21 @@ def _state(doc: LabDocument) -> model.NetworkState:
 
 def _observe() -> model.NetworkState:
     """Read the lab's state, taking the lab's latency as a real read would."""
-    doc = _document(_lab())
-    if doc.latency_ms:
-        time.sleep(doc.latency_ms / 1000)
-    return _state(doc)
+    return _state(actor_observe("network"))
 
 
 def _write(op: str, args: dict[str, Any], ctx: ActorContext) -> dict[str, Any]:
     """Send one write to the lab under the call's idempotency key; map refusals to errors."""
-    try:
-        receipt = _lab().operate(
-            op, {**args, "by": ctx.idempotency_key}, key=ctx.idempotency_key, kind="network"
-        )
-    except InputError as e:
-        raise ActorError(e.message, hint=e.hint, retryable=False) from None
-    if receipt.replayed:
-        ctx.logger.info("%s: key %s already applied; returning its result", op, receipt.key)
-    for v in receipt.violations:
-        ctx.logger.warning("%s: partition: %s", op, v["cause"])
-    err = receipt.error
-    if err is not None:
-        message, hint = str(err["message"]), err.get("hint")
-        match err["kind"]:
-            case "precondition":
-                raise UnexpectedState(message, hint=hint)
-            case "failed":  # a configuration push that failed and applied nothing
-                raise ActorError(message, hint=hint, retryable=True)
-            case _:  # invalid arguments or design: trying again cannot help
-                raise ActorError(message, hint=hint, retryable=False)
+    # "failed": a configuration push that applied nothing, worth another try; any other
+    # refusal (invalid arguments or design) cannot get better by trying again.
+    receipt = actor_operate(
+        "network",
+        op,
+        {**args, "by": ctx.idempotency_key},
+        ctx,
+        retryable={"failed"},
+        violation="partition",
+    )
     return {**receipt.result, "idempotency_key": ctx.idempotency_key}
 
 
@@ -142,7 +121,7 @@ def _check(
     op: str, build: Callable[[Any], dict[str, Any]]
 ) -> Callable[[BaseModel, ActorContext], NetworkChange]:
     def check(args: BaseModel, ctx: ActorContext) -> NetworkChange:
-        doc = _document(_lab())
+        doc = actor_document(actor_lab(), "network")
         seen = doc.recorded(ctx.idempotency_key)
         if seen is not None:
             return NetworkChange(operation=op, already_applied=True, outcome=str(seen["status"]))

@@ -21,21 +21,21 @@ over the lab's state and refuses a plan whose order would make data unavailable.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from planactor._errors import ActorError, InputError, UnexpectedState
+from planactor._errors import ActorError
 from planactor.actors.storage._safety import WRITE_ACTORS, StorageSafety
 from planactor.catalog import ActorContext, actor, entity
 from planactor.lab import (
-    Lab,
     LabDocument,
     StorageState,
     actor_document,
     actor_lab,
+    actor_observe,
+    actor_operate,
     apply,
     carries_io,
     facts,
@@ -87,13 +87,6 @@ _VERSION = r"^\d+\.\d+\.\d+$"
 # -- talking to the lab ---------------------------------------------------------------------------
 
 
-_lab = actor_lab
-
-
-def _document(lab: Lab) -> LabDocument:
-    return actor_document(lab, "storage")
-
-
 def _state(doc: LabDocument) -> StorageState:
     try:
         return state_from_doc(doc.state)
@@ -103,34 +96,20 @@ def _state(doc: LabDocument) -> StorageState:
 
 def _observe() -> StorageState:
     """Read the lab's state, taking the lab's latency as a real read would."""
-    doc = _document(_lab())
-    if doc.latency_ms:
-        time.sleep(doc.latency_ms / 1000)
-    return _state(doc)
+    return _state(actor_observe("storage"))
 
 
 def _write(op: str, args: BaseModel, ctx: ActorContext) -> dict[str, Any]:
     """Send one write to the lab under the call's idempotency key; map refusals to errors."""
-    try:
-        receipt = _lab().operate(
-            op, args.model_dump(mode="json"), key=ctx.idempotency_key, kind="storage"
-        )
-    except InputError as e:
-        raise ActorError(e.message, hint=e.hint, retryable=False) from None
-    if receipt.replayed:
-        ctx.logger.info("%s: key %s already applied; returning its result", op, receipt.key)
-    for v in receipt.violations:
-        ctx.logger.warning("%s: DU: %s", op, v["cause"])
-    err = receipt.error
-    if err is not None:
-        message, hint = str(err["message"]), err.get("hint")
-        match err["kind"]:
-            case "precondition":
-                raise UnexpectedState(message, hint=hint)
-            case "unresponsive" | "timeout":
-                raise ActorError(message, hint=hint, retryable=True)
-            case _:  # invalid arguments, a failed flash: trying again cannot help
-                raise ActorError(message, hint=hint, retryable=False)
+    # An unresponsive host or a timeout may pass; invalid arguments or a failed flash cannot.
+    receipt = actor_operate(
+        "storage",
+        op,
+        args.model_dump(mode="json"),
+        ctx,
+        retryable={"unresponsive", "timeout"},
+        violation="DU",
+    )
     return receipt.result
 
 
@@ -149,7 +128,7 @@ class StorageChange(BaseModel):
 
 def _check(op: str) -> Callable[[BaseModel, ActorContext], StorageChange]:
     def check(args: BaseModel, ctx: ActorContext) -> StorageChange:
-        doc = _document(_lab())
+        doc = actor_document(actor_lab(), "storage")
         seen = doc.recorded(ctx.idempotency_key)
         if seen is not None:
             return StorageChange(
