@@ -4,7 +4,9 @@ The benchmark lives in the package (`planactor.bench`) so that an installed plan
 measure itself; see that module for what is timed and the targets.
 """
 
+import sys
+
 from planactor.bench import run_benchmark
 
 if __name__ == "__main__":
-    raise SystemExit(run_benchmark("engine"))
+    raise SystemExit(run_benchmark("engine", sys.argv[1:]))

@@ -1,6 +1,8 @@
 """Run `planactor bench topology` from a checkout; the benchmark lives in `planactor.bench`."""
 
+import sys
+
 from planactor.bench import run_benchmark
 
 if __name__ == "__main__":
-    raise SystemExit(run_benchmark("topology"))
+    raise SystemExit(run_benchmark("topology", sys.argv[1:]))

@@ -23,6 +23,10 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
         "planactor.bench._shortest_path",
         "the graph pack's Dijkstra (igraph, cached) next to networkx, 100 to 100,000 nodes",
     ),
+    "validate": (
+        "planactor.bench._validate",
+        "full static validation of 10,000-step plans next to pydantic's structure-only parse",
+    ),
     "topology": (
         "planactor.bench._topology",
         "leaf-spine and fat-tree generation and validation next to networkx's generators",

@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -39,6 +37,7 @@ from planactor.actors.network import (
     to_dot,
     to_json,
 )
+from planactor.bench._timing import median_ms
 
 __all__ = ["CASES", "Result", "main", "measure", "run"]
 
@@ -102,16 +101,6 @@ class Result:
         return {**asdict(self), "ratio": self.ratio}
 
 
-def _median_ms(fn: Callable[[], object], repeats: int) -> float:
-    fn()  # warm up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
-
-
 def measure(case: str, repeats: int | None = None) -> Result:
     spec = CASES[case]
     fabric = generate(spec)
@@ -125,12 +114,12 @@ def measure(case: str, repeats: int | None = None) -> Result:
         switches=len(fabric.switches),
         links=len(fabric.links),
         repeats=n,
-        generate_ms=_median_ms(lambda: generate(spec), n),
-        validate_ms=_median_ms(lambda: check_fabric(fabric), n),
-        total_ms=_median_ms(lambda: check_fabric(generate(spec)), n),
-        json_ms=_median_ms(lambda: to_json(fabric), n),
-        dot_ms=_median_ms(lambda: to_dot(fabric), n),
-        networkx_ms=_median_ms(peer, n),
+        generate_ms=median_ms(lambda: generate(spec), n),
+        validate_ms=median_ms(lambda: check_fabric(fabric), n),
+        total_ms=median_ms(lambda: check_fabric(generate(spec)), n),
+        json_ms=median_ms(lambda: to_json(fabric), n),
+        dot_ms=median_ms(lambda: to_dot(fabric), n),
+        networkx_ms=median_ms(peer, n),
     )
 
 
