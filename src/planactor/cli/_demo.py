@@ -83,9 +83,7 @@ def _environment(home: Path, lab_file: Path) -> Iterator[None]:
 
 def _du_events(lab_file: Path) -> list[dict[str, Any]]:
     doc = lablib.current_lab(lab_file).read()
-    return [
-        v for v in doc.violations if "unavailable" in json.dumps(v).lower() or v.get("kind") == "DU"
-    ]
+    return [v for v in doc.violations if v.get("kind") == "DU"]
 
 
 def _show_lab(lab_file: Path) -> None:
