@@ -8,7 +8,8 @@
     │   └── UnknownActor           exit 2  a name is not in the catalog (carries suggestions)
     ├── ApprovalRequired           exit 3  a plan that writes was not approved to run
     ├── JournalError               exit 1  the journal cannot be read or written, or a run
-    │                                      cannot go on because its record does not allow it
+    │   │                                  cannot go on because its record does not allow it
+    │   └── RunBusy                exit 1  another live process is driving the run (its lease)
     └── ActorError                 exit 1  an actor could not do its work; `retryable` says
         │                                  whether the engine may try again
         └── UnexpectedState        exit 4  reality differs from what the plan assumed: the run
@@ -34,6 +35,7 @@ __all__ = [
     "PlanInvalid",
     "PlanLoadError",
     "PlanactorError",
+    "RunBusy",
     "UnexpectedState",
     "UnknownActor",
 ]
@@ -110,6 +112,10 @@ class ApprovalRequired(PlanactorError):
 
 class JournalError(PlanactorError):
     """The journal cannot be opened or written, or its record forbids what was asked."""
+
+
+class RunBusy(JournalError):
+    """Another live process holds the run's lease, or wrote to the run under this one."""
 
 
 class ActorError(PlanactorError):
