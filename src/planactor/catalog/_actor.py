@@ -8,18 +8,20 @@ import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from types import MappingProxyType
 from typing import Annotated, Any, Literal, TypeVar, cast
 
 from pydantic import BaseModel, Field, TypeAdapter
 from pydantic_core import PydanticUndefined
 
-from planactor._errors import CatalogError
+from planactor._errors import ActorError, CatalogError
 from planactor.plan import RetryPolicy, StepKind
 
 __all__ = ["ENTITY_KEY", "Actor", "ActorContext", "Effect", "actor", "actor_of", "entity"]
 
 Effect = Literal["read", "write"]
 F = TypeVar("F", bound=Callable[..., Any])
+R = TypeVar("R")
 # Builds the compensation's input from the original step's input and output.
 CompensateArgs = Callable[[Any, Any], "Mapping[str, Any] | BaseModel"]
 
@@ -39,12 +41,20 @@ def entity(kind: str, *, description: str | None = None, default: Any = Pydantic
     return Field(default, description=description, json_schema_extra={ENTITY_KEY: kind})
 
 
+# Shared by every context without resources: one empty read-only mapping.
+_NO_RESOURCES: Mapping[str, object] = MappingProxyType({})
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ActorContext:
     """What an actor knows about the call it is serving.
 
     `idempotency_key` is `RUN_ID/STEP_ID` and never contains the attempt number, so a
     write actor can recognise a retry or a resumed call of work it may already have done.
+
+    `resources` are what the engine was given for its actors (`Engine(resources=...)`): a lab
+    handle, a client, credentials, by name. Actors take them with `resource(name, type)`,
+    never from process-global state, so two engines in one process can drive two worlds.
     """
 
     run_id: str
@@ -53,6 +63,7 @@ class ActorContext:
     dry_run: bool = False
     attempt: int = 1
     logger: logging.Logger = field(default_factory=lambda: _ACTOR_LOG)
+    resources: Mapping[str, object] = field(default_factory=lambda: _NO_RESOURCES)
 
     @classmethod
     def for_step(
@@ -63,6 +74,7 @@ class ActorContext:
         dry_run: bool = False,
         attempt: int = 1,
         logger: logging.Logger | None = None,
+        resources: Mapping[str, object] | None = None,
     ) -> ActorContext:
         return cls(
             run_id=run_id,
@@ -71,7 +83,30 @@ class ActorContext:
             dry_run=dry_run,
             attempt=attempt,
             logger=logger or logging.getLogger(f"planactor.actor.{step_id}"),
+            resources=_NO_RESOURCES if not resources else MappingProxyType(dict(resources)),
         )
+
+    def resource(self, name: str, kind: type[R], *, hint: str | None = None) -> R:
+        """The resource named `name`, which must be a `kind`.
+
+        A missing or mistyped resource is a setup mistake no retry can mend: a final
+        ActorError naming what is missing (`hint` says how to provide it).
+        """
+        found = self.resources.get(name)
+        if found is None:
+            given = ", ".join(sorted(self.resources)) or "none"
+            raise ActorError(
+                f"this run was given no {name!r} resource (resources given: {given})",
+                hint=hint or f"pass it to the engine: Engine(..., resources={{{name!r}: ...}})",
+                retryable=False,
+            )
+        if not isinstance(found, kind):
+            raise ActorError(
+                f"the {name!r} resource is a {type(found).__name__}, not a {kind.__name__}",
+                hint=hint,
+                retryable=False,
+            )
+        return found
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -203,11 +203,19 @@ class Engine:
         journal: Journal,
         on_event: Callable[[str, str | None, Mapping[str, Any]], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        resources: Mapping[str, object] | None = None,
     ) -> None:
+        """`resources`: what the actors may use, by name (`{"lab": Lab(path)}`); each call's
+        `ActorContext.resource(name, type)` hands them out. Nothing reaches actors through
+        process-global state, so engines in one process can drive different worlds."""
+        from types import MappingProxyType  # local: keeps this edit to the constructor
+
         self.catalog = catalog
         self.journal = journal
         self._on_event = on_event
         self._sleep = sleep
+        # One read-only view shared by every context: no copy per step.
+        self._resources: Mapping[str, object] = MappingProxyType(dict(resources or {}))
 
     # -- entry points -------------------------------------------------------------------------
 
@@ -641,6 +649,7 @@ class Engine:
             idempotency_key=f"{state.run_id}/{step_id}{suffix}",
             dry_run=state.dry_run,
             attempt=attempt,
+            resources=self._resources,
         )
 
     def _call(self, state: _Run, actor: Actor, cmd: StartStep) -> Event:
