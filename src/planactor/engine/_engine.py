@@ -304,9 +304,21 @@ class Engine:
         )
 
     def resume(
-        self, run_id: str, *, retry: Iterable[str] = (), abort: bool = False, parallel: int = 1
+        self,
+        run_id: str,
+        *,
+        retry: Iterable[str] = (),
+        abort: bool = False,
+        parallel: int = 1,
+        take_over: bool = False,
     ) -> RunResult:
-        """Continue a paused or interrupted run from its journal."""
+        """Continue a paused or interrupted run from its journal.
+
+        The run's lease is taken first (RunBusy if a live process drives it; `take_over`
+        for one held on another host), so the record rebuilt below is one nobody else is
+        extending.
+        """
+        self.journal.claim(run_id, take_over=take_over)
         record = self.journal.run(run_id)
         if record.status in ("succeeded", "failed", "compensated"):
             raise JournalError(f"run {run_id} already ended ({record.status}); nothing to resume")

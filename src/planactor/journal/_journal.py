@@ -13,6 +13,7 @@ import hashlib
 import json
 import sqlite3
 import time
+import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,7 +24,8 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from planactor._errors import InputError, JournalError
+from planactor._errors import InputError, JournalError, RunBusy
+from planactor.journal import _lease
 from planactor.plan import Plan, canonical_json, canonical_text
 
 __all__ = ["GENESIS", "ChainReport", "Journal", "JournalEvent", "RunRecord", "Synchronous"]
@@ -179,7 +181,7 @@ class Journal:
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(f"PRAGMA synchronous={synchronous}")
-            self._db.executescript(_SCHEMA)
+            self._db.executescript(_SCHEMA + _lease.LEASE_SCHEMA)
             _migrate(self._db)
         except sqlite3.DatabaseError as e:
             self._db.close()
@@ -191,6 +193,11 @@ class Journal:
         self._runs_pending: list[tuple[Any, ...]] = []
         self._status_pending: dict[str, tuple[str, str]] = {}
         self._heads: dict[str, tuple[int, str]] = {}
+        # Each run's last committed event as this process knows it: a commit checks that
+        # the database still ends there, so nobody else appended in between.
+        self._base: dict[str, tuple[int, str]] = {}
+        self._releases: set[str] = set()
+        self._token = uuid.uuid4().hex
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -226,7 +233,7 @@ class Journal:
                 GENESIS,
             )
         )
-        self._heads[run_id] = (-1, GENESIS)
+        self._heads[run_id] = self._base[run_id] = (-1, GENESIS)
         self.append(run_id, "run.started", data={"plan_hash": plan_hash, **data})
 
     def append(
@@ -257,13 +264,42 @@ class Journal:
 
     def set_status(self, run_id: str, status: str) -> None:
         self._status_pending[run_id] = (status, _now())
+        # A paused or ended run is driven by nobody: its lease goes with that commit.
+        if status == "running":
+            self._releases.discard(run_id)
+        else:
+            self._releases.add(run_id)
+
+    def claim(self, run_id: str, *, take_over: bool = False) -> _lease.Holder | None:
+        """Hold the run's lease before deciding anything from its record (resume does).
+
+        RunBusy names the live process that holds it. A stale lease (its process died) is
+        taken over and returned; one held on another host only with `take_over`. The run's
+        events are read afresh afterwards.
+        """
+        self.flush()
+        me = _lease.Holder.this_process(token=self._token, since=_now())
+        try:
+            with self._transaction():
+                stale = _lease.claim(self._db, run_id, me, take_over=take_over)
+        except sqlite3.DatabaseError as e:
+            raise self._write_error(e, run_id) from None
+        self._heads.pop(run_id, None)
+        self._base.pop(run_id, None)
+        self._releases.discard(run_id)
+        return stale
 
     def flush(self) -> None:
         """Commit everything appended so far in one transaction (one fsync under FULL)."""
         if not (self._pending or self._runs_pending or self._status_pending):
             return
+        touched = {row[0] for row in self._pending}
+        me = _lease.Holder.this_process(token=self._token, since=_now())
         try:
             with self._transaction():
+                for run_id in sorted(touched | self._status_pending.keys()):
+                    _lease.claim(self._db, run_id, me)
+                    self._check_base(run_id)
                 if self._runs_pending:
                     self._db.executemany(
                         "INSERT INTO runs (run_id, plan_hash, intent, plan, dry_run, status, "
@@ -278,7 +314,6 @@ class Journal:
                 )
                 # The run's head travels with its events, so a tail cut off the events
                 # table no longer matches the run's record.
-                touched = {row[0] for row in self._pending}
                 self._db.executemany(
                     "UPDATE runs SET head_seq = ?, head_hash = ? WHERE run_id = ?",
                     [(*self._heads[r], r) for r in touched],
@@ -288,8 +323,18 @@ class Journal:
                         "UPDATE runs SET status = ?, updated_at = ? WHERE run_id = ?",
                         (status, at, run_id),
                     )
+                for run_id in self._releases:
+                    _lease.release(self._db, run_id, self._token)
+        except RunBusy:
+            # Another process drives (or drove) the run: what this one buffered would be
+            # chained onto a head that is no longer the last; it is dropped, not forced in.
+            self._drop_pending()
+            raise
         except sqlite3.DatabaseError as e:
-            raise JournalError(f"{self.path}: cannot write the journal: {e}") from None
+            raise self._write_error(e, next(iter(sorted(touched)), None)) from None
+        for run_id in touched:
+            self._base[run_id] = self._heads[run_id]
+        self._releases.clear()
         self._pending.clear()
         self._runs_pending.clear()
         self._status_pending.clear()
@@ -304,6 +349,40 @@ class Journal:
         """
         if not self._in_memory or len(self._pending) >= _MEMORY_BATCH:
             self.flush()
+
+    def _check_base(self, run_id: str) -> None:
+        """RunBusy unless the run's last committed event is the one this process built on."""
+        row = self._db.execute(
+            "SELECT seq, hash FROM events WHERE run_id = ? ORDER BY seq DESC LIMIT 1", (run_id,)
+        ).fetchone()
+        found = (-1, GENESIS) if row is None else (int(row[0]), str(row[1]))
+        base = self._base.setdefault(run_id, found)
+        if found != base:
+            raise RunBusy(
+                f"run {run_id} was written by another process while this one drove it "
+                f"(it now ends at event #{found[0]}; this process built on #{base[0]}); "
+                "this process recorded nothing more",
+                hint=f"`planactor audit verify {run_id}`, then `planactor resume {run_id}`",
+            )
+
+    def _drop_pending(self) -> None:
+        for run_id in {row[0] for row in self._pending}:
+            self._heads.pop(run_id, None)
+            self._base.pop(run_id, None)
+        self._pending.clear()
+        self._runs_pending.clear()
+        self._status_pending.clear()
+        self._releases.clear()
+
+    def _write_error(self, e: sqlite3.DatabaseError, run_id: str | None) -> JournalError:
+        """The error for a failed commit, saying how to go on with the run it interrupted."""
+        hint = None
+        if run_id is not None:
+            hint = (
+                f"run {run_id} stopped here; what it did before is in the journal: "
+                f"`planactor resume {run_id}` continues it once the journal is writable"
+            )
+        return JournalError(f"{self.path}: cannot write the journal: {e}", hint=hint)
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -325,6 +404,7 @@ class Journal:
             if row is None:
                 raise JournalError(f"run {run_id!r} has no events in {self.path}")
             head = self._heads[run_id] = (int(row[0]), str(row[1]))
+            self._base.setdefault(run_id, head)
         return head
 
     # -- reading ------------------------------------------------------------------------------
@@ -478,6 +558,11 @@ class Journal:
         try:
             self.flush()
         finally:
+            try:  # a run this process still holds (it was interrupted) is free to resume
+                with self._transaction():
+                    _lease.release_all(self._db, self._token)
+            except sqlite3.DatabaseError:
+                pass  # a stale lease is taken over by the next claim anyway
             self._db.close()
 
     def __enter__(self) -> Journal:
