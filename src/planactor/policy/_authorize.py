@@ -14,7 +14,7 @@ from planactor.policy._approvals import ApprovalCheck, check_approvals
 from planactor.policy._keys import PublicKey
 from planactor.policy._rules import PolicyReport, RulePolicy
 
-__all__ = ["Authorization", "authorize", "review"]
+__all__ = ["Authorization", "authorize", "enforce", "review"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,9 +73,13 @@ def authorize(
     plan_hash: str | None = None,
 ) -> Authorization:
     """The run may start, or ApprovalRequired (exit 3) says every reason it may not."""
-    auth = review(
-        plan, catalog=catalog, policy=policy, trusted=trusted, now=now, plan_hash=plan_hash
+    return enforce(
+        review(plan, catalog=catalog, policy=policy, trusted=trusted, now=now, plan_hash=plan_hash)
     )
+
+
+def enforce(auth: Authorization, *, what: str = "may not run") -> Authorization:
+    """`auth` if it lets the plan run; otherwise ApprovalRequired naming every reason."""
     report, approvals = auth.report, auth.approvals
     reasons: list[str] = []
     have, need = len(approvals.approvers), report.approvers_required
@@ -89,7 +93,7 @@ def authorize(
         reasons.append(f"rule {outcome.rule.name} ({outcome.rule.description}): {req.detail}")
     if reasons:
         raise ApprovalRequired(
-            f"plan {auth.plan_hash[:19]}… may not run:\n  " + "\n  ".join(reasons),
+            f"plan {auth.plan_hash[:19]}… {what}:\n  " + "\n  ".join(reasons),
             hint=_hint(auth),
         )
     return auth
