@@ -27,6 +27,7 @@ from planactor.plan._model import (
     RetryPolicy,
     Step,
 )
+from planactor.plan._remaining import remaining_plan
 from planactor.plan._refs import (
     BadReference,
     InputRef,
@@ -76,6 +77,7 @@ __all__ = [
     "render_dot",
     "render_mermaid",
     "render_table",
+    "remaining_plan",
     "resolve",
     "topological_order",
 ]

@@ -12,9 +12,10 @@ from planactor.policy._approvals import (
     judge,
     sign,
 )
-from planactor.policy._authorize import Authorization, authorize, review
+from planactor.policy._authorize import Authorization, authorize, enforce, review
 from planactor.policy._keys import KeyStore, PublicKey, is_machine_identity, key_id_of
 from planactor.policy._load import default_policy_text, load_policy, parse_policy, policy_path
+from planactor.policy._resume import reauthorize
 from planactor.policy._rules import (
     Match,
     PolicyDoc,
@@ -48,12 +49,14 @@ __all__ = [
     "blast_radius",
     "check_approvals",
     "default_policy_text",
+    "enforce",
     "is_machine_identity",
     "judge",
     "key_id_of",
     "load_policy",
     "parse_policy",
     "policy_path",
+    "reauthorize",
     "review",
     "sign",
 ]
