@@ -3,7 +3,15 @@
 `Scheduler` decides (no I/O, no clock, no threads); `Engine` journals and acts.
 """
 
-from planactor.engine._engine import Engine, ReplayReport, RunResult, StepOutcome, specs_for
+from planactor.engine._engine import (
+    Engine,
+    RecordedRun,
+    ReplayReport,
+    ResumeGate,
+    RunResult,
+    StepOutcome,
+    specs_for,
+)
 from planactor.engine._scheduler import (
     Command,
     CompensationFailed,
@@ -32,7 +40,9 @@ __all__ = [
     "Event",
     "FinishRun",
     "PauseRun",
+    "RecordedRun",
     "ReplayReport",
+    "ResumeGate",
     "Resumed",
     "RunResult",
     "RunStatus",

@@ -48,7 +48,15 @@ from planactor.journal import Journal, JournalEvent
 from planactor.plan import Plan, RetryPolicy, Step
 from planactor.validate import ValidationReport, validate
 
-__all__ = ["Engine", "ReplayReport", "RunResult", "StepOutcome", "specs_for"]
+__all__ = [
+    "Engine",
+    "RecordedRun",
+    "ReplayReport",
+    "ResumeGate",
+    "RunResult",
+    "StepOutcome",
+    "specs_for",
+]
 
 EXIT_FOR_STATUS: dict[str, int] = {
     "succeeded": 0,
@@ -94,6 +102,21 @@ class RunResult:
                 for sid, o in sorted(self.steps.items())
             },
         }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordedRun:
+    """What a resume gate judges: the run as its verified journal records it."""
+
+    run_id: str
+    plan: Plan
+    plan_hash: str
+    started: Mapping[str, Any]  # the data of the run's `run.started` event
+    done: Mapping[str, Any]  # finished steps (succeeded or skipped) -> recorded output
+    abort: bool
+
+
+ResumeGate = Callable[[RecordedRun], Mapping[str, Any] | None]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -311,12 +334,15 @@ class Engine:
         abort: bool = False,
         parallel: int = 1,
         take_over: bool = False,
+        gate: ResumeGate | None = None,
     ) -> RunResult:
         """Continue a paused or interrupted run from its journal.
 
         The run's lease is taken first (RunBusy if a live process drives it; `take_over`
         for one held on another host), so the record rebuilt below is one nobody else is
-        extending.
+        extending. `gate`, given the verified record, raises to refuse the resume or
+        returns the authorization to chain into the `run.resumed` event: the engine
+        judges no signatures itself (`planactor resume` passes the policy's gate).
         """
         self.journal.claim(run_id, take_over=take_over)
         record = self.journal.run(run_id)
@@ -352,6 +378,18 @@ class Engine:
                 f"#{d.seq} (expected {d.expected}, found {d.found}); refusing to resume",
                 hint="`planactor replay` shows the divergence; did the catalog change?",
             ) from None
+        authorization = None
+        if gate is not None:
+            authorization = gate(
+                RecordedRun(
+                    run_id=run_id,
+                    plan=plan,
+                    plan_hash=record.plan_hash,
+                    started=events[0].data,
+                    done=_finished_steps(events),
+                    abort=abort,
+                )
+            )
         state = _Run(
             run_id=run_id,
             plan=plan,
@@ -377,7 +415,12 @@ class Engine:
         self.journal.append(
             run_id,
             "run.resumed",
-            data={"retry": list(retry), "abort": abort, "parallel": parallel},
+            data={
+                "retry": list(retry),
+                "abort": abort,
+                "parallel": parallel,
+                **({"authorization": dict(authorization)} if authorization is not None else {}),
+            },
         )
         self.journal.set_status(run_id, "running")
         self._emit("run.resumed", None, {"run_id": run_id})
@@ -735,6 +778,15 @@ def _dump(out: BaseModel) -> dict[str, Any]:
         return out.model_dump(mode="json")
     dumped: dict[str, Any] = model.__pydantic_serializer__.to_python(out, mode="json")
     return dumped
+
+
+def _finished_steps(events: list[JournalEvent]) -> dict[str, Any]:
+    """Steps the journal shows succeeded (with their output) or skipped (None)."""
+    done: dict[str, Any] = {}
+    for ev in events:
+        if ev.step is not None and ev.type in ("step.succeeded", "step.skipped"):
+            done[ev.step] = ev.data.get("output")
+    return done
 
 
 def _key(c: _Call) -> tuple[str, int, bool]:
