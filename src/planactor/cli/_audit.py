@@ -20,12 +20,9 @@ from rich.text import Text
 
 from planactor._errors import InputError
 from planactor._home import default_journal
-from planactor.cli._app import EXIT_FAILED, EXIT_OK, app, err, kind_of, out
-from planactor.cli._run import DbOption, JsonOption, _journal
-from planactor.journal import (
+from planactor.audit import (
     ANCHOR_FORMAT,
     Anchor,
-    Journal,
     Verification,
     audit_html,
     audit_json,
@@ -34,6 +31,9 @@ from planactor.journal import (
     run_ids,
     verify_run,
 )
+from planactor.cli._app import EXIT_FAILED, EXIT_OK, app, err, kind_of, out
+from planactor.cli._run import DbOption, JsonOption, _journal
+from planactor.journal import Journal
 from planactor.policy import KeyStore
 
 _USAGE = "planactor audit RUN_ID | planactor audit verify [RUN_ID] | planactor audit head [RUN_ID]"

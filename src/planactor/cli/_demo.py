@@ -28,11 +28,12 @@ from rich.text import Text
 from planactor import lab as lablib
 from planactor._errors import ApprovalRequired
 from planactor._files import save_plan
+from planactor.audit import verify_run
 from planactor.cli._app import app, catalog, err, kind_of, out
 from planactor.cli._lab_context import lab_context
 from planactor.cli._run import _Progress
 from planactor.engine import Engine, RunResult
-from planactor.journal import Journal, verify_run
+from planactor.journal import Journal
 from planactor.plan import Plan, render_table
 from planactor.planner import LLMPlanner, get_backend
 from planactor.policy import KeyStore, authorize, load_policy, sign

@@ -1,26 +1,7 @@
-"""The journal: SQLite, append-only, hash-chained; verification of the chain; audit reports."""
+"""The journal: SQLite, append-only, hash-chained; verification of the chain.
 
-from planactor.journal._audit import (
-    ANCHOR_FORMAT,
-    AUDIT_FORMAT,
-    Anchor,
-    ApprovalAudit,
-    AttemptAudit,
-    AuditRecord,
-    CompensationAudit,
-    EventAudit,
-    Finding,
-    RunEventAudit,
-    StepAudit,
-    Verification,
-    audit_run,
-    build_audit,
-    check_run,
-    recheck_approvals,
-    run_ids,
-    verify_run,
-)
-from planactor.journal._audit_render import audit_html, audit_json, audit_markdown
+Audit reports, which also judge signatures, live above it in `planactor.audit`."""
+
 from planactor.journal._journal import (
     GENESIS,
     ChainReport,
@@ -31,31 +12,10 @@ from planactor.journal._journal import (
 )
 
 __all__ = [
-    "ANCHOR_FORMAT",
-    "AUDIT_FORMAT",
     "GENESIS",
-    "Anchor",
-    "ApprovalAudit",
-    "AttemptAudit",
-    "AuditRecord",
     "ChainReport",
-    "CompensationAudit",
-    "EventAudit",
-    "Finding",
     "Journal",
     "JournalEvent",
-    "RunEventAudit",
     "RunRecord",
-    "StepAudit",
     "Synchronous",
-    "Verification",
-    "audit_html",
-    "audit_json",
-    "audit_markdown",
-    "audit_run",
-    "build_audit",
-    "check_run",
-    "recheck_approvals",
-    "run_ids",
-    "verify_run",
 ]

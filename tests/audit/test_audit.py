@@ -1,4 +1,4 @@
-"""`planactor.journal` audit records: what they hold, what verification finds, renderings."""
+"""`planactor.audit` records: what they hold, what verification finds, renderings."""
 
 from __future__ import annotations
 
@@ -19,11 +19,9 @@ from hypothesis import strategies as st
 from auditruns import SIGNED, make_plan, record_run
 from forgery import rewrite_chain, sql
 from planactor._errors import InputError, JournalError
-from planactor.journal import (
-    GENESIS,
+from planactor.audit import (
     Anchor,
     AuditRecord,
-    Journal,
     audit_html,
     audit_json,
     audit_markdown,
@@ -32,6 +30,7 @@ from planactor.journal import (
     run_ids,
     verify_run,
 )
+from planactor.journal import GENESIS, Journal
 from planactor.plan import Approval, Plan, canonical_json
 from planactor.policy import KeyStore, PublicKey, sign
 from strategies import UNICODE
