@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from llm_fakes import FakeServer, Responder, start_fake_server
 
-from planactor.planner._backends import shipped_model_path
+from planactor.planner import shipped_model_path
 
 STARTUP_TIMEOUT_S = 60.0
 
