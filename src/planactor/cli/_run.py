@@ -20,7 +20,7 @@ from planactor._home import default_journal
 from planactor.cli._app import app, catalog, err, out
 from planactor.cli._approve import PolicyOption
 from planactor.cli._lab_context import LabOption, lab_context
-from planactor.engine import Engine, RunResult
+from planactor.engine import Engine, RunResult, resume_gate
 from planactor.journal import Journal
 from planactor.policy import Authorization, KeyStore, authorize, load_policy
 from planactor.validate import AllOf
@@ -196,7 +196,13 @@ def run_cmd(
         )
     progress = _Progress(len(parsed.steps), enabled=not as_json and err.is_terminal)
     with _journal(db, sync) as journal, progress.bar:
-        result = Engine(catalog=cat, journal=journal, on_event=progress).run(
+        engine = Engine(
+            catalog=cat,
+            journal=journal,
+            on_event=progress,
+            resources=ctx.resources if ctx else None,
+        )
+        result = engine.run(
             parsed,
             dry_run=dry_run,
             parallel=parallel,
@@ -216,14 +222,28 @@ def resume_cmd(
     abort: bool = typer.Option(False, "--abort", help="Compensate completed writes and stop."),
     parallel: int = ParallelOption,
     db: Path | None = DbOption,
+    policy_file: Path | None = PolicyOption,
     lab: Path | None = LabOption,
+    take_over: bool = typer.Option(
+        False,
+        "--take-over",
+        help="Take the run over from a process on another host that no longer drives it.",
+    ),
     as_json: bool = JsonOption,
 ) -> None:
-    """Continue a paused or interrupted run from its journal."""
-    lab_context(lab)  # the actors find the lab through PLANACTOR_LAB
+    """Continue a paused or interrupted run, re-checking everything `run` checks."""
+    cat = catalog()
+    policy = load_policy(policy_file)
+    ctx = lab_context(lab)  # handed to the actors as the run's `lab` resource
+    # Approvals, policy, validity and the lab's safety are established again: the journal
+    # the run is rebuilt from is a file, and its chain is one anyone can recompute.
+    gate = resume_gate(
+        catalog=cat, policy=policy, now=datetime.now(UTC), safety=ctx.safety if ctx else None
+    )
     with _journal(db) as journal:
-        result = Engine(catalog=catalog(), journal=journal).resume(
-            run_id, retry=retry, abort=abort, parallel=parallel
+        engine = Engine(catalog=cat, journal=journal, resources=ctx.resources if ctx else None)
+        result = engine.resume(
+            run_id, retry=retry, abort=abort, parallel=parallel, take_over=take_over, gate=gate
         )
     _print_result(result, as_json)
     raise typer.Exit(result.exit_code)

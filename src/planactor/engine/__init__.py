@@ -12,6 +12,7 @@ from planactor.engine._engine import (
     StepOutcome,
     specs_for,
 )
+from planactor.engine._resume_gate import resume_gate
 from planactor.engine._scheduler import (
     Command,
     CompensationFailed,
@@ -56,5 +57,6 @@ __all__ = [
     "StepSpec",
     "StepState",
     "StepSucceeded",
+    "resume_gate",
     "specs_for",
 ]

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from planactor._errors import RunBusy
 
-__all__ = ["LEASE_SCHEMA", "Holder", "claim", "holder_alive", "release_all", "release"]
+__all__ = ["LEASE_SCHEMA", "Holder", "claim", "holder_alive", "release", "release_all"]
 
 LEASE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS leases (
@@ -51,7 +51,11 @@ class Holder:
     def this_process(cls, *, token: str, since: str) -> Holder:
         pid = os.getpid()
         return cls(
-            token=token, pid=pid, host=socket.gethostname(), proc_start=_proc_start(pid), since=since
+            token=token,
+            pid=pid,
+            host=socket.gethostname(),
+            proc_start=_proc_start(pid),
+            since=since,
         )
 
     def describe(self) -> str:
