@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from planactor._errors import ApprovalRequired
+from planactor._errors import ApprovalRequired, InputError
 from planactor._files import load_plan
 from planactor._home import default_journal
 from planactor.cli._app import app, catalog, err, out
@@ -176,6 +176,14 @@ def run_cmd(
     as_json: bool = JsonOption,
 ) -> None:
     """Validate, check approvals and policy, and run a plan, journaling every event."""
+    if db is not None and str(db) in (":memory:", "") and not dry_run:
+        # Writes with no record: nothing to audit, resume or compensate from afterwards.
+        raise InputError(
+            f"--db {str(db) or repr('')} keeps no journal after the process ends, and a run "
+            "that writes must leave its record",
+            hint="give a journal file (or none: $PLANACTOR_HOME/journal.db); "
+            "a journal in memory is for --dry-run only",
+        )
     cat = catalog()
     policy = load_policy(policy_file)
     ctx = lab_context(lab)
