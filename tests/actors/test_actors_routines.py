@@ -26,6 +26,7 @@ from planactor.lab import (
     default_state,
     facts,
     inventory,
+    lab_resources,
     storage_state,
 )
 from planactor.planner import RoutinePlanner, rank
@@ -139,16 +140,16 @@ def host_paths(doc: LabDocument) -> dict[str, dict[str, str]]:
 
 
 @pytest.fixture
-def lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Lab:
-    made = create_lab(tmp_path / "lab.json", kind="storage", scenario="default", overwrite=True)
-    monkeypatch.setenv("PLANACTOR_LAB", str(made.path))
-    return made
+def lab(tmp_path: Path) -> Lab:
+    return create_lab(tmp_path / "lab.json", kind="storage", scenario="default", overwrite=True)
 
 
 @pytest.fixture
-def engine() -> Iterator[Engine]:
+def engine(lab: Lab) -> Iterator[Engine]:
     journal = Journal(":memory:")
-    yield Engine(catalog=CATALOG, journal=journal, sleep=lambda s: None)
+    yield Engine(
+        catalog=CATALOG, journal=journal, sleep=lambda s: None, resources=lab_resources(lab)
+    )
     journal.close()
 
 

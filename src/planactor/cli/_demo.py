@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,8 +34,15 @@ from planactor.engine import Engine, RunResult
 from planactor.journal import Journal
 from planactor.plan import Plan, render_table
 from planactor.planner import LLMPlanner, get_backend
-from planactor.policy import KeyStore, authorize, load_policy, sign
-from planactor.validate import AllOf
+from planactor.policy import (
+    KeyStore,
+    RulePolicy,
+    authorize,
+    default_policy_text,
+    parse_policy,
+    sign,
+)
+from planactor.validate import AllOf, validate_plan
 
 REQUESTER = "sam"  # asks for the change
 APPROVERS = ("alice", "carol")  # two people: the default policy wants two for wide changes
@@ -65,21 +70,9 @@ def _cmd(text: str) -> None:
     out.print(Text(f"$ {text}", style="dim"))
 
 
-@contextmanager
-def _environment(home: Path, lab_file: Path) -> Iterator[None]:
-    """The demo's own PLANACTOR_HOME and lab: nothing of the user's is touched."""
-    saved = {k: os.environ.get(k) for k in ("PLANACTOR_HOME", "PLANACTOR_LAB", "PLANACTOR_POLICY")}
-    os.environ["PLANACTOR_HOME"] = str(home)
-    os.environ["PLANACTOR_LAB"] = str(lab_file)
-    os.environ.pop("PLANACTOR_POLICY", None)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+def _policy() -> RulePolicy:
+    """The shipped default policy: the demo reads nothing of the user's (no PLANACTOR_POLICY)."""
+    return parse_policy(default_policy_text(), source="default policy")
 
 
 def _du_events(lab_file: Path) -> list[dict[str, Any]]:
@@ -102,7 +95,7 @@ def _show_lab(lab_file: Path) -> None:
 def _plan(intent: str, lab_file: Path, workdir: Path, name: str) -> tuple[Plan, Path]:
     ctx = lab_context(lab_file, required=True)
     assert ctx is not None
-    policy = AllOf(load_policy(), ctx.safety)
+    policy = AllOf(_policy(), ctx.safety)
     # The default planner: the offline model, asked only what code cannot decide.
     result = LLMPlanner(
         catalog=catalog(),
@@ -143,7 +136,7 @@ def _plan(intent: str, lab_file: Path, workdir: Path, name: str) -> tuple[Plan, 
     return result.plan, path
 
 
-def _approve(plan: Plan, path: Path, *, yes: bool) -> Plan:
+def _approve(plan: Plan, path: Path, *, yes: bool, store: KeyStore) -> Plan:
     if not yes:
         if not sys.stdin.isatty():
             raise ApprovalRequired(
@@ -152,7 +145,6 @@ def _approve(plan: Plan, path: Path, *, yes: bool) -> Plan:
             )
         if not typer.confirm(f"Approve this plan as {' and '.join(APPROVERS)}?"):
             raise ApprovalRequired("not approved; nothing ran")
-    store = KeyStore()
     trusted = store.trusted()
     now = datetime.now(UTC)
     approvals = []
@@ -175,13 +167,22 @@ def _approve(plan: Plan, path: Path, *, yes: bool) -> Plan:
     return approved
 
 
-def _run(plan: Plan, journal: Journal, *, dry_run: bool, on_event: Any = None) -> RunResult:
+def _run(
+    plan: Plan,
+    journal: Journal,
+    *,
+    dry_run: bool,
+    store: KeyStore,
+    lab: lablib.Lab,
+    on_event: Any = None,
+) -> RunResult:
     cat = catalog()
-    policy = load_policy()
+    policy = _policy()
+    validated = validate_plan(plan, catalog=cat)  # what is approved is what runs
     auth = None
     if not dry_run:
         auth = authorize(
-            plan, catalog=cat, policy=policy, trusted=KeyStore().trusted(), now=datetime.now(UTC)
+            validated, catalog=cat, policy=policy, trusted=store.trusted(), now=datetime.now(UTC)
         )
         out.print(
             f"authorized: {len(auth.approvals.approvers)} valid approval(s) "
@@ -198,8 +199,12 @@ def _run(plan: Plan, journal: Journal, *, dry_run: bool, on_event: Any = None) -
             on_event(kind, step, data)
 
     with progress.bar:
-        return Engine(catalog=cat, journal=journal, on_event=events).run(
-            plan, dry_run=dry_run, authorization=auth.record() if auth else None
+        # The actors get the demo's lab from the engine, not from the environment.
+        engine = Engine(
+            catalog=cat, journal=journal, on_event=events, resources=lablib.lab_resources(lab)
+        )
+        return engine.run(
+            validated, dry_run=dry_run, authorization=auth.record() if auth else None
         )
 
 
@@ -214,8 +219,9 @@ def demo_cmd(
     workdir = directory or Path(tempfile.mkdtemp(prefix="planactor-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
     home, lab_file = workdir / "home", workdir / "lab.json"
-    with _environment(home, lab_file):
-        _acts(workdir, lab_file, yes=yes)
+    # Its own keys, journal, policy and lab, passed explicitly: nothing of the user's is
+    # read or touched, and the process environment is left as it was.
+    _acts(workdir, home, lab_file, yes=yes)
     out.print()
     out.print(f"the demo's files are in {workdir}; try:", markup=False)
     out.print(
@@ -225,8 +231,9 @@ def demo_cmd(
     )
 
 
-def _acts(workdir: Path, lab_file: Path, *, yes: bool) -> None:
+def _acts(workdir: Path, home: Path, lab_file: Path, *, yes: bool) -> None:
     cat = catalog()
+    store = KeyStore(directory=home / "keys")
     _section(1, "What runs offline")
     model = find_offline_model()
     if model is None:
@@ -244,7 +251,7 @@ def _acts(workdir: Path, lab_file: Path, *, yes: bool) -> None:
     )
 
     _section(2, "A storage lab: arrays with two controllers, hosts with multipath")
-    lablib.create_lab(
+    lab = lablib.create_lab(
         lab_file, kind="storage", scenario="default", latency_ms=LATENCY_MS, overwrite=True
     )
     _cmd(f"planactor lab init storage --path {lab_file} --latency-ms {LATENCY_MS}")
@@ -256,12 +263,12 @@ def _acts(workdir: Path, lab_file: Path, *, yes: bool) -> None:
     out.print(render_table(plan, kind_of, title=intent))
 
     _section(4, "Check: approvals bound to the plan's hash, by people other than the requester")
-    plan = _approve(plan, path, yes=yes)
+    plan = _approve(plan, path, yes=yes, store=store)
 
-    with Journal(workdir / "home" / "journal.db") as journal:
+    with Journal(home / "journal.db") as journal:
         _section(5, "Dry run: reads run, writes say what they would change")
         before = len(lablib.current_lab(lab_file).read().operations)
-        dry = _run(plan, journal, dry_run=True)
+        dry = _run(plan, journal, dry_run=True, store=store, lab=lab)
         would = sum(1 for o in dry.steps.values() if o.note and "would" in o.note)
         after = len(lablib.current_lab(lab_file).read().operations)
         out.print(
@@ -272,14 +279,14 @@ def _acts(workdir: Path, lab_file: Path, *, yes: bool) -> None:
 
         _section(6, "Act: the deterministic engine runs it, every event journaled")
         _cmd(f"planactor run {path}")
-        result = _run(plan, journal, dry_run=False)
+        result = _run(plan, journal, dry_run=False, store=store, lab=lab)
         out.print(Text(f"run {result.run_id}: {result.status.upper()}", style="bold"))
         state = lablib.storage_state(lablib.current_lab(lab_file).read())
         firmware = lablib.facts(state)["arrays"]["array-01"]["firmware"]
         out.print(f"array-01 firmware now: {firmware}", markup=False)
 
         _section(7, "Audit: who asked, who approved, what ran; the record verifies")
-        verification = verify_run(journal, result.run_id, trusted=KeyStore().trusted())
+        verification = verify_run(journal, result.run_id, trusted=store.trusted())
         head = journal.head(result.run_id)
         out.print(
             f"requested by {plan.requested_by}; approved by "
@@ -300,8 +307,7 @@ def _acts(workdir: Path, lab_file: Path, *, yes: bool) -> None:
         plan2, path2 = _plan(
             "Upgrade the firmware on array-02 to 5.2.1", lab_file, workdir, "upgrade-array-02.json"
         )
-        plan2 = _approve(plan2, path2, yes=True)  # approved above for the whole demo
-        lab = lablib.current_lab(lab_file)
+        plan2 = _approve(plan2, path2, yes=True, store=store)  # approved above for the demo
         injected: list[str] = []
 
         def inject(kind: str, step: str | None, _data: Mapping[str, Any]) -> None:
@@ -313,7 +319,7 @@ def _acts(workdir: Path, lab_file: Path, *, yes: bool) -> None:
                     Text("  ⚡ fault injected: array-02-a will fail its upgrade", style="yellow")
                 )
 
-        second = _run(plan2, journal, dry_run=False, on_event=inject)
+        second = _run(plan2, journal, dry_run=False, store=store, lab=lab, on_event=inject)
         out.print(Text(f"run {second.run_id}: {second.status.upper()}", style="bold yellow"))
         if second.reason:
             out.print(f"reason: {second.reason}", markup=False)

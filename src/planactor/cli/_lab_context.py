@@ -1,16 +1,19 @@
-"""`--lab F`: point a command at a lab; the planner's inventory and facts come from it, and
-the lab's safety checks join validation."""
+"""`--lab F`: point a command at a lab; the planner's inventory and facts come from it, the
+lab's safety checks join validation, and a run hands it to its actors as a resource."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from planactor.validate import Inventory, Policy
+
+if TYPE_CHECKING:
+    from planactor.lab import Lab
 
 __all__ = ["LabContext", "LabOption", "lab_context"]
 
@@ -21,30 +24,41 @@ LabOption = typer.Option(
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LabContext:
-    path: Path
+    lab: Lab
     kind: str
     inventory: Inventory
     facts: dict[str, Any]
     safety: Policy | None
 
+    @property
+    def path(self) -> Path:
+        return self.lab.path
+
+    @property
+    def resources(self) -> dict[str, object]:
+        """What `Engine(resources=...)` takes so that the lab packs' actors use this lab."""
+        from planactor.lab import lab_resources
+
+        return lab_resources(self.lab)
+
 
 def lab_context(path: Path | None, *, required: bool = False) -> LabContext | None:
-    """The lab `--lab` names (exported as PLANACTOR_LAB so actors find it), or the default
-    one if it exists; None when there is none and none is required."""
+    """The lab `--lab` names, else the one PLANACTOR_LAB names, else the default one if it
+    exists; None when there is none and none is required."""
     from planactor import lab
 
-    explicit = path is not None or bool(os.environ.get("PLANACTOR_LAB"))
+    explicit = path is not None or bool(os.environ.get(lab.ENV_VAR))
     where = path if path is not None else lab.lab_path()
     if not explicit and not where.exists() and not required:
         return None
-    handle = lab.current_lab(where)  # InputError with a hint when missing
-    os.environ["PLANACTOR_LAB"] = str(handle.path.resolve())
+    # InputError with a hint when missing; resolved, so a change of directory cannot move it.
+    handle = lab.Lab(lab.current_lab(where).path.resolve())
     doc = handle.read()
     if doc.kind == "storage":
         from planactor.actors.storage import StorageSafety
 
         return LabContext(
-            path=handle.path,
+            lab=handle,
             kind=doc.kind,
             inventory=lab.inventory(doc),
             facts=lab.facts(doc),
@@ -54,7 +68,7 @@ def lab_context(path: Path | None, *, required: bool = False) -> LabContext | No
     inventory = getattr(context, "inventory", None)
     facts = getattr(context, "facts", None)
     return LabContext(
-        path=handle.path,
+        lab=handle,
         kind=doc.kind,
         inventory=inventory(doc.state) if callable(inventory) else Inventory(),
         facts=facts(doc.state) if callable(facts) else {},

@@ -211,11 +211,10 @@ def run_cmd(
             resources=ctx.resources if ctx else None,
         )
         result = engine.run(
-            parsed,
+            validated,  # validated against this catalog once, and bound to its hash
             dry_run=dry_run,
             parallel=parallel,
             authorization=auth.record() if auth is not None else None,
-            report=report,  # load_plan validated it against this catalog: not again
         )
     _print_result(result, as_json)
     raise typer.Exit(result.exit_code)

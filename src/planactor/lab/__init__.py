@@ -17,10 +17,14 @@ from typing import Any
 
 from planactor._errors import InputError
 from planactor.lab._actor_access import (
+    RESOURCE,
+    Preview,
     actor_document,
     actor_lab,
     actor_observe,
     actor_operate,
+    actor_preview,
+    lab_resources,
 )
 from planactor.lab._kinds import Built, KindOutcome, LabKind, StorageKind, kinds, register_kind
 from planactor.lab._scenarios import DEFAULT_FIRMWARE, SCENARIOS, Scenario, default_state, scenario
@@ -74,6 +78,7 @@ __all__ = [
     "ENV_VAR",
     "FAULT_KINDS",
     "FORMAT",
+    "RESOURCE",
     "SCENARIOS",
     "WRITE_OPERATIONS",
     "Array",
@@ -90,6 +95,7 @@ __all__ = [
     "Outcome",
     "Path",
     "PathView",
+    "Preview",
     "Receipt",
     "Scenario",
     "StorageKind",
@@ -99,6 +105,7 @@ __all__ = [
     "actor_lab",
     "actor_observe",
     "actor_operate",
+    "actor_preview",
     "apply",
     "carries_io",
     "create_lab",
@@ -112,6 +119,7 @@ __all__ = [
     "io_controller",
     "kinds",
     "lab_path",
+    "lab_resources",
     "other_controller",
     "path_role",
     "path_views",

@@ -16,7 +16,7 @@ from planactor.actors.network import LeafSpineSpec, leaf_spine, to_document
 from planactor.catalog import ENTITY_KEY, Actor, actor_of
 from planactor.engine import Engine
 from planactor.journal import Journal
-from planactor.lab import Lab, create_lab
+from planactor.lab import Lab, create_lab, lab_resources
 from planactor.lab._network import NetworkKind
 from planactor.plan import Plan
 
@@ -33,13 +33,17 @@ LAB_ACTORS = [
 CATALOG = Catalog.discover()
 
 
+# What the engine would hand the actors called directly here: the lab a fixture made last.
+RESOURCES: dict[str, object] = {}
+
+
 @pytest.fixture
 def make_lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Lab]:
     def make(scenario: str = "default", kind: str = "network") -> Lab:
         lab = create_lab(
             tmp_path / f"{kind}-{scenario}.json", kind=kind, scenario=scenario, overwrite=True
         )
-        monkeypatch.setenv("PLANACTOR_LAB", str(lab.path))
+        monkeypatch.setitem(RESOURCES, "lab", lab)
         return lab
 
     return make
@@ -56,9 +60,11 @@ def built(make_lab: Callable[..., Lab]) -> Lab:
 
 
 @pytest.fixture
-def engine() -> Iterator[Engine]:
+def engine(lab: Lab) -> Iterator[Engine]:
     journal = Journal(":memory:")
-    yield Engine(catalog=CATALOG, journal=journal, sleep=lambda s: None)
+    yield Engine(
+        catalog=CATALOG, journal=journal, sleep=lambda s: None, resources=lab_resources(lab)
+    )
     journal.close()
 
 
@@ -69,7 +75,7 @@ def spec(fn: Any) -> Actor:
 
 
 def ctx(step: str, run: str = "run-1", *, dry_run: bool = False) -> ActorContext:
-    return ActorContext(run_id=run, step_id=step, idempotency_key=f"{run}/{step}", dry_run=dry_run)
+    return ActorContext.for_step(run_id=run, step_id=step, dry_run=dry_run, resources=RESOURCES)
 
 
 def call(fn: Any, args: dict[str, Any], step: str = "s", run: str = "run-1") -> Any:
@@ -131,7 +137,7 @@ def test_a_missing_lab_or_a_storage_lab_is_a_final_error(
     make_lab: Callable[..., Lab], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Without a lab, or with a storage lab, the actors fail for good with a hint."""
-    monkeypatch.setenv("PLANACTOR_LAB", str(tmp_path / "none.json"))
+    monkeypatch.setitem(RESOURCES, "lab", Lab(tmp_path / "none.json"))
     with pytest.raises(ActorError) as e:
         call(network.lab_topology, {})
     assert e.value.retryable is False

@@ -31,11 +31,15 @@ ACTORS = [
 HOSTS = [f"esx-0{i}" for i in range(1, 9)]
 
 
+# What the engine would hand the actors called directly here: the lab a fixture made last.
+RESOURCES: dict[str, object] = {}
+
+
 @pytest.fixture
 def make_lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Lab]:
     def make(scenario: str = "default", **kw: Any) -> Lab:
         lab = create_lab(tmp_path / f"{scenario}.json", scenario=scenario, overwrite=True, **kw)
-        monkeypatch.setenv("PLANACTOR_LAB", str(lab.path))
+        monkeypatch.setitem(RESOURCES, "lab", lab)
         return lab
 
     return make
@@ -47,7 +51,7 @@ def lab(make_lab: Callable[..., Lab]) -> Lab:
 
 
 def ctx(step: str, run: str = "run-1") -> ActorContext:
-    return ActorContext.for_step(run_id=run, step_id=step)
+    return ActorContext.for_step(run_id=run, step_id=step, resources=RESOURCES)
 
 
 def call(fn: Any, args: dict[str, Any], step: str = "s", run: str = "run-1") -> Any:
@@ -117,7 +121,7 @@ def test_a_missing_lab_is_a_final_actor_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Without a lab, actors fail for good with a hint to create one."""
-    monkeypatch.setenv("PLANACTOR_LAB", str(tmp_path / "none.json"))
+    monkeypatch.setitem(RESOURCES, "lab", Lab(tmp_path / "none.json"))
     for fn, args in [
         (storage.inventory, {}),
         (storage.move_paths, {"array": "array-01", "host": "esx-01", "to_controller": "x"}),
@@ -273,7 +277,13 @@ def test_move_paths_compensation_moves_back(lab: Lab) -> None:
         "to_controller": "array-01-a",
     }
     spec.call(
-        comp_inp, ActorContext(run_id="run-1", step_id="m", idempotency_key="run-1/m/compensate")
+        comp_inp,
+        ActorContext(
+            run_id="run-1",
+            step_id="m",
+            idempotency_key="run-1/m/compensate",
+            resources=RESOURCES,
+        ),
     )
     assert active(lab, "esx-03") == "array-01-a"
     assert lab.read().applied_counts() == {"run-1/m": 1, "run-1/m/compensate": 1}

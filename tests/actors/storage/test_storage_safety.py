@@ -16,7 +16,15 @@ from planactor.actors.storage import StorageSafety
 from planactor.catalog import actor_of
 from planactor.engine import Engine
 from planactor.journal import Journal
-from planactor.lab import Lab, apply, create_lab, default_state, inventory, scenario
+from planactor.lab import (
+    Lab,
+    apply,
+    create_lab,
+    default_state,
+    inventory,
+    lab_resources,
+    scenario,
+)
 
 HOSTS = [f"esx-0{i}" for i in range(1, 9)]
 CATALOG = Catalog(
@@ -94,16 +102,16 @@ def codes(problems: list[Any]) -> list[tuple[str, str, str]]:
 
 
 @pytest.fixture
-def lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Lab:
-    lab = create_lab(tmp_path / "lab.json")
-    monkeypatch.setenv("PLANACTOR_LAB", str(lab.path))
-    return lab
+def lab(tmp_path: Path) -> Lab:
+    return create_lab(tmp_path / "lab.json")
 
 
 @pytest.fixture
-def engine() -> Iterator[Engine]:
+def engine(lab: Lab) -> Iterator[Engine]:
     journal = Journal(":memory:")
-    yield Engine(catalog=CATALOG, journal=journal, sleep=lambda s: None)
+    yield Engine(
+        catalog=CATALOG, journal=journal, sleep=lambda s: None, resources=lab_resources(lab)
+    )
     journal.close()
 
 
@@ -114,14 +122,14 @@ def test_storage_safety_is_a_policy() -> None:
 
 def test_the_safe_order_passes(lab: Lab) -> None:
     """Moving the hosts before each flash passes validation with the lab's inventory."""
-    report = validate(safe_plan(), CATALOG, inventory(lab), policy=StorageSafety.from_lab())
+    report = validate(safe_plan(), CATALOG, inventory(lab), policy=StorageSafety.from_lab(lab))
     assert report.ok, [str(p) for p in report.problems]
     assert report.problems == ()
 
 
 def test_the_unsafe_order_is_rejected_naming_step_and_host(lab: Lab) -> None:
     """Flashing the active controller first is a storage-du error at that step, naming the host."""
-    report = validate(unsafe_plan(), CATALOG, inventory(lab), policy=StorageSafety.from_lab())
+    report = validate(unsafe_plan(), CATALOG, inventory(lab), policy=StorageSafety.from_lab(lab))
     assert not report.ok
     [problem] = report.errors
     assert (problem.code, problem.location, problem.step) == ("storage-du", "steps[0]", "upgrade-a")
@@ -148,7 +156,7 @@ def test_the_unsafe_order_pauses_at_run_time_without_force(lab: Lab, engine: Eng
 def test_the_unsafe_order_forced_through_records_a_du(lab: Lab, engine: Engine) -> None:
     """Rejected by validation, then forced through the engine: the lab's monitor records DUs."""
     unsafe = unsafe_plan(force=True)
-    report = validate(unsafe, CATALOG, inventory(lab), policy=StorageSafety.from_lab())
+    report = validate(unsafe, CATALOG, inventory(lab), policy=StorageSafety.from_lab(lab))
     assert [p.code for p in report.errors] == ["storage-du"]
     assert "storage-force" in [p.code for p in report.warnings]
     # Engine.run validates against the catalog only: the policy is bypassed.

@@ -6,12 +6,13 @@ Write actors: `network.apply_fabric` (compensated by `network.remove_fabric`),
 actors: `network.lab_topology`, `network.check_reachability`, `network.path_between` (paths
 from the graph pack's shortest paths over the working fabric).
 
-Every actor works on the network lab that `planactor.lab.current_lab()` finds. A write sends
-one operation to the lab with the call's idempotency key, as the storage actors do: a retried
-or resumed call returns the recorded result and applies nothing. Taking a link or a switch
-down is refused inside that same atomic operation when it would cut a rack off or leave a
-leaf that serves servers without a working uplink (UnexpectedState: the run pauses);
-`force=True` skips the guard, and the lab's monitor records the partition it causes.
+Every actor works on the network lab the run was given (`Engine(resources={"lab": Lab(F)})`,
+or `planactor run --lab F`). A write sends one operation to the lab with the call's
+idempotency key, as the storage actors do: a retried or resumed call returns the recorded
+result and applies nothing. Taking a link or a switch down is refused inside that same
+atomic operation when it would cut a rack off or leave a leaf that serves servers without a
+working uplink (UnexpectedState: the run pauses); `force=True` skips the guard, and the
+lab's monitor records the partition it causes.
 
 A compensation undoes only what its own step did: the lab remembers which idempotency key
 applied the fabric or last changed each switch and link, and the compensation names that key
@@ -30,7 +31,7 @@ from planactor._errors import ActorError, UnexpectedState
 from planactor.actors.graph import Graph, cached_graph, shortest_path_between
 from planactor.actors.network._document import FabricDocument
 from planactor.catalog import ActorContext, actor, entity
-from planactor.lab import LabDocument, actor_document, actor_lab, actor_observe, actor_operate
+from planactor.lab import LabDocument, actor_observe, actor_operate, actor_preview
 from planactor.lab import _network as model
 from planactor.plan import RetryPolicy
 
@@ -84,9 +85,9 @@ def _state(doc: LabDocument) -> model.NetworkState:
         raise ActorError(f"the lab's state is malformed: {e}", retryable=False) from None
 
 
-def _observe() -> model.NetworkState:
+def _observe(ctx: ActorContext) -> model.NetworkState:
     """Read the lab's state, taking the lab's latency as a real read would."""
-    return _state(actor_observe("network"))
+    return _state(actor_observe("network", ctx))
 
 
 def _write(op: str, args: dict[str, Any], ctx: ActorContext) -> dict[str, Any]:
@@ -121,19 +122,14 @@ def _check(
     op: str, build: Callable[[Any], dict[str, Any]]
 ) -> Callable[[BaseModel, ActorContext], NetworkChange]:
     def check(args: BaseModel, ctx: ActorContext) -> NetworkChange:
-        doc = actor_document(actor_lab(), "network")
-        seen = doc.recorded(ctx.idempotency_key)
-        if seen is not None:
-            return NetworkChange(operation=op, already_applied=True, outcome=str(seen["status"]))
-        # A failing push is a surprise, not a prediction; failed links and switches are state.
-        out = model.apply(_state(doc), (), op, {**build(args), "by": ctx.idempotency_key})
+        seen = actor_preview("network", op, {**build(args), "by": ctx.idempotency_key}, ctx)
         return NetworkChange(
             operation=op,
-            already_applied=False,
-            outcome=out.status,
-            changes=list(out.changes),
-            refused=out.error.message if out.error else None,
-            partitions=[v.cause for v in out.violations],
+            already_applied=seen.already_applied,
+            outcome=seen.outcome,
+            changes=list(seen.changes),
+            refused=seen.refused,
+            partitions=list(seen.violations),
         )
 
     check.__name__ = f"check_{op}"
@@ -396,9 +392,9 @@ def _known_switch(state: model.NetworkState, name: str) -> None:
 
 
 @_pack_actor(name="network.lab_topology", effect="read", timeout_s=60, tags=_TAGS)
-def lab_topology(args: TopologyInput) -> LabTopologyOutput:
+def lab_topology(args: TopologyInput, ctx: ActorContext) -> LabTopologyOutput:
     """List the lab's racks, and the applied fabric's switches and links with their state."""
-    state = _observe()
+    state = _observe(ctx)
     if args.switch is not None:
         _known_switch(state, args.switch)
     fabric = state.fabric
@@ -544,7 +540,7 @@ def _servers(state: model.NetworkState, names: list[str]) -> list[str]:
 @_pack_actor(name="network.check_reachability", effect="read", timeout_s=120, tags=_TAGS)
 def check_reachability(args: CheckReachabilityInput, ctx: ActorContext) -> ReachabilityOutput:
     """Check that servers reach each other through the working fabric; paths and hop counts."""
-    state = _observe()
+    state = _observe(ctx)
     racks = model.rack_of(state)
     named = args.servers is not None
     servers = _servers(state, args.servers) if args.servers is not None else list(racks)
@@ -592,9 +588,9 @@ class PathBetweenInput(BaseModel):
 
 
 @_pack_actor(name="network.path_between", effect="read", timeout_s=60, tags=_TAGS)
-def path_between(args: PathBetweenInput) -> ServerPath:
+def path_between(args: PathBetweenInput, ctx: ActorContext) -> ServerPath:
     """The shortest path between two servers through the working fabric, and its hop count."""
-    state = _observe()
+    state = _observe(ctx)
     _servers(state, [args.a, args.b])
     edges = model.graph_edges(state)
     ends = {n for e in edges for n in e[:2]}

@@ -6,7 +6,8 @@ Read actors: `storage.inventory`, `storage.list_paths`, `storage.host_health`,
 (irreversible), `storage.fail_back` and `storage.rebalance` (compensated by
 `storage.restore_paths`, which puts every host back where it was).
 
-Every actor works on the lab that `planactor.lab.current_lab()` finds. A write sends one
+Every actor works on the lab the run was given (`Engine(resources={"lab": Lab(F)})`, or
+`planactor run --lab F`; see `planactor.lab.actor_lab`). A write sends one
 operation to the lab with the call's idempotency key; the lab applies it atomically and logs
 it, so a retried or resumed call of a write that already applied returns the recorded result
 and applies nothing. The dangerous writes check their preconditions inside that same atomic
@@ -32,11 +33,9 @@ from planactor.catalog import ActorContext, actor, entity
 from planactor.lab import (
     LabDocument,
     StorageState,
-    actor_document,
-    actor_lab,
     actor_observe,
     actor_operate,
-    apply,
+    actor_preview,
     carries_io,
     facts,
     hosts_on,
@@ -94,9 +93,9 @@ def _state(doc: LabDocument) -> StorageState:
         raise ActorError(f"the lab's state is malformed: {e}", retryable=False) from None
 
 
-def _observe() -> StorageState:
+def _observe(ctx: ActorContext) -> StorageState:
     """Read the lab's state, taking the lab's latency as a real read would."""
-    return _state(actor_observe("storage"))
+    return _state(actor_observe("storage", ctx))
 
 
 def _write(op: str, args: BaseModel, ctx: ActorContext) -> dict[str, Any]:
@@ -128,21 +127,14 @@ class StorageChange(BaseModel):
 
 def _check(op: str) -> Callable[[BaseModel, ActorContext], StorageChange]:
     def check(args: BaseModel, ctx: ActorContext) -> StorageChange:
-        doc = actor_document(actor_lab(), "storage")
-        seen = doc.recorded(ctx.idempotency_key)
-        if seen is not None:
-            return StorageChange(
-                operation=op, already_applied=True, outcome=str(seen["status"]), changes=[]
-            )
-        # One-shot faults (a failing flash, a timeout) are surprises, not predictions.
-        out = apply(_state(doc), (), op, args.model_dump(mode="json"))
+        seen = actor_preview("storage", op, args.model_dump(mode="json"), ctx)
         return StorageChange(
             operation=op,
-            already_applied=False,
-            outcome=out.status,
-            changes=list(out.changes),
-            refused=out.error.message if out.error else None,
-            data_unavailable=[v.cause for v in out.violations],
+            already_applied=seen.already_applied,
+            outcome=seen.outcome,
+            changes=list(seen.changes),
+            refused=seen.refused,
+            data_unavailable=list(seen.violations),
         )
 
     check.__name__ = f"check_{op}"
@@ -213,9 +205,9 @@ def _known_array(state: StorageState, array: str) -> None:
 
 
 @actor(name="storage.inventory", effect="read", timeout_s=60, tags=_TAGS)
-def inventory(args: InventoryInput) -> InventoryOutput:
+def inventory(args: InventoryInput, ctx: ActorContext) -> InventoryOutput:
     """List arrays (mode, controllers, firmware, state), their hosts and LUNs."""
-    state = _observe()
+    state = _observe(ctx)
     f = facts(state)
     names = sorted(f["arrays"])
     if args.array is not None:
@@ -262,9 +254,9 @@ class PathsOutput(BaseModel):
 
 
 @actor(name="storage.list_paths", effect="read", timeout_s=60, tags=_TAGS)
-def list_paths(args: ListPathsInput) -> PathsOutput:
+def list_paths(args: ListPathsInput, ctx: ActorContext) -> PathsOutput:
     """List host-to-controller paths: state, ALUA or active/passive role, who carries I/O."""
-    state = _observe()
+    state = _observe(ctx)
     if args.array is not None:
         _known_array(state, args.array)
     views = path_views(state, array=args.array, host=args.host)
@@ -307,9 +299,9 @@ class HostHealthOutput(BaseModel):
 
 
 @actor(name="storage.host_health", effect="read", timeout_s=60, tags=_TAGS)
-def host_health(args: HostInput) -> HostHealthOutput:
+def host_health(args: HostInput, ctx: ActorContext) -> HostHealthOutput:
     """Report a host's multipath health: per LUN its paths, working paths and status."""
-    state = _observe()
+    state = _observe(ctx)
     host = state.hosts.get(args.host)
     if host is None:
         raise ActorError(f"no host named {args.host!r} in the lab", retryable=False)
@@ -354,9 +346,9 @@ class ControllerStatusOutput(BaseModel):
 
 
 @actor(name="storage.controller_status", effect="read", timeout_s=60, tags=_TAGS)
-def controller_status(args: ControllerStatusInput) -> ControllerStatusOutput:
+def controller_status(args: ControllerStatusInput, ctx: ActorContext) -> ControllerStatusOutput:
     """Report an array's controllers: firmware, state, role and the hosts they carry."""
-    state = _observe()
+    state = _observe(ctx)
     _known_array(state, args.array)
     ctrls = _controllers(state, args.array)
     if args.controller is not None:
@@ -388,9 +380,9 @@ class PreflightOutput(BaseModel):
 
 
 @actor(name="storage.preflight", effect="read", timeout_s=120, tags=_TAGS)
-def preflight_check(args: PreflightInput) -> PreflightOutput:
+def preflight_check(args: PreflightInput, ctx: ActorContext) -> PreflightOutput:
     """Check that every host of an array has a working path through each controller."""
-    state = _observe()
+    state = _observe(ctx)
     _known_array(state, args.array)
     if args.controller is not None and args.controller not in state.arrays[args.array].controllers:
         raise ActorError(
