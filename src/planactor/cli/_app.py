@@ -10,6 +10,7 @@ from functools import cache
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from planactor import __version__
 from planactor._errors import PlanactorError, PlanInvalid
@@ -76,7 +77,8 @@ def print_problems(report_problems: Sequence[object], console: Console = out) ->
 
 
 def _report_error(e: PlanactorError) -> None:
-    err.print(f"[red]error:[/] {e.message}", markup=True)
+    # The message is text, not markup: a `[storage-du]` in it must print as written.
+    err.print(f"[red]error:[/] {escape(e.message)}", markup=True)
     if isinstance(e, PlanInvalid):
         print_problems(e.report.problems, err)
     if e.hint:

@@ -19,9 +19,13 @@ from planactor.catalog import Catalog
 from planactor.engine._engine import RecordedRun, ResumeGate
 from planactor.plan import remaining_plan
 from planactor.policy import KeyStore, PublicKey, RulePolicy, reauthorize
-from planactor.validate import Policy, validate
+from planactor.validate import Policy, Problem, validate
 
 __all__ = ["resume_gate"]
+
+
+def _line(p: Problem) -> str:
+    return f"{p.location}: {p.message} [{p.code}]"
 
 
 def _refusal(run_id: str, what: str, problems: list[str]) -> ApprovalRequired:
@@ -66,7 +70,7 @@ def resume_gate(
         )
         report = validate(run.plan, catalog=catalog, policy=policy)
         if not report.ok:
-            problems = [str(p) for p in report.errors]
+            problems = [_line(p) for p in report.errors]
             raise _refusal(run.run_id, "its plan fails validation now", problems)
         if safety is not None and not run.abort:  # an abort only compensates what ran
             rest = remaining_plan(run.plan, done=run.done)
@@ -80,7 +84,7 @@ def resume_gate(
                     raise _refusal(
                         run.run_id,
                         "the steps still to run are unsafe on the lab as it is now",
-                        [str(p) for p in found],
+                        [_line(p) for p in found],
                     )
         return auth.record() if auth is not None else None
 
