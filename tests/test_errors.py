@@ -1,21 +1,165 @@
-"""The exception hierarchy: exit codes on the classes, retryability, hints."""
+"""The exception hierarchy: the drawing in its docstring, exports, exit codes, retryability,
+hints."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+import re
+from collections.abc import Iterator
+
 import pytest
 
+import planactor
 from planactor import (
     ActorError,
+    ApprovalRequired,
+    BackendError,
     CatalogError,
     InputError,
+    JournalError,
     PlanactorError,
     PlanInvalid,
     PlanLoadError,
     Problem,
+    RunBusy,
     UnexpectedState,
     UnknownActor,
     ValidationReport,
 )
+from planactor import _errors as errors_module
+
+# One node of the drawing: its branch prefix ("│   ├── "...), class name and exit code.
+_NODE = re.compile(r"^(?P<prefix>(?:[│ ]   )*(?:[├└]── )?)(?P<name>[A-Z]\w*)\s+exit (?P<code>\d)\b")
+
+
+def parse_tree(doc: str) -> dict[str, tuple[str | None, int]]:
+    """The drawing's classes: name -> (parent name or None for the root, exit code)."""
+    nodes: dict[str, tuple[str | None, int]] = {}
+    parents: list[str] = []  # parents[d] is the last class drawn at depth d
+    lines = doc.splitlines()
+    # The drawing is indented as a block; its first node (the root) sets the margin.
+    drawn = [x for x in lines if _NODE.match(x.lstrip(" "))]
+    margin = min((len(x) - len(x.lstrip(" ")) for x in drawn), default=0)
+    for line in lines:
+        m = _NODE.match(line[margin:])
+        if m is None:
+            continue
+        depth = len(m["prefix"]) // 4
+        assert depth <= len(parents), f"{m['name']} is drawn deeper than any parent: {line!r}"
+        del parents[depth:]
+        assert m["name"] not in nodes, f"{m['name']} is drawn twice"
+        nodes[m["name"]] = (parents[-1] if parents else None, int(m["code"]))
+        parents.append(m["name"])
+    return nodes
+
+
+def mismatches(
+    drawing: dict[str, tuple[str | None, int]], classes: dict[str, type[BaseException]]
+) -> list[str]:
+    """Every way the drawing and the classes disagree (names, parents, exit codes)."""
+    problems = [f"{n} is a class but not drawn" for n in sorted(classes.keys() - drawing.keys())]
+    problems += [f"{n} is drawn but not a class" for n in sorted(drawing.keys() - classes.keys())]
+    for name in sorted(drawing.keys() & classes.keys()):
+        parent, code = drawing[name]
+        cls = classes[name]
+        base = cls.__base__
+        real_parent = base.__name__ if base is not None and base in classes.values() else None
+        if parent != real_parent:
+            problems.append(f"{name} is drawn under {parent}, its base is {real_parent}")
+        real_code = getattr(cls, "exit_code", None)
+        if code != real_code:
+            problems.append(f"{name} is drawn with exit {code}, its class says {real_code}")
+    return problems
+
+
+def _defined_in_errors() -> dict[str, type[BaseException]]:
+    return {
+        name: cls
+        for name, cls in vars(errors_module).items()
+        if isinstance(cls, type)
+        and issubclass(cls, BaseException)
+        and cls.__module__ == errors_module.__name__
+    }
+
+
+def _subclasses(cls: type[BaseException]) -> Iterator[type[BaseException]]:
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def test_the_drawing_matches_the_classes_and_their_exit_codes() -> None:
+    """The tree in the _errors docstring names every class, its base and its exit code."""
+    assert errors_module.__doc__ is not None
+    drawing = parse_tree(errors_module.__doc__)
+    assert mismatches(drawing, _defined_in_errors()) == []
+    assert drawing["PlanactorError"] == (None, 1)
+
+
+@pytest.mark.parametrize(
+    ("doc", "problem"),
+    [
+        (
+            """
+            PlanactorError  exit 1  base
+            ├── InputError  exit 2  bad input
+            └── ActorError  exit 1  failed
+                └── UnexpectedState  exit 1  paused
+            """,
+            "UnexpectedState is drawn with exit 1, its class says 4",
+        ),
+        (
+            """
+            PlanactorError  exit 1  base
+            ├── InputError  exit 2  bad input
+            │   └── UnexpectedState  exit 4  paused
+            └── ActorError  exit 1  failed
+            """,
+            "UnexpectedState is drawn under InputError, its base is ActorError",
+        ),
+        (
+            """
+            PlanactorError  exit 1  base
+            └── ActorError  exit 1  failed
+                └── UnexpectedState  exit 4  paused
+            """,
+            "InputError is a class but not drawn",
+        ),
+    ],
+    ids=["exit-code", "parent", "missing"],
+)
+def test_a_wrong_drawing_is_caught(doc: str, problem: str) -> None:
+    """A drawing with a wrong exit code, a wrong parent or a missing class is reported."""
+    classes: dict[str, type[BaseException]] = {
+        "PlanactorError": PlanactorError,
+        "InputError": InputError,
+        "ActorError": ActorError,
+        "UnexpectedState": UnexpectedState,
+    }
+    assert mismatches(parse_tree(doc), classes) == [problem]
+
+
+def test_every_error_class_is_exported_from_planactor() -> None:
+    """Each class of the hierarchy is in `planactor.__all__`, as the same object."""
+    for name, cls in _defined_in_errors().items():
+        assert name in planactor.__all__, f"{name} is not exported from planactor"
+        assert getattr(planactor, name) is cls
+
+
+def test_no_planactor_error_is_defined_outside_the_one_tree() -> None:
+    """Every PlanactorError subclass in planactor lives in _errors, except packs' own errors
+    (subclasses of ActorError under planactor.actors)."""
+    for info in pkgutil.walk_packages(planactor.__path__, "planactor."):
+        importlib.import_module(info.name)
+    elsewhere = [
+        f"{cls.__module__}.{cls.__qualname__}"
+        for cls in _subclasses(PlanactorError)
+        if cls.__module__.startswith("planactor.")
+        and cls.__module__ != errors_module.__name__
+        and not (cls.__module__.startswith("planactor.actors.") and issubclass(cls, ActorError))
+    ]
+    assert elsewhere == []
 
 
 def _report(n_errors: int) -> ValidationReport:
@@ -35,6 +179,10 @@ def _report(n_errors: int) -> ValidationReport:
         (PlanInvalid, 2),
         (CatalogError, 2),
         (UnknownActor, 2),
+        (ApprovalRequired, 3),
+        (BackendError, 1),
+        (JournalError, 1),
+        (RunBusy, 1),
         (ActorError, 1),
         (UnexpectedState, 4),
     ],

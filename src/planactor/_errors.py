@@ -7,6 +7,9 @@
     │   ├── CatalogError           exit 2  an actor or pack cannot be loaded, or is unknown
     │   └── UnknownActor           exit 2  a name is not in the catalog (carries suggestions)
     ├── ApprovalRequired           exit 3  a plan that writes was not approved to run
+    ├── BackendError               exit 1  an LLM backend did not answer usably (timeout,
+    │                                      server error, garbage); `retryable` says whether
+    │                                      another attempt might succeed
     ├── JournalError               exit 1  the journal cannot be read or written, or a run
     │   │                                  cannot go on because its record does not allow it
     │   └── RunBusy                exit 1  another live process is driving the run (its lease)
@@ -16,7 +19,9 @@
                                            pauses for a human or the recovery agent
 
 The command line maps these to exit codes in one place (`planactor.cli`), so bad input
-never ends in a traceback. Exit codes are a public contract, see docs/cli.md.
+never ends in a traceback. Exit codes are a public contract, see docs/cli.md. Every class is
+exported from `planactor`; tests/test_errors.py checks this drawing against the classes, so
+a new class is drawn here or the build fails. Packs subclass ActorError for their own errors.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ActorError",
     "ApprovalRequired",
+    "BackendError",
     "CatalogError",
     "InputError",
     "JournalError",
@@ -108,6 +114,21 @@ class ApprovalRequired(PlanactorError):
     """A plan with write steps needs an approval (for now: `--yes` or a confirmation)."""
 
     exit_code = 3
+
+
+class BackendError(PlanactorError):
+    """An LLM backend did not answer usably: timeout, connection, server error, garbage.
+
+    `retryable` says whether another attempt might succeed; `complete` has already made its
+    bounded retries when this reaches a caller.
+    """
+
+    def __init__(
+        self, message: str, *, backend: str, hint: str | None = None, retryable: bool = False
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.backend = backend
+        self.retryable = retryable
 
 
 class JournalError(PlanactorError):

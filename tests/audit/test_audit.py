@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from auditruns import SIGNED, make_plan, record_run
 from forgery import rewrite_chain, sql
-from planactor._errors import InputError, JournalError
+from planactor import InputError, JournalError
 from planactor.audit import (
     Anchor,
     AuditRecord,

@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 
 from forgery import rewrite_chain, sql
-from planactor import testing
-from planactor._errors import JournalError, PlanInvalid
+from planactor import JournalError, PlanInvalid, testing
 from planactor.catalog import Catalog, actor_of
 from planactor.engine import Engine, RunResult
 from planactor.journal import Journal

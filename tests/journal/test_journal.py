@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from forgery import rewrite_chain, sql
-from planactor._errors import InputError, JournalError
+from planactor import InputError, JournalError
 from planactor.journal import GENESIS, Journal, JournalEvent
 from planactor.plan import Plan, canonical_json
 

@@ -12,7 +12,7 @@ import pytest
 from backend_cases import FAST, MESSAGES, SCHEMA, clear_backend_env, tool_use_message
 from llm_fakes import FakeServer, Reply, Request, Responder
 
-from planactor._errors import InputError
+from planactor import InputError
 from planactor.planner import AnthropicBackend, get_backend
 
 StartServer = Callable[[Responder], FakeServer]

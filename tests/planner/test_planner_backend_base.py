@@ -11,7 +11,7 @@ from backend_cases import MESSAGES, SCHEMA, clear_backend_env
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planactor._errors import InputError
+from planactor import InputError
 from planactor.plan import PlannerInfo
 from planactor.planner import LocalBackend, OpenAIBackend, get_backend, prompt_hash
 

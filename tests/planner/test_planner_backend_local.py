@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from backend_cases import MESSAGES, SCHEMA, check_answer, clear_backend_env
 
-from planactor._errors import InputError
+from planactor import InputError
 from planactor.planner import Backend, BackendError, LocalBackend, get_backend, prompt_hash
 
 

@@ -13,7 +13,7 @@ import pytest
 from backend_cases import FAST, MESSAGES, SCHEMA, chat_completion, check_answer, clear_backend_env
 from llm_fakes import FakeServer, Reply, Request, Responder
 
-from planactor._errors import InputError
+from planactor import InputError
 from planactor.planner import BackendError, OpenAIBackend, get_backend
 
 StartServer = Callable[[Responder], FakeServer]

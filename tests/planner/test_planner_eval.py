@@ -14,7 +14,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planactor._errors import InputError
+from planactor import InputError
 from planactor.actors import core
 from planactor.catalog import Catalog, parse_routine
 from planactor.cli._app import catalog as cli_catalog

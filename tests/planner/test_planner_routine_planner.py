@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planactor._errors import InputError, PlanInvalid
+from planactor import InputError, PlanInvalid
 from planactor.catalog import Catalog, parse_routine
 from planactor.planner import RoutinePlanner, rank
 from planactor.validate import Inventory

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
-from planactor._errors import InputError, PlanactorError
+from planactor._errors import BackendError, InputError
 from planactor.plan import content_hash
 from planactor.planner._prices import estimate_cost
 
@@ -50,21 +50,6 @@ SEED = 20240229  # fixed, so a sampling configuration other than greedy stays re
 RETRIES = 2
 BACKOFF_S = 0.25
 TOOL_NAME = "answer"  # the name of the structured answer (openai schema, anthropic tool)
-
-
-class BackendError(PlanactorError):
-    """An LLM backend did not answer usably: timeout, connection, server error, garbage.
-
-    `retryable` says whether another attempt might succeed; `complete` has already made its
-    bounded retries when this reaches a caller.
-    """
-
-    def __init__(
-        self, message: str, *, backend: str, hint: str | None = None, retryable: bool = False
-    ) -> None:
-        super().__init__(message, hint=hint)
-        self.backend = backend
-        self.retryable = retryable
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
