@@ -13,6 +13,7 @@ from planactor.engine import Engine
 from planactor.journal import Journal
 from planactor.plan import Approval, Plan
 from planactor.policy import KeyStore, authorize, default_policy_text, parse_policy, sign
+from planactor.validate import validate_plan
 
 __all__ = ["CHECKED", "SIGNED", "make_plan", "record_run"]
 
@@ -65,7 +66,9 @@ def record_run(
         ticket="CHG-1",
     )
     auth = authorize(
-        plan.model_copy(update={"approvals": [approval, *extra]}),
+        validate_plan(
+            plan.model_copy(update={"approvals": [approval, *extra]}), catalog=testing.catalog()
+        ),
         catalog=testing.catalog(),
         policy=parse_policy(default_policy_text(), source="test"),
         trusted=store.trusted(),

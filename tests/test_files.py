@@ -125,7 +125,9 @@ def test_read_dash_reads_stdin_up_to_the_limit(monkeypatch: pytest.MonkeyPatch) 
 
 def test_load_plan_returns_plan_and_report(plan_file: Path) -> None:
     """A valid file loads into a Plan together with its (ok) validation report."""
-    plan, report = load_plan(plan_file)
+    loaded = load_plan(plan_file)
+    plan, report = loaded.plan, loaded.report
+    assert loaded.hash == plan.hash
     assert isinstance(plan, Plan)
     assert report.ok
     assert report.plan_hash == plan.hash
@@ -173,10 +175,11 @@ def test_load_plan_too_large_for_the_limit(plan_file: Path) -> None:
 
 def test_load_save_load_keeps_the_hash(plan_file: Path, tmp_path: Path) -> None:
     """Saving a loaded plan and loading it again gives the same plan hash."""
-    plan, _ = load_plan(plan_file)
+    plan = load_plan(plan_file).plan
     again = tmp_path / "again.json"
     save_plan(plan, again)
-    reloaded, report = load_plan(again)
+    loaded = load_plan(again)
+    reloaded, report = loaded.plan, loaded.report
     assert reloaded.hash == plan.hash
     assert report.plan_hash == plan.hash
     assert json.loads(again.read_text()) == plan.to_document()
@@ -186,7 +189,7 @@ def test_save_writes_through_a_temp_file_in_the_same_directory(
     plan_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """save_plan writes the whole text to a sibling temp file, then renames it into place."""
-    plan, _ = load_plan(plan_file)
+    plan = load_plan(plan_file).plan
     target = tmp_path / "out" / "plan.json"
     target.parent.mkdir()
     target.write_text("old contents")
@@ -213,7 +216,7 @@ def test_save_failure_leaves_the_old_file_and_no_temp_file(
     plan_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """If the final rename fails, the old file is intact and the temp file is removed."""
-    plan, _ = load_plan(plan_file)
+    plan = load_plan(plan_file).plan
     target = tmp_path / "out" / "plan.json"
     target.parent.mkdir()
     target.write_text("old contents")
@@ -230,7 +233,7 @@ def test_save_failure_leaves_the_old_file_and_no_temp_file(
 
 def test_save_creates_a_new_file_with_ordinary_permissions(plan_file: Path, tmp_path: Path) -> None:
     """A newly saved plan gets the umask's mode (not the temp file's private 0600)."""
-    plan, _ = load_plan(plan_file)
+    plan = load_plan(plan_file).plan
     old = os.umask(0o022)
     try:
         save_plan(plan, tmp_path / "new.json")
@@ -241,7 +244,7 @@ def test_save_creates_a_new_file_with_ordinary_permissions(plan_file: Path, tmp_
 
 def test_save_over_an_existing_file_keeps_its_permissions(plan_file: Path, tmp_path: Path) -> None:
     """Overwriting a plan keeps the permissions the file already had."""
-    plan, _ = load_plan(plan_file)
+    plan = load_plan(plan_file).plan
     target = tmp_path / "shared.json"
     target.write_text("{}")
     target.chmod(0o640)

@@ -9,12 +9,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from pydantic import ValidationError
-
-from planactor._errors import PlanInvalid, PlanLoadError
+from planactor._errors import PlanLoadError
 from planactor.catalog import Catalog
 from planactor.plan import Plan
-from planactor.validate import Limits, Policy, ValidationReport, validate
+from planactor.validate import Limits, Policy, ValidatedPlan, validate_plan
 
 __all__ = ["load_plan", "read_plan_text", "save_plan"]
 
@@ -52,21 +50,16 @@ def load_plan(
     catalog: Catalog | None = None,
     limits: Limits | None = None,
     policy: Policy | None = None,
-) -> tuple[Plan, ValidationReport]:
+) -> ValidatedPlan:
     """Read and validate a plan file; raise PlanInvalid (with the whole report) if it is not.
 
-    Without a catalog, only the built-in packs and installed packs are used.
+    Without a catalog, only the built-in packs and installed packs are used. The result
+    binds the plan to its hash and report (see `ValidatedPlan`).
     """
     data, source = read_plan_text(path, limits=limits)
     if catalog is None:  # not `catalog or ...`: an empty Catalog is falsy (len 0)
         catalog = Catalog.discover()
-    report = validate(data, catalog, policy=policy, limits=limits)
-    if not report.ok:
-        raise PlanInvalid(report, source=source)
-    try:
-        return Plan.model_validate_json(data), report
-    except ValidationError as e:  # validate() accepted it, so this would be our bug
-        raise PlanLoadError(f"{source}: {e}", source=source) from None
+    return validate_plan(data, catalog=catalog, policy=policy, limits=limits, source=source)
 
 
 def save_plan(plan: Plan, path: str | Path) -> None:

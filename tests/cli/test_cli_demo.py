@@ -29,7 +29,7 @@ def test_demo_runs_both_acts_without_data_unavailability(
     assert "fault injected" in out
     assert "planactor resume" in out
     # The approved plan file is valid and carries two approvals by people other than sam.
-    plan, _ = load_plan(workdir / "upgrade-array-01.json")
+    plan = load_plan(workdir / "upgrade-array-01.json").plan
     assert plan.requested_by == "sam"
     assert sorted(a.identity for a in plan.approvals) == ["alice", "carol"]
     # The lab really changed, and its monitor recorded no violation.

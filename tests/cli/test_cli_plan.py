@@ -107,7 +107,8 @@ def test_default_local_planner_against_a_lab_writes_a_valid_plan(
     assert f"planner local {MODEL_FILE}: 0 tokens in, 0 out" in out
     assert '  array = "array-01"  [intent] the array named' in out
     assert f"written to {target}; next: `planactor approve {target} --as NAME`" in out
-    plan, report_ = load_plan(target)
+    got = load_plan(target)
+    plan, report_ = got.plan, got.report
     assert report_.ok
     match = re.search(r"^plan hash (sha256:[0-9a-f]{64})$", out, re.M)
     assert match is not None

@@ -18,6 +18,7 @@ from planactor.catalog import Catalog, actor_of
 from planactor.engine import Engine, RunResult
 from planactor.journal import Journal
 from planactor.plan import Plan, RetryPolicy
+from planactor.validate import ValidatedPlan, validate_plan
 
 
 def make_plan(*steps: dict[str, Any], **kw: Any) -> Plan:
@@ -356,6 +357,41 @@ def test_invalid_plan_raises_before_anything_is_journaled(engine: Engine, journa
         engine.run(plan)
     assert journal.runs() == []
     assert journal.commits == 0
+
+
+def test_a_plan_never_runs_under_another_plans_hash(engine: Engine, journal: Journal) -> None:
+    """Plan B cannot run journaled as plan A: no report= pairing, no hand-made or edited pair."""
+    a = validate_plan(make_plan(echo("a")), catalog=engine.catalog)
+    b = make_plan(echo("b"))
+    with pytest.raises(TypeError):
+        engine.run(b, report=a.report)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="made by validate_plan"):
+        ValidatedPlan(b, a.report, engine.catalog)
+    with pytest.raises(AttributeError, match="cannot be changed"):
+        a.plan = b
+    edited = validate_plan(make_plan(echo("a")), catalog=engine.catalog)
+    edited.plan.steps.append(b.steps[0])
+    with pytest.raises(ValueError, match="changed after validation"):
+        engine.run(edited)
+    assert journal.runs() == []
+    # What does run is journaled under its own hash, whichever way it is given.
+    for given in (a, a.plan):
+        result = engine.run(given)
+        assert result.plan_hash == a.hash == journal.run(result.run_id).plan_hash
+        assert journal.events(result.run_id)[0].data["plan_hash"] == a.hash
+        assert list(result.steps) == ["a"]
+
+
+def test_a_plan_validated_against_another_catalog_is_validated_again(
+    journal: Journal, tmp_path: Path
+) -> None:
+    """The engine checks a plan against its own catalog, not only the one it was checked with."""
+    validated = validate_plan(make_plan(write("w", tmp_path / "l")), catalog=testing.catalog())
+    echo_only = Engine(catalog=Catalog([testing.catalog().get("core.echo")]), journal=journal)
+    with pytest.raises(PlanInvalid) as exc:
+        echo_only.run(validated)
+    assert exc.value.report.codes() == ["unknown-actor"]
+    assert journal.runs() == []
 
 
 def test_parallel_below_one_is_refused(engine: Engine, journal: Journal) -> None:

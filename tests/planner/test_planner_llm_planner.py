@@ -38,7 +38,7 @@ from planactor.planner import (
     plan_cache_key,
 )
 from planactor.policy import authorize, default_policy_text, parse_policy, review
-from planactor.validate import Inventory, validate
+from planactor.validate import Inventory, validate, validate_plan
 from routine_texts import send_report
 
 MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -771,12 +771,13 @@ def test_a_novel_plan_needs_one_approval_even_when_read_only() -> None:
     )
     policy = parse_policy(default_policy_text(), source="default policy")
     now = datetime.now(UTC)
-    auth = review(result.plan, catalog=cat, policy=policy, trusted={}, now=now)
+    validated = validate_plan(result.plan, catalog=cat)
+    auth = review(validated, catalog=cat, policy=policy, trusted={}, now=now)
     assert not auth.report.writes
     assert auth.report.approvers_required == 1
     assert "novel" in auth.report.approvers_reason
     with pytest.raises(ApprovalRequired, match="needs 1 approval") as e:
-        authorize(result.plan, catalog=cat, policy=policy, trusted={}, now=now)
+        authorize(validated, catalog=cat, policy=policy, trusted={}, now=now)
     assert e.value.exit_code == 3
     # The same steps from a tested routine (not novel) need no approval.
     assert result.plan.planner is not None
@@ -784,4 +785,6 @@ def test_a_novel_plan_needs_one_approval_even_when_read_only() -> None:
         update={"planner": result.plan.planner.model_copy(update={"novel": False})}
     )
     assert routine_made.hash == result.plan.hash
-    authorize(routine_made, catalog=cat, policy=policy, trusted={}, now=now)
+    authorize(
+        validate_plan(routine_made, catalog=cat), catalog=cat, policy=policy, trusted={}, now=now
+    )

@@ -115,7 +115,8 @@ def test_approval_survives_save_and_load_without_changing_the_hash(tmp_path: Pat
     assert approved.hash == plan.hash
     path = tmp_path / "plan.json"
     save_plan(approved, path)
-    loaded, report = load_plan(path)
+    got = load_plan(path)
+    loaded, report = got.plan, got.report
     assert loaded.approvals == [a]
     assert loaded.hash == report.plan_hash == plan.hash
     assert _verdict(loaded.approvals[0], loaded)[0] == "valid"

@@ -14,6 +14,7 @@ from planactor import Catalog, Plan, actor, entity
 from planactor._errors import ApprovalRequired
 from planactor.actors.core import echo
 from planactor.policy import Authorization, PolicyDoc, RulePolicy, authorize, review, sign
+from planactor.validate import validate_plan
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # a Tuesday
 HOUR = timedelta(hours=1)
@@ -75,7 +76,13 @@ def _approve(plan: Plan, *who: str, now: datetime = NOW, **kw: Any) -> Plan:
 
 
 def _gate(plan: Plan, policy: RulePolicy | None = None, *, now: datetime = NOW) -> Authorization:
-    return authorize(plan, catalog=CATALOG, policy=policy or _policy(), trusted=TRUSTED, now=now)
+    return authorize(
+        validate_plan(plan, catalog=CATALOG),
+        catalog=CATALOG,
+        policy=policy or _policy(),
+        trusted=TRUSTED,
+        now=now,
+    )
 
 
 def _refused(
@@ -176,18 +183,13 @@ def test_one_valid_approval_is_enough_beside_invalid_ones() -> None:
 
 
 def test_the_hash_given_is_the_one_approvals_must_match() -> None:
-    """`plan_hash` (as computed by the validator) is what approvals are checked against."""
-    plan = _approve(_plan("ops.tune"), "carol")
-    auth = review(
-        plan,
-        catalog=CATALOG,
-        policy=_policy(),
-        trusted=TRUSTED,
-        now=NOW,
-        plan_hash="sha256:" + "0" * 64,
-    )
+    """The validated plan's hash (as computed by the validator) is what approvals must match."""
+    approved = _approve(_plan("ops.tune"), "carol")
+    other = _plan("ops.reimage").model_copy(update={"approvals": approved.approvals})
+    validated = validate_plan(other, catalog=CATALOG)
+    auth = review(validated, catalog=CATALOG, policy=_policy(), trusted=TRUSTED, now=NOW)
     assert [v.code for v in auth.approvals.verdicts] == ["wrong-plan"]
-    assert auth.plan_hash == "sha256:" + "0" * 64
+    assert auth.plan_hash == validated.hash != approved.hash
 
 
 # -- rules at run start ---------------------------------------------------------------------
@@ -303,7 +305,11 @@ def test_the_record_says_who_approved_under_which_policy() -> None:
 def test_review_judges_without_refusing() -> None:
     """review() explains a plan that may not run, without raising."""
     auth = review(
-        _plan("ops.tune"), catalog=CATALOG, policy=_policy(WINDOW_RULE), trusted=TRUSTED, now=NOW
+        validate_plan(_plan("ops.tune"), catalog=CATALOG),
+        catalog=CATALOG,
+        policy=_policy(WINDOW_RULE),
+        trusted=TRUSTED,
+        now=NOW,
     )
     assert auth.approvals.approvers == ()
     assert [(o.rule.name, r.kind) for o, r in auth.report.unmet] == [("weekend-only", "window")]

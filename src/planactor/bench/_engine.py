@@ -14,7 +14,7 @@ compiled without a checkpointer and with its in-memory one; its fan-out runs the
 one superstep. Also timed: calling the echo actor directly N times (input and output
 validation, no engine), so the engine's own share is visible.
 
-Timed: `Engine.run` given the validation report (validation, the plan's compile step, runs once
+Timed: `Engine.run` given the validated plan (validation, the plan's compile step, runs once
 before the timer, as `planactor run` does) and LangGraph's `invoke` (its compile is
 reported apart). Median of R repeats after one warm-up (fewer repeats, no warm-up, for FULL:
 it is bound by fsync). `commits/step` counts journal transactions, one WAL fsync each
@@ -47,7 +47,7 @@ from planactor import ActorContext, Catalog, Plan
 from planactor.engine import Engine
 from planactor.journal import Journal, Synchronous
 from planactor.testing import catalog as testing_catalog
-from planactor.validate import validate
+from planactor.validate import validate_plan
 
 __all__ = ["Result", "chain_plan", "fan_out_plan", "main", "run", "verdicts"]
 
@@ -178,15 +178,15 @@ def _planactor(
         return Journal(tmp / f"{uuid.uuid4().hex}.db", synchronous=sync)
 
     # Validation is the plan's compile step (like LangGraph's `compile`, reported apart):
-    # `planactor run` validates once when it loads the plan and hands the report over.
-    report = validate(plan, catalog)
+    # `planactor run` validates once when it loads the plan and hands the validated plan over.
+    validated = validate_plan(plan, catalog=catalog)
 
     def once() -> tuple[float, int]:
         j = journal()
         try:
             engine = Engine(catalog=catalog, journal=j)
             start = time.perf_counter()
-            result = engine.run(plan, parallel=parallel, report=report)
+            result = engine.run(validated, parallel=parallel)
             elapsed = time.perf_counter() - start
             if result.status != "succeeded":
                 raise RuntimeError(f"{shape}/{config}: the run ended {result.status}")

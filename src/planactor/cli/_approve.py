@@ -130,7 +130,8 @@ def approve_cmd(
     policy_file: Path | None = PolicyOption,
 ) -> None:
     """Sign the plan's exact hash as NAME; the approval travels inside the plan file."""
-    parsed, report = load_plan(plan, catalog=catalog(), policy=load_policy(policy_file))
+    validated = load_plan(plan, catalog=catalog(), policy=load_policy(policy_file))
+    parsed = validated.plan
     store = KeyStore()
     private = store.private(identity, path=key)
     now = datetime.now(UTC).replace(microsecond=0)  # what sign() records, to the second
@@ -150,7 +151,7 @@ def approve_cmd(
     save_plan(approved, target)
     trusted = store.trusted().get(identity)
     out.print(
-        f"approved {report.plan_hash} as {identity} until "
+        f"approved {validated.hash} as {identity} until "
         f"{approval.expires_at.isoformat()}" + (f" (ticket {ticket})" if ticket else ""),
         markup=False,
     )

@@ -39,8 +39,8 @@ def diff_cmd(
             "OLD and NEW cannot both be standard input", hint="give at least one of them as a file"
         )
     cat = catalog()
-    old_plan, _ = load_plan(old, catalog=cat)
-    new_plan, _ = load_plan(new, catalog=cat)
+    old_plan = load_plan(old, catalog=cat).plan
+    new_plan = load_plan(new, catalog=cat).plan
     result = diff_plans(old_plan, new_plan)
     if as_json:
         doc = {"old_source": _source(old), "new_source": _source(new), **result.to_json()}

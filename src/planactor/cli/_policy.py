@@ -50,14 +50,13 @@ def policy_check(
 ) -> None:
     """Explain which rules apply to the plan and why; exit 3 if it may not run now."""
     policy = load_policy(policy_file)
-    parsed, report = load_plan(plan, catalog=catalog(), policy=policy)
+    validated = load_plan(plan, catalog=catalog(), policy=policy)
     auth = review(
-        parsed,
+        validated,
         catalog=catalog(),
         policy=policy,
         trusted=KeyStore().trusted(),
         now=_moment(at),
-        plan_hash=report.plan_hash,
     )
     rep, approvals = auth.report, auth.approvals
     enough = len(approvals.approvers) >= rep.approvers_required

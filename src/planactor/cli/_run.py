@@ -188,21 +188,19 @@ def run_cmd(
     policy = load_policy(policy_file)
     ctx = lab_context(lab)
     checks = AllOf(policy, ctx.safety if ctx else None)
-    parsed, report = load_plan(plan, catalog=cat, policy=checks)
+    validated = load_plan(plan, catalog=cat, policy=checks)
+    steps = validated.plan.steps
     auth = None
     if not dry_run:  # a dry run changes nothing, so it needs no approval
         auth = authorize(
-            parsed,
+            validated,
             catalog=cat,
             policy=policy,
             trusted=KeyStore().trusted(),
             now=datetime.now(UTC),
-            plan_hash=report.plan_hash,
         )
-        _confirm_writes(
-            [s.id for s in parsed.steps if cat.get(s.actor).effect == "write"], yes, auth
-        )
-    progress = _Progress(len(parsed.steps), enabled=not as_json and err.is_terminal)
+        _confirm_writes([s.id for s in steps if cat.get(s.actor).effect == "write"], yes, auth)
+    progress = _Progress(len(steps), enabled=not as_json and err.is_terminal)
     with _journal(db, sync) as journal, progress.bar:
         engine = Engine(
             catalog=cat,
@@ -311,7 +309,7 @@ def replay_cmd(
 ) -> None:
     """Check determinism: re-derive the run's decisions from its recorded results."""
     cat = catalog()
-    given = load_plan(plan, catalog=cat)[0] if plan else None
+    given = load_plan(plan, catalog=cat) if plan else None
     with _journal(db) as journal:
         journal.run(run_id)  # an unknown run is bad input (exit 2), named with a hint
         chain = journal.verify(run_id)

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import typer
 
-from planactor._errors import InputError, PlanLoadError
+from planactor._errors import InputError, PlanInvalid, PlanLoadError
 from planactor._files import read_plan_text
 from planactor.cli._app import EXIT_BAD_INPUT, app, catalog, out, print_problems
 from planactor.plan import JsonSyntaxError, parse_json
-from planactor.validate import Inventory, Limits, Problem, ValidationReport, validate
+from planactor.validate import Inventory, Limits, Problem, ValidationReport, validate_plan
 
 
 def load_inventory(path: Path) -> Inventory:
@@ -56,7 +56,10 @@ def validate_cmd(
         source = plan
     else:
         inv = load_inventory(inventory) if inventory is not None else None
-        report = validate(data, catalog(), inv, limits=limits)
+        try:  # the hash shown is the one `run` and `approve` bind the plan to
+            report = validate_plan(data, catalog=catalog(), inventory=inv, limits=limits).report
+        except PlanInvalid as e:
+            report = e.report
     if as_json:
         out.print_json(json.dumps({"source": source, **report.to_dict()}))
     elif report.ok:

@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from planactor._errors import ActorError, JournalError, PlanInvalid, UnexpectedState
+from planactor._errors import ActorError, JournalError, UnexpectedState
 from planactor.catalog import Actor, ActorContext, Catalog
 from planactor.engine._scheduler import (
     Command,
@@ -46,7 +46,7 @@ from planactor.engine._scheduler import (
 )
 from planactor.journal import Journal, JournalEvent
 from planactor.plan import Plan, RetryPolicy, Step
-from planactor.validate import ValidationReport, validate
+from planactor.validate import ValidatedPlan, validate_plan
 
 __all__ = [
     "Engine",
@@ -244,41 +244,43 @@ class Engine:
 
     def run(
         self,
-        plan: Plan,
+        plan: ValidatedPlan | Plan,
         *,
         dry_run: bool = False,
         parallel: int = 1,
         run_id: str | None = None,
         authorization: Mapping[str, Any] | None = None,
-        report: ValidationReport | None = None,
     ) -> RunResult:
-        """Validate and run a plan to its end, or until it pauses.
+        """Run a validated plan to its end, or until it pauses.
+
+        `plan` is what `validate_plan` or `load_plan` returned: the journal records the hash
+        it carries, computed when the plan was validated, so the run is bound to the plan
+        that was checked (and approved). A bare `Plan` is validated here first, against this
+        engine's catalog; so is a validated plan whose catalog is another one.
 
         `authorization` (approvals and policy, see `planactor.policy.authorize`) is recorded
         in the run's first event, under the hash chain, for the audit.
-
-        `report` is this plan's report from `validate` against this engine's catalog (as
-        `load_plan` returns it): the plan is then not validated again. Validating costs
-        about a quarter of running a no-op step, so callers that have just validated pass
-        it. The journal records the report's plan hash, unchecked.
         """
-        if report is None:
-            report = validate(plan, self.catalog)
-        if not report.ok:
-            raise PlanInvalid(report)
-        if report.plan_hash is None or report.step_count != len(plan.steps):
-            raise ValueError("report= must be the validation report of the plan being run")
+        if isinstance(plan, Plan):
+            plan = validate_plan(plan, catalog=self.catalog)
+        elif plan.catalog is not self.catalog:
+            plan = validate_plan(plan.plan, catalog=self.catalog)
         if parallel < 1:
             raise ValueError("parallel must be at least 1")
+        # The hash was computed once, by validation: a canonical serialisation of the plan.
+        checked, plan_hash = plan.plan, plan.hash
+        if len(checked.steps) != plan.report.step_count:  # cheap; catches a plan edited in place
+            raise ValueError("the validated plan was changed after validation; validate it again")
         run_id = run_id or _new_run_id()
         sched = Scheduler(
-            plan=plan, specs=specs_for(self.catalog, plan), max_parallel=parallel, dry_run=dry_run
+            plan=checked,
+            specs=specs_for(self.catalog, checked),
+            max_parallel=parallel,
+            dry_run=dry_run,
         )
-        # The plan hash costs a canonical serialisation of the whole plan: compute it once.
-        plan_hash = report.plan_hash or plan.hash
         state = _Run(
             run_id=run_id,
-            plan=plan,
+            plan=checked,
             scheduler=sched,
             dry_run=dry_run,
             parallel=parallel,
@@ -286,18 +288,18 @@ class Engine:
         )
         self.journal.begin_run(
             run_id=run_id,
-            plan=plan,
+            plan=checked,
             dry_run=dry_run,
             plan_hash=plan_hash,
             data={
                 "dry_run": dry_run,
                 "parallel": parallel,
-                "steps": len(plan.steps),
+                "steps": len(checked.steps),
                 **({"authorization": dict(authorization)} if authorization is not None else {}),
                 # Planner metadata is outside the plan hash: chain it here for the audit.
                 **(
-                    {"planner": plan.planner.model_dump(mode="json")}
-                    if plan.planner is not None
+                    {"planner": checked.planner.model_dump(mode="json")}
+                    if checked.planner is not None
                     else {}
                 ),
             },
@@ -307,13 +309,12 @@ class Engine:
 
     async def run_async(
         self,
-        plan: Plan,
+        plan: ValidatedPlan | Plan,
         *,
         dry_run: bool = False,
         parallel: int = 1,
         run_id: str | None = None,
         authorization: Mapping[str, Any] | None = None,
-        report: ValidationReport | None = None,
     ) -> RunResult:
         """`run` without blocking the event loop (the engine itself runs on a thread)."""
         return await asyncio.to_thread(
@@ -323,7 +324,6 @@ class Engine:
             parallel=parallel,
             run_id=run_id,
             authorization=authorization,
-            report=report,
         )
 
     def resume(
@@ -426,12 +426,16 @@ class Engine:
         self._emit("run.resumed", None, {"run_id": run_id})
         return self._drive(state, sched.handle(Resumed(retry=retry, abort=abort)))
 
-    def replay(self, run_id: str, *, plan: Plan | None = None) -> ReplayReport:
-        """Feed the recorded results to a fresh scheduler and compare its commands."""
+    def replay(self, run_id: str, *, plan: ValidatedPlan | Plan | None = None) -> ReplayReport:
+        """Feed the recorded results to a fresh scheduler and compare its commands.
+
+        Given `plan`, also check that it is the plan this run executed.
+        """
         record = self.journal.run(run_id)
         events = self.journal.events(run_id)
         stored = record.plan
-        plan_matches = plan is None or plan.hash == record.plan_hash
+        given_hash = None if plan is None else plan.hash
+        plan_matches = given_hash is None or given_hash == record.plan_hash
         if stored.hash != events[0].data.get("plan_hash"):
             return ReplayReport(
                 run_id=run_id,
@@ -456,7 +460,7 @@ class Engine:
         note = None
         if not plan_matches:
             note = (
-                f"the plan given ({plan.hash if plan else '?'}) is not the plan this run "
+                f"the plan given ({given_hash}) is not the plan this run "
                 f"executed ({record.plan_hash})"
             )
         elif leftover:

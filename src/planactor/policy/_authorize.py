@@ -9,10 +9,10 @@ from typing import Any
 
 from planactor._errors import ApprovalRequired
 from planactor.catalog import Catalog
-from planactor.plan import Plan
 from planactor.policy._approvals import ApprovalCheck, check_approvals
 from planactor.policy._keys import PublicKey
 from planactor.policy._rules import PolicyReport, RulePolicy
+from planactor.validate import ValidatedPlan
 
 __all__ = ["Authorization", "authorize", "enforce", "review"]
 
@@ -46,36 +46,36 @@ class Authorization:
 
 
 def review(
-    plan: Plan,
+    plan: ValidatedPlan,
     *,
     catalog: Catalog,
     policy: RulePolicy,
     trusted: Mapping[str, PublicKey],
     now: datetime,
-    plan_hash: str | None = None,
 ) -> Authorization:
-    """Judge approvals and policy without deciding: what `policy check` shows."""
-    plan_hash = plan_hash or plan.hash
-    approvals = check_approvals(plan, trusted=trusted, now=now, plan_hash=plan_hash)
-    report = policy.evaluate(plan, catalog=catalog, approvals=approvals, now=now)
+    """Judge approvals and policy without deciding: what `policy check` shows.
+
+    `plan` comes from `validate_plan` or `load_plan`: its approvals are judged against the
+    hash validation computed for it, so they cannot be checked against another plan's.
+    """
+    plan_hash = plan.hash
+    approvals = check_approvals(plan.plan, trusted=trusted, now=now, plan_hash=plan_hash)
+    report = policy.evaluate(plan.plan, catalog=catalog, approvals=approvals, now=now)
     return Authorization(
         plan_hash=plan_hash, checked_at=now, policy=policy, report=report, approvals=approvals
     )
 
 
 def authorize(
-    plan: Plan,
+    plan: ValidatedPlan,
     *,
     catalog: Catalog,
     policy: RulePolicy,
     trusted: Mapping[str, PublicKey],
     now: datetime,
-    plan_hash: str | None = None,
 ) -> Authorization:
     """The run may start, or ApprovalRequired (exit 3) says every reason it may not."""
-    return enforce(
-        review(plan, catalog=catalog, policy=policy, trusted=trusted, now=now, plan_hash=plan_hash)
-    )
+    return enforce(review(plan, catalog=catalog, policy=policy, trusted=trusted, now=now))
 
 
 def enforce(auth: Authorization, *, what: str = "may not run") -> Authorization:
