@@ -3,11 +3,10 @@
 Pure code: nothing here reads files, the clock or the network.
 """
 
-from planactor.validate._checks import validate
 from planactor.validate._inventory import Inventory
 from planactor.validate._policy import AllOf, Policy
 from planactor.validate._report import Limits, Problem, Severity, ValidationReport
-from planactor.validate._validated import ValidatedPlan, validate_plan
+from planactor.validate._validate import validate
 
 __all__ = [
     "AllOf",
@@ -16,8 +15,6 @@ __all__ = [
     "Policy",
     "Problem",
     "Severity",
-    "ValidatedPlan",
     "ValidationReport",
     "validate",
-    "validate_plan",
 ]
