@@ -7,6 +7,7 @@ from planactor.validate._inventory import Inventory
 from planactor.validate._policy import AllOf, Policy
 from planactor.validate._report import Limits, Problem, Severity, ValidationReport
 from planactor.validate._validate import validate
+from planactor.validate._validated import ValidatedPlan, validate_plan
 
 __all__ = [
     "AllOf",
@@ -15,6 +16,8 @@ __all__ = [
     "Policy",
     "Problem",
     "Severity",
+    "ValidatedPlan",
     "ValidationReport",
     "validate",
+    "validate_plan",
 ]
