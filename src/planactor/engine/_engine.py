@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from planactor._errors import ActorError, JournalError, UnexpectedState
+from planactor._speed import model_json, quick_init
 from planactor.catalog import Actor, ActorContext, Catalog
 from planactor.engine._scheduler import (
     Command,
@@ -42,7 +43,6 @@ from planactor.engine._scheduler import (
     StepSpec,
     StepState,
     StepSucceeded,
-    quick_init,
 )
 from planactor.journal import Journal, JournalEvent
 from planactor.plan import Plan, RetryPolicy, Step
@@ -724,7 +724,7 @@ class Engine:
                     state.notes[cmd.step] = f"would change: {shown}"
                 return StepSucceeded(step=cmd.step, attempt=cmd.attempt, output=None)
             out = actor.call(cmd.args, ctx)
-            return StepSucceeded(step=cmd.step, attempt=cmd.attempt, output=_dump(out))
+            return StepSucceeded(step=cmd.step, attempt=cmd.attempt, output=model_json(out))
         except Exception as e:
             return StepFailed(step=cmd.step, attempt=cmd.attempt, error=_step_error(e))
 
@@ -773,15 +773,6 @@ class _Divergence(Exception):
     def __init__(self, seq: int, expected: str, found: str) -> None:
         super().__init__(f"event #{seq}: expected {expected}, found {found}")
         self.seq, self.expected, self.found = seq, expected, found
-
-
-def _dump(out: BaseModel) -> dict[str, Any]:
-    """`out.model_dump(mode="json")`, calling pydantic's serializer directly (half the time)."""
-    model = type(out)
-    if model.model_dump is not BaseModel.model_dump:  # overridden: respect it
-        return out.model_dump(mode="json")
-    dumped: dict[str, Any] = model.__pydantic_serializer__.to_python(out, mode="json")
-    return dumped
 
 
 def _finished_steps(events: list[JournalEvent]) -> dict[str, Any]:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterator, Mapping
-from dataclasses import MISSING, dataclass, field, fields, replace
-from typing import Any, Literal, TypeVar
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
 
+from planactor._speed import quick_init
 from planactor.plan import OutputRef, Plan, RetryPolicy, Step, iter_references
 from planactor.plan import resolve as resolve_refs
 
@@ -35,34 +36,6 @@ __all__ = [
     "StepState",
     "StepSucceeded",
 ]
-
-_T = TypeVar("_T")
-
-
-def quick_init(cls: type[_T]) -> type[_T]:
-    """Give a frozen, slotted dataclass an `__init__` that fills its slots directly.
-
-    The generated `__init__` calls `object.__setattr__` per field to get past the frozen
-    check; the slots' own setters cost about a third less, and these classes are built a
-    few times per step. Same keyword-only signature and defaults; instances stay frozen.
-    """
-    params, body, names = [], [], {}
-    for f in fields(cls):  # type: ignore[arg-type]
-        assert f.default_factory is MISSING, "quick_init takes plain defaults only"
-        names[f"_set_{f.name}"] = cls.__dict__[f.name].__set__
-        if f.default is MISSING:
-            params.append(f.name)
-        else:
-            names[f"_default_{f.name}"] = f.default
-            params.append(f"{f.name}=_default_{f.name}")
-        body.append(f"    _set_{f.name}(self, {f.name})")
-    src = f"def __init__(self, *, {', '.join(params)}):\n" + "\n".join(body or ["    pass"])
-    exec(src, names)  # as dataclasses itself builds `__init__`
-    init = names["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    type.__setattr__(cls, "__init__", init)
-    return cls
-
 
 RunStatus = Literal["running", "paused", "succeeded", "failed", "compensated"]
 StepState = Literal[

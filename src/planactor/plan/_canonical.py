@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
-from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any
+
+from planactor._speed import c_json_encoder
 
 __all__ = ["canonical_json", "canonical_text", "content_hash"]
 
@@ -14,26 +14,9 @@ __all__ = ["canonical_json", "canonical_text", "content_hash"]
 _ENCODER = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
 )
-
-# The C encoder that `_ENCODER.encode` builds on every call, built once (the journal encodes
-# two events per step). Without its circular-reference check: the check's marker dict would
-# be shared between threads and left dirty by an error. A cycle then ends in RecursionError,
-# and the slow path below reports it exactly as json does.
-_FAST: Callable[[Any, int], list[str] | tuple[str, ...]] | None = (
-    c_make_encoder(
-        None,
-        _ENCODER.default,
-        encode_basestring,
-        None,  # indent
-        ":",
-        ",",
-        True,  # sort_keys
-        False,  # skipkeys
-        False,  # allow_nan
-    )
-    if c_make_encoder is not None
-    else None
-)
+# And the C encoder that `_ENCODER.encode` builds on every call, once too (the journal
+# encodes two events per step); a cycle ends in RecursionError there, reported below.
+_FAST = c_json_encoder(_ENCODER)
 
 
 def canonical_text(value: Any) -> str:
