@@ -19,16 +19,14 @@ from planactor.journal import Journal
 from planactor.lab import (
     Lab,
     LabDocument,
-    StorageState,
-    apply,
     create_lab,
     current_lab,
-    default_state,
     facts,
     inventory,
     lab_resources,
     storage_state,
 )
+from planactor.lab.storage import StorageState, apply, default_state
 from planactor.planner import RoutinePlanner, rank
 from planactor.validate import ValidationReport
 

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planactor.actors.network import FatTreeSpec, LeafSpineSpec, fat_tree, leaf_spine, to_document
+from planactor.fabric import FatTreeSpec, LeafSpineSpec, fat_tree, leaf_spine, to_document
 from planactor.lab import kinds
-from planactor.lab._network import (
+from planactor.lab.network import (
     INVARIANT,
     NETWORK_SCENARIOS,
     Fault,

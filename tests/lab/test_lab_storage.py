@@ -9,8 +9,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planactor import lab
-from planactor.lab import Fault, Outcome, StorageState, apply, default_state, scenario, unavailable
+from planactor.lab import storage as lab
+from planactor.lab.storage import (
+    Fault,
+    Outcome,
+    StorageState,
+    apply,
+    default_state,
+    scenario,
+    unavailable,
+)
 
 A1 = ("array-01-a", "array-01-b")
 HOSTS = [f"esx-{i:02d}" for i in range(1, 9)]

@@ -13,21 +13,23 @@ from rich.text import Text
 from planactor._errors import InputError
 from planactor.cli._app import app, out
 from planactor.lab import (
-    WRITE_OPERATIONS,
     LabDocument,
     Receipt,
-    StorageState,
     create_lab,
     current_lab,
-    faults_from_doc,
     kinds,
     lab_path,
-    path_role,
-    path_works,
     storage_state,
 )
-from planactor.lab import _network as netlab
-from planactor.lab import facts as lab_facts
+from planactor.lab import network as netlab
+from planactor.lab.storage import (
+    WRITE_OPERATIONS,
+    StorageState,
+    faults_from_doc,
+    path_role,
+    path_works,
+)
+from planactor.lab.storage import facts as lab_facts
 
 lab_app = typer.Typer(
     name="lab",

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from planactor._errors import InputError
 from planactor.validate import Inventory, Policy
 
 if TYPE_CHECKING:
@@ -54,23 +55,21 @@ def lab_context(path: Path | None, *, required: bool = False) -> LabContext | No
     # InputError with a hint when missing; resolved, so a change of directory cannot move it.
     handle = lab.Lab(lab.current_lab(where).path.resolve())
     doc = handle.read()
-    if doc.kind == "storage":
-        from planactor.actors.storage import StorageSafety
-
+    kind = lab.kinds().get(doc.kind)
+    if kind is None:
+        raise InputError(
+            f"{handle.path}: this planactor has no {doc.kind!r} lab",
+            hint="kinds: " + ", ".join(sorted(lab.kinds())),
+        )
+    try:
         return LabContext(
             lab=handle,
             kind=doc.kind,
-            inventory=lab.inventory(doc),
-            facts=lab.facts(doc),
-            safety=StorageSafety(state=lab.storage_state(doc)),
+            inventory=kind.inventory(doc.state),
+            facts=kind.facts(doc.state),
+            safety=kind.safety(doc.state),
         )
-    context = lab.kinds()[doc.kind]
-    inventory = getattr(context, "inventory", None)
-    facts = getattr(context, "facts", None)
-    return LabContext(
-        lab=handle,
-        kind=doc.kind,
-        inventory=inventory(doc.state) if callable(inventory) else Inventory(),
-        facts=facts(doc.state) if callable(facts) else {},
-        safety=None,
-    )
+    except ValueError as e:
+        raise InputError(
+            f"{handle.path}: {e}", hint=f"recreate it with `planactor lab init {doc.kind} --force`"
+        ) from None

@@ -1,7 +1,8 @@
-"""What the lab's models (`_storage`, `_network`) share: outcomes, errors, faults. Pure code.
+"""What the lab's models (`lab.storage`, `lab.network`) share: outcomes, errors, faults, and
+the documents a kind hands to the store. Pure code.
 
 Each model keeps its own state, faults and violations; this module holds the pieces that do
-not depend on what is modelled, so both models report and refuse in the same way.
+not depend on what is modelled, so both models report, refuse and parse in the same way.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Generic, Literal, Protocol, TypeAlias, TypeVar
 
 __all__ = [
+    "Built",
     "ErrorKind",
     "FaultLike",
+    "KindOutcome",
     "OpError",
     "Operation",
     "Outcome",
@@ -21,13 +24,17 @@ __all__ = [
     "Status",
     "fault_doc",
     "fault_kind",
+    "fault_times",
+    "kind_outcome",
     "list_names",
     "natural",
     "one_of",
+    "parse_state",
     "refused",
     "run",
     "take",
     "text_arg",
+    "times_text",
 ]
 
 Status = Literal["applied", "unchanged", "failed", "refused"]
@@ -75,6 +82,66 @@ class Outcome(Generic[StateT, FaultT, ViolationT]):
     changes: tuple[str, ...] = ()
     violations: tuple[ViolationT, ...] = ()
     error: OpError | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Built:
+    """A scenario's starting point. `violations`: invariants it breaks from the start."""
+
+    state: dict[str, Any]
+    faults: list[dict[str, Any]]
+    latency_ms: int
+    violations: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KindOutcome:
+    """An operation's outcome as documents. `logged`: it goes into the operation log."""
+
+    state: dict[str, Any]
+    faults: list[dict[str, Any]]
+    status: str
+    result: dict[str, Any]
+    changes: list[str]
+    violations: list[dict[str, Any]]
+    error: dict[str, Any] | None
+    logged: bool
+
+
+class _Documented(Protocol):
+    def to_doc(self) -> dict[str, Any]: ...
+
+
+DocViolationT = TypeVar("DocViolationT", bound=_Documented)
+
+
+def kind_outcome(
+    out: Outcome[StateT, FaultT, DocViolationT],
+    op: str,
+    *,
+    state_doc: Callable[[StateT], dict[str, Any]],
+    faults_doc: Callable[[Iterable[FaultT]], list[dict[str, Any]]],
+    writes: tuple[str, ...],
+) -> KindOutcome:
+    """A model's outcome as the store keeps it; the `writes` that applied are logged."""
+    return KindOutcome(
+        state=state_doc(out.state),
+        faults=faults_doc(out.faults),
+        status=out.status,
+        result=out.result,
+        changes=list(out.changes),
+        violations=[v.to_doc() for v in out.violations],
+        error=out.error.to_doc() if out.error else None,
+        logged=op in writes and out.status != "refused",
+    )
+
+
+def parse_state(parse: Callable[[Any], StateT], doc: Any, *, lab: str) -> StateT:
+    """Parse and check a state document; ValueError says what is wrong and where."""
+    try:
+        return parse(doc)
+    except (KeyError, TypeError, AttributeError) as e:
+        raise ValueError(f"malformed {lab} state: {type(e).__name__}: {e}") from None
 
 
 # An operation: (state, pending faults, arguments) -> what it did.
@@ -167,6 +234,31 @@ def fault_doc(fault: FaultLike, keys: tuple[str, ...]) -> dict[str, Any]:
         if getattr(fault, key) is not None:
             doc[key] = getattr(fault, key)
     return doc
+
+
+def fault_times(
+    doc: Mapping[str, Any], kind: str, *, counted: tuple[str, ...], only_counted: bool
+) -> int | None:
+    """A fault's `times`: how often it fires (None: until cleared), 1 by default for the
+    `counted` kinds. With `only_counted`, other kinds refuse a count. ValueError for
+    anything but a positive integer (`true` is not a count, although Python says 1)."""
+    times = doc.get("times", 1 if kind in counted else None)
+    if times is None:
+        return None
+    if (
+        (only_counted and kind not in counted)
+        or not isinstance(times, int)
+        or isinstance(times, bool)
+        or times < 1
+    ):
+        which = f" ({', '.join(counted)} only)" if only_counted else ""
+        raise ValueError(f"fault 'times' must be a positive integer{which}, not {times!r}")
+    return times
+
+
+def times_text(times: int | None) -> str:
+    """How a fault's count reads in a sentence: `every`, or the number of firings left."""
+    return "every" if times is None else str(times)
 
 
 def fault_kind(doc: Any, kinds: tuple[str, ...], fields: Mapping[str, tuple[str, ...]]) -> str:

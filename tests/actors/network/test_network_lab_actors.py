@@ -16,8 +16,7 @@ from planactor.actors.network import LeafSpineSpec, leaf_spine, to_document
 from planactor.catalog import ENTITY_KEY, Actor, actor_of
 from planactor.engine import Engine
 from planactor.journal import Journal
-from planactor.lab import Lab, create_lab, lab_resources
-from planactor.lab._network import NetworkKind
+from planactor.lab import Lab, NetworkKind, create_lab, lab_resources
 from planactor.plan import Plan
 
 LAB_ACTORS = [

@@ -16,15 +16,8 @@ from planactor.actors.storage import StorageSafety
 from planactor.catalog import actor_of
 from planactor.engine import Engine
 from planactor.journal import Journal
-from planactor.lab import (
-    Lab,
-    apply,
-    create_lab,
-    default_state,
-    inventory,
-    lab_resources,
-    scenario,
-)
+from planactor.lab import Lab, create_lab, inventory, lab_resources
+from planactor.lab.storage import apply, default_state, scenario
 
 HOSTS = [f"esx-0{i}" for i in range(1, 9)]
 CATALOG = Catalog(

@@ -6,9 +6,10 @@ Read actors, pure: they compute, they touch no device.
     network.design_fat_tree   a k-ary fat-tree, validated
     network.validate_fabric   the validation report of a fabric document
 
-The generator, the model, the validator and the renderings are plain Python too:
-`leaf_spine(LeafSpineSpec(...))`, `check_fabric(fabric)`, `to_json(fabric)`, `to_dot(fabric)`.
-Conventions (RFC 7938 eBGP, /31 links, names and ports) are in docs/network.md.
+The generator, the model, the validator and the renderings are plain Python in
+`planactor.fabric` (re-exported here): `leaf_spine(LeafSpineSpec(...))`, `check_fabric(fabric)`,
+`to_json(fabric)`, `to_dot(fabric)`. Conventions (RFC 7938 eBGP, /31 links, names and ports)
+are in docs/network.md.
 """
 
 from __future__ import annotations
@@ -17,39 +18,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from planactor._errors import InputError
-from planactor.actors.network._document import (
-    EndpointDocument,
-    FabricDocument,
-    FatTreeParams,
-    FatTreeSpecDocument,
-    FindingDocument,
-    LeafSpineParams,
-    LeafSpineSpecDocument,
-    LinkDocument,
-    PortDocument,
-    ReportDocument,
-    SummaryDocument,
-    SwitchDocument,
-    check_document,
-    from_document,
-)
-from planactor.actors.network._fabric import (
-    Endpoint,
-    Fabric,
-    FatTreeSpec,
-    LeafSpineSpec,
-    Link,
-    Port,
-    Summary,
-    Switch,
-    check_spec,
-    fat_tree,
-    generate,
-    leaf_spine,
-    oversubscription,
-    port_map,
-    summarize,
-)
 from planactor.actors.network._lab_actors import (
     ApplyFabricInput,
     ApplyFabricOutput,
@@ -74,9 +42,45 @@ from planactor.actors.network._lab_actors import (
     set_link_state,
     undrain_switch,
 )
-from planactor.actors.network._render import to_document, to_dot, to_json
-from planactor.actors.network._validate import CODES, FabricReport, Finding, check_fabric
 from planactor.catalog import actor
+from planactor.fabric import (
+    CODES,
+    Endpoint,
+    EndpointDocument,
+    Fabric,
+    FabricDocument,
+    FabricReport,
+    FatTreeParams,
+    FatTreeSpec,
+    FatTreeSpecDocument,
+    Finding,
+    FindingDocument,
+    LeafSpineParams,
+    LeafSpineSpec,
+    LeafSpineSpecDocument,
+    Link,
+    LinkDocument,
+    Port,
+    PortDocument,
+    ReportDocument,
+    Summary,
+    SummaryDocument,
+    Switch,
+    SwitchDocument,
+    check_document,
+    check_fabric,
+    check_spec,
+    fat_tree,
+    from_document,
+    generate,
+    leaf_spine,
+    oversubscription,
+    port_map,
+    summarize,
+    to_document,
+    to_dot,
+    to_json,
+)
 
 __all__ = [
     "CODES",

@@ -29,10 +29,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from planactor._errors import ActorError, UnexpectedState
 from planactor.actors.graph import Graph, cached_graph, shortest_path_between
-from planactor.actors.network._document import FabricDocument
 from planactor.catalog import ActorContext, actor, entity
+from planactor.fabric import FabricDocument
 from planactor.lab import LabDocument, actor_observe, actor_operate, actor_preview
-from planactor.lab import _network as model
+from planactor.lab import network as model
 from planactor.plan import RetryPolicy
 
 __all__ = [

@@ -17,7 +17,9 @@ pauses). `force=True` skips those checks, as a vendor CLI's `--force` would; the
 invariant monitor then records any data unavailability it causes.
 
 `StorageSafety` is the validation-time counterpart: a Policy that simulates a plan's writes
-over the lab's state and refuses a plan whose order would make data unavailable.
+over the lab's state and refuses a plan whose order would make data unavailable. It lives
+with the lab (`planactor.lab.storage`, which never imports this pack) and is re-exported
+here; `WRITE_ACTORS` names this pack's writes and the lab operation each performs.
 """
 
 from __future__ import annotations
@@ -28,14 +30,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from planactor._errors import ActorError
-from planactor.actors.storage._safety import WRITE_ACTORS, StorageSafety
 from planactor.catalog import ActorContext, actor, entity
-from planactor.lab import (
-    LabDocument,
+from planactor.lab import LabDocument, actor_observe, actor_operate, actor_preview
+from planactor.lab.storage import (
+    WRITE_ACTORS,
+    StorageSafety,
     StorageState,
-    actor_observe,
-    actor_operate,
-    actor_preview,
     carries_io,
     facts,
     hosts_on,

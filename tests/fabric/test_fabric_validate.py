@@ -10,12 +10,12 @@ from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 
 import pytest
+from fabric_strategies import fat_tree_specs, leaf_spine_specs
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from network_strategies import fat_tree_specs, leaf_spine_specs
 from pydantic import ValidationError
 
-from planactor.actors.network import (
+from planactor.fabric import (
     CODES,
     Endpoint,
     Fabric,
@@ -33,7 +33,7 @@ from planactor.actors.network import (
     to_document,
 )
 
-DOCS = Path(__file__).resolve().parents[3] / "docs" / "network.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "network.md"
 SETTINGS = settings(max_examples=50, deadline=None)
 
 # 3 leaves x 2 spines, 4 x 25G servers per leaf, 2 x 100G uplinks: 0.5:1, target 3:1.

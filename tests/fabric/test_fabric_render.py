@@ -6,10 +6,10 @@ import json
 import re
 from dataclasses import replace
 
+from fabric_strategies import fat_tree_specs, leaf_spine_specs
 from hypothesis import given, settings
-from network_strategies import fat_tree_specs, leaf_spine_specs
 
-from planactor.actors.network import (
+from planactor.fabric import (
     FabricDocument,
     FatTreeSpec,
     LeafSpineSpec,

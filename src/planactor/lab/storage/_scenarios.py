@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from planactor.lab._storage import (
+from planactor.lab.storage._model import (
     Array,
     Controller,
     Fault,

@@ -1,4 +1,4 @@
-"""The network pack's generators: leaf-spine and fat-tree fabrics, their conventions and limits."""
+"""The fabric generators: leaf-spine and fat-tree fabrics, their conventions and limits."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from collections import Counter
 from ipaddress import IPv4Address, IPv4Network
 
 import pytest
+from fabric_strategies import fat_tree_specs, leaf_spine_specs
 from hypothesis import given, settings
-from network_strategies import fat_tree_specs, leaf_spine_specs
 
 from planactor import InputError
-from planactor.actors.network import (
+from planactor.fabric import (
     Fabric,
     FatTreeSpec,
     LeafSpineSpec,

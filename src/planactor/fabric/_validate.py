@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from planactor.actors.network._fabric import (
+from planactor.fabric._model import (
     ACCESS_ROLES,
     ROLES,
     TIER,

@@ -12,7 +12,7 @@ from typing import Any
 
 import pydantic_core
 
-from planactor.actors.network._fabric import (
+from planactor.fabric._model import (
     ROLES,
     Fabric,
     FatTreeSpec,

@@ -30,17 +30,11 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from planactor.lab import (
-    Lab,
-    Outcome,
-    StorageState,
-    Violation,
-    apply,
-    current_lab,
-    other_controller,
-    path_works,
-    storage_state,
-)
+from planactor.lab._store import Lab, current_lab
+from planactor.lab.storage._model import Outcome, StorageState, Violation
+from planactor.lab.storage._operations import apply
+from planactor.lab.storage._queries import other_controller, path_works
+from planactor.lab.storage._views import storage_state
 from planactor.plan import Plan, Step, dependency_map
 from planactor.validate import Problem
 
@@ -50,7 +44,8 @@ if TYPE_CHECKING:
 
 __all__ = ["WRITE_ACTORS", "StorageSafety"]
 
-# The storage actors that change the lab, and the lab operation each one performs.
+# The storage pack's actors that change the lab (by name: the lab never imports the pack),
+# and the lab operation each one performs. The pack's tests hold the two lists together.
 WRITE_ACTORS: dict[str, str] = {
     "storage.move_paths": "move_paths",
     "storage.upgrade_firmware": "upgrade_firmware",

@@ -1,4 +1,5 @@
-"""The fabric as a JSON document: pydantic models for the actors' inputs and outputs.
+"""The fabric as a JSON document: pydantic models (the network actors' inputs and outputs,
+and what the network lab applies).
 
 `LeafSpineParams` and `FatTreeParams` are the design inputs (the actors' input models
 extend them); a document's `spec` is one of them plus its `kind`. `from_document` turns a
@@ -13,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from planactor.actors.network._fabric import (
+from planactor.fabric._model import (
     DEFAULT_LOOPBACK_POOL,
     DEFAULT_P2P_POOL,
     Endpoint,
@@ -25,8 +26,8 @@ from planactor.actors.network._fabric import (
     SpineAsn,
     Switch,
 )
-from planactor.actors.network._render import to_document
-from planactor.actors.network._validate import FabricReport, Finding, check_fabric
+from planactor.fabric._render import to_document
+from planactor.fabric._validate import FabricReport, Finding, check_fabric
 
 __all__ = [
     "EndpointDocument",

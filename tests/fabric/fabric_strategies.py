@@ -1,4 +1,4 @@
-"""Hypothesis strategies for the network pack's tests: specs that a fabric can meet."""
+"""Hypothesis strategies for the fabric tests: specs that a fabric can meet."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from ipaddress import IPv4Network
 
 from hypothesis import strategies as st
 
-from planactor.actors.network import FatTreeSpec, LeafSpineSpec
+from planactor.fabric import FatTreeSpec, LeafSpineSpec
 
 __all__ = ["ASN_BASES", "fat_tree_specs", "leaf_spine_specs", "pools"]
 
