@@ -12,7 +12,14 @@ from planactor import testing
 from planactor.engine import Engine
 from planactor.journal import Journal
 from planactor.plan import Approval, Plan
-from planactor.policy import KeyStore, authorize, default_policy_text, parse_policy, sign
+from planactor.policy import (
+    KeyStore,
+    RulePolicy,
+    authorize,
+    default_policy_text,
+    parse_policy,
+    sign,
+)
 from planactor.validate import validate_plan
 
 __all__ = ["CHECKED", "SIGNED", "make_plan", "record_run"]
@@ -53,10 +60,16 @@ def make_plan(tmp: Path, intent: str = "move volume vol-7 to array-02") -> Plan:
 
 
 def record_run(
-    journal: Journal, store: KeyStore, plan: Plan, *, extra: Sequence[Approval] = ()
+    journal: Journal,
+    store: KeyStore,
+    plan: Plan,
+    *,
+    extra: Sequence[Approval] = (),
+    policy: RulePolicy | None = None,
 ) -> str:
-    """Approve as alice (her key in `store`) at SIGNED, authorize under the default policy at
-    CHECKED (with `extra` approvals too), run to the pause, then abort it (compensations)."""
+    """Approve as alice (her key in `store`) at SIGNED, authorize under `policy` (the shipped
+    default unless given) at CHECKED (with `extra` approvals too), run to the pause, then
+    abort it (compensations)."""
     approval = sign(
         plan,
         identity="alice",
@@ -70,7 +83,7 @@ def record_run(
             plan.model_copy(update={"approvals": [approval, *extra]}), catalog=testing.catalog()
         ),
         catalog=testing.catalog(),
-        policy=parse_policy(default_policy_text(), source="test"),
+        policy=policy or parse_policy(default_policy_text(), source="test"),
         trusted=store.trusted(),
         now=CHECKED,
     )

@@ -13,10 +13,10 @@ import pytest
 
 from auditruns import make_plan, record_run
 from clitools import run
-from forgery import rewrite_chain, sql
+from forgery import append_event, forge_run, rewrite_chain, sql
 from planactor.journal import Journal
 from planactor.plan import Plan
-from planactor.policy import KeyStore
+from planactor.policy import KeyStore, RulePolicy, default_policy_text, parse_policy
 
 ANCHOR = re.compile(r"^(?P<run>\S+)@(?P<seq>\d+):(?P<hash>[0-9a-f]{64})$")
 
@@ -153,6 +153,64 @@ def test_cut_tail_with_a_forged_head_is_caught_by_the_anchor(
     assert code == 1
     assert f"event #{last - 1}:" in out
     assert "cut off" in out
+
+
+def test_event_after_the_end_exits_1_even_with_the_anchor(
+    capsys: pytest.CaptureFixture[str], home: Path, run_id: str
+) -> None:
+    """An event chained after the run's end (head moved, old anchor holds) is named, exit 1."""
+    anchor = head_of(capsys, run_id)
+    end = int(ANCHOR.match(anchor)["seq"])  # type: ignore[index]
+    added = append_event(home / "journal.db", run_id, "step.succeeded", step="u", attempt=1)
+    code, out, _ = run(capsys, "audit", "verify", run_id, "--anchor", anchor)
+    assert code == 1
+    assert out.startswith(
+        f"TAMPERED {run_id}: event #{added}: event #{added} (step.succeeded) comes after the "
+        f"run ended at event #{end} (run.failed)"
+    )
+
+
+def test_forged_run_without_authorization_is_unauthorized_exit_1(
+    capsys: pytest.CaptureFixture[str], home: Path, tmp_path: Path
+) -> None:
+    """A run written with sqlite3 and hashlib, a write step and no authorization: exit 1."""
+    db = home / "journal.db"
+    Journal(db).close()  # the schema, as planactor creates it
+    data = {"dry_run": False, "parallel": 1, "steps": 3}
+    forge_run(db, "run-forged", make_plan(tmp_path), data=data)
+    code, out, _ = run(capsys, "audit", "verify", "run-forged")
+    assert code == 1
+    assert out.startswith("UNAUTHORIZED run-forged: event #0: the run has write step(s) w1")
+    assert "recorded no authorization" in out
+    code, out, _ = run(capsys, "audit", "verify", "--json")
+    assert code == 1
+    (finding,) = json.loads(out)["runs"][0]["findings"]
+    assert (finding["check"], finding["seq"]) == ("unauthorized", 0)
+
+
+def test_policy_named_default_but_not_shipped_is_noted_exit_0(
+    capsys: pytest.CaptureFixture[str], home: Path, tmp_path: Path
+) -> None:
+    """A run under an edited policy still named `default`: verify and the report say so."""
+    shipped = parse_policy(default_policy_text(), source="default policy")
+    doc = shipped.doc.model_copy(update={"rules": [], "description": "rules removed"})
+    store = KeyStore()
+    store.new("alice")
+    with Journal(home / "journal.db") as j:
+        run_id = record_run(
+            j, store, make_plan(tmp_path), policy=RulePolicy(doc=doc, source="edited.yaml")
+        )
+    note = "note: the policy in force calls itself 'default' but is not the shipped default"
+    code, out, _ = run(capsys, "audit", "verify", run_id)
+    assert code == 0
+    assert out.startswith(f"ok       {run_id}")
+    assert note in out
+    code, out, _ = run(capsys, "audit", "verify", "--json")
+    assert json.loads(out)["runs"][0]["policy"]["is_shipped_default"] is False
+    code, out, err = run(capsys, "audit", run_id)
+    assert code == 0
+    assert note in err
+    assert "no although it is named 'default'" in out
 
 
 def test_stored_plan_tampered_in_the_runs_table_exits_1(

@@ -13,10 +13,17 @@ from planactor.audit._record import (
     AuditRecord,
     CompensationAudit,
     EventAudit,
+    KindOf,
     RunEventAudit,
     StepAudit,
 )
-from planactor.audit._verify import check_run, parse_time, status_of
+from planactor.audit._verify import (
+    check_run,
+    outside_chain,
+    parse_time,
+    policy_in_force,
+    status_of,
+)
 from planactor.journal import ChainReport, JournalEvent, RunRecord
 from planactor.plan import Plan, dependencies
 
@@ -30,8 +37,15 @@ def build_audit(
     approvals: Sequence[ApprovalAudit],
     *,
     anchors: Sequence[Anchor] = (),
+    kind_of: KindOf | None = None,
+    shipped_policy_hash: str | None = None,
 ) -> AuditRecord:
-    """The audit record of one run: a pure function of what the journal holds."""
+    """The audit record of one run: a pure function of what the journal holds.
+
+    `kind_of` gives each actor's effect (for the `unauthorized` check); `shipped_policy_hash`
+    is the hash of the default policy this planactor ships, to say whether the policy in
+    force was that one.
+    """
     started = events[0] if events else None
     auth = started.data.get("authorization") if started else None
     authorization = (
@@ -60,7 +74,10 @@ def build_audit(
             break
     ended = status in ("succeeded", "failed", "compensated")
     started_at = started.at if started else None
-    ended_at = events[-1].at if ended and events else None
+    # The end event's time, not the last event's: nothing may follow it, and if something
+    # does, it is a finding, not the end.
+    ended_at = next((e.at for e in events if derived and e.seq == derived[1]), None)
+    ended_at = ended_at if ended else None
     parallel = started.data.get("parallel") if started else None
     return AuditRecord(
         run_id=record.run_id,
@@ -94,7 +111,9 @@ def build_audit(
         ),
         chain=chain,
         anchors=tuple(anchors),
-        findings=check_run(record, events, chain, approvals),
+        findings=check_run(record, events, chain, approvals, kind_of=kind_of),
+        policy=policy_in_force(events, shipped_hash=shipped_policy_hash),
+        outside_chain=outside_chain(record, events),
     )
 
 

@@ -5,16 +5,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from functools import cache
 
-from planactor._errors import JournalError
+from planactor._errors import InputError, JournalError
 from planactor.audit._build import build_audit
-from planactor.audit._record import Anchor, ApprovalAudit, AuditRecord, Finding, Verification
-from planactor.audit._verify import check_run, recheck_approvals
+from planactor.audit._record import (
+    Anchor,
+    ApprovalAudit,
+    AuditRecord,
+    Finding,
+    KindOf,
+    Verification,
+)
+from planactor.audit._verify import (
+    check_run,
+    outside_chain,
+    policy_in_force,
+    recheck_approvals,
+)
+from planactor.catalog import Catalog
 from planactor.journal import ChainReport, Journal, JournalEvent, RunRecord
-
-if TYPE_CHECKING:
-    from planactor.policy import PublicKey
+from planactor.plan import StepKind
+from planactor.policy import PublicKey, default_policy_text, parse_policy
 
 __all__ = ["audit_run", "run_ids", "verify_run"]
 
@@ -65,6 +77,35 @@ def _gather(
     return got
 
 
+def shipped_policy_hash() -> str | None:
+    """The hash of the default policy this planactor ships, read now (the file may change
+    between versions), or None when it cannot be read."""
+    try:
+        return _policy_hash(default_policy_text())
+    except (OSError, InputError):
+        return None
+
+
+@cache
+def _policy_hash(text: str) -> str:
+    # What load_policy(None) loads when no --policy, PLANACTOR_POLICY or home policy is set;
+    # the hash covers the parsed rules, not the file's comments or the source name.
+    return parse_policy(text, source="default policy").hash
+
+
+class _InstalledKinds:
+    """Each actor's effect from the installed catalog, discovered on first use (an audit
+    of authorized runs never needs it)."""
+
+    def __init__(self) -> None:
+        self._catalog: Catalog | None = None
+
+    def __call__(self, name: str) -> StepKind:
+        if self._catalog is None:
+            self._catalog = Catalog.discover()
+        return self._catalog.get(name).kind if name in self._catalog else "unknown"
+
+
 def run_ids(journal: Journal) -> list[str]:
     """Every run's id, oldest first, without parsing stored plans (one may be altered)."""
     return journal.run_ids()
@@ -76,11 +117,19 @@ def verify_run(
     *,
     trusted: Mapping[str, PublicKey],
     anchors: Sequence[Anchor] = (),
+    kind_of: KindOf | None = None,
 ) -> Verification:
-    """Check one run's chain (against its anchors), stored plan, row and approvals."""
+    """Check one run's chain (against its anchors), event order, stored plan, row, approvals
+    and authorization. `kind_of` gives actors' effects; by default the installed catalog's."""
     got = _gather(journal, run_id, trusted, anchors)
+    policy = None
+    outside: tuple[str, ...] = ()
     if got.record is not None and got.events is not None:
-        findings = check_run(got.record, got.events, got.chain, got.approvals)
+        findings = check_run(
+            got.record, got.events, got.chain, got.approvals, kind_of=kind_of or _InstalledKinds()
+        )
+        policy = policy_in_force(got.events, shipped_hash=shipped_policy_hash())
+        outside = outside_chain(got.record, got.events)
     else:
         chain_finding = (
             (Finding(check="chain", seq=got.chain.first_bad_seq, message=got.chain.reason or ""),)
@@ -94,6 +143,8 @@ def verify_run(
         findings=(*findings, *got.unreadable),
         anchors=tuple(anchors),
         approvals_checked=len(got.approvals),
+        policy=policy,
+        outside_chain=outside,
     )
 
 
@@ -103,8 +154,10 @@ def audit_run(
     *,
     trusted: Mapping[str, PublicKey],
     anchors: Sequence[Anchor] = (),
+    kind_of: KindOf | None = None,
 ) -> AuditRecord:
-    """The audit record of one run; JournalError when the journal cannot even be read."""
+    """The audit record of one run; JournalError when the journal cannot even be read.
+    `kind_of` gives actors' effects; by default the installed catalog's."""
     got = _gather(journal, run_id, trusted, anchors)
     if got.record is None or got.events is None:
         first = got.unreadable[0] if got.unreadable else None
@@ -114,4 +167,12 @@ def audit_run(
             + (first.message if first else f"event #{bad} cannot be read"),
             hint=f"`planactor audit verify {run_id}` names what was altered",
         )
-    return build_audit(got.record, got.events, got.chain, got.approvals, anchors=anchors)
+    return build_audit(
+        got.record,
+        got.events,
+        got.chain,
+        got.approvals,
+        anchors=anchors,
+        kind_of=kind_of or _InstalledKinds(),
+        shipped_policy_hash=shipped_policy_hash(),
+    )

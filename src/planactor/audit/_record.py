@@ -5,12 +5,13 @@ events). Plain frozen dataclasses, each with its JSON form."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from planactor._errors import InputError
 from planactor.journal import ChainReport
-from planactor.plan import Plan
+from planactor.plan import Plan, StepKind
 
 __all__ = [
     "ANCHOR_FORMAT",
@@ -23,16 +24,22 @@ __all__ = [
     "CompensationAudit",
     "EventAudit",
     "Finding",
+    "KindOf",
+    "PolicyInForce",
     "RunEventAudit",
     "StepAudit",
     "Verification",
+    "notes_of",
 ]
 
 AUDIT_FORMAT = "planactor-audit/v1"
 ANCHOR_FORMAT = "RUN_ID@SEQ:HASH"
+# What the catalog says an actor does; "unknown" for an actor it does not hold.
+KindOf = Callable[[str], StepKind]
+
 _ANCHOR = re.compile(r"^(?P<run>.+)@(?P<seq>[0-9]+):(?P<hash>[0-9a-f]{64})$")
 
-Check = Literal["chain", "plan", "record", "approval"]
+Check = Literal["chain", "sequence", "plan", "record", "approval", "unauthorized"]
 
 
 # -- anchors and findings ------------------------------------------------------------------------
@@ -78,18 +85,90 @@ class Finding:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PolicyInForce:
+    """The policy a run recorded at its start, compared with the default this planactor ships.
+
+    A policy's name is whatever its file says; only the hash tells whether it is the shipped
+    default. `shipped_hash` is None when the shipped default could not be read.
+    """
+
+    name: str | None
+    hash: str | None
+    source: str | None
+    shipped_hash: str | None
+
+    @property
+    def is_shipped_default(self) -> bool | None:
+        if self.hash is None or self.shipped_hash is None:
+            return None
+        return self.hash == self.shipped_hash
+
+    @property
+    def note(self) -> str | None:
+        """What a reader must be told: the policy in force is not the shipped default."""
+        if self.is_shipped_default is not False:
+            return None
+        recorded, shipped = _short(self.hash), _short(self.shipped_hash)
+        if self.name == "default":
+            return (
+                f"the policy in force calls itself 'default' but is not the shipped default "
+                f"(its hash {recorded}, the shipped default's {shipped}; from {self.source})"
+            )
+        return (
+            f"the policy in force ({self.name!r}, from {self.source}) is not the shipped "
+            f"default (its hash {recorded}, the shipped default's {shipped})"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "hash": self.hash,
+            "source": self.source,
+            "shipped_default_hash": self.shipped_hash,
+            "is_shipped_default": self.is_shipped_default,
+        }
+
+
+def _short(digest: str | None) -> str:
+    return "?" if digest is None else f"{digest[:19]}…"
+
+
+_OUTSIDE = {
+    "planner": "planner metadata is kept only with the stored plan (the run's first event does "
+    "not record it): outside the chain, unverified",
+    "plan.approvals": "the stored plan's approvals were not checked when the run started (no "
+    "authorization recorded): outside the chain, unverified",
+}
+
+
+def notes_of(policy: PolicyInForce | None, outside_chain: Sequence[str]) -> tuple[str, ...]:
+    """What the reader must know besides the findings: they do not fail the record."""
+    notes = [_OUTSIDE.get(name, f"{name}: outside the chain") for name in outside_chain]
+    if policy is not None and policy.note is not None:
+        notes.insert(0, policy.note)
+    return tuple(notes)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Verification:
-    """The outcome of `audit verify` for one run: the chain report and every finding."""
+    """The outcome of `audit verify` for one run: the chain report, every finding, and the
+    notes (the policy in force, fields outside the chain) that do not fail it."""
 
     run_id: str
     chain: ChainReport
     findings: tuple[Finding, ...]
     anchors: tuple[Anchor, ...] = ()
     approvals_checked: int = 0
+    policy: PolicyInForce | None = None
+    outside_chain: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
         return not self.findings
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return notes_of(self.policy, self.outside_chain)
 
     @property
     def head(self) -> Anchor | None:
@@ -109,6 +188,9 @@ class Verification:
             "anchors": [str(a) for a in self.anchors],
             "approvals_checked": self.approvals_checked,
             "findings": [f.to_json() for f in self.findings],
+            "policy": self.policy.to_json() if self.policy else None,
+            "outside_chain": list(self.outside_chain),
+            "notes": list(self.notes),
         }
 
 
@@ -305,6 +387,8 @@ class AuditRecord:
     anchors: tuple[Anchor, ...] = ()
     findings: tuple[Finding, ...] = field(default=())
     recorded_planner: dict[str, Any] | None = None
+    policy: PolicyInForce | None = None
+    outside_chain: tuple[str, ...] = ()
 
     @property
     def intent(self) -> str:
@@ -338,6 +422,10 @@ class AuditRecord:
         return not self.findings
 
     @property
+    def notes(self) -> tuple[str, ...]:
+        return notes_of(self.policy, self.outside_chain)
+
+    @property
     def head(self) -> Anchor | None:
         return _head(self.run_id, self.chain)
 
@@ -349,6 +437,8 @@ class AuditRecord:
             findings=self.findings,
             anchors=self.anchors,
             approvals_checked=len(self.approvals),
+            policy=self.policy,
+            outside_chain=self.outside_chain,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -372,6 +462,7 @@ class AuditRecord:
             "ended_at": self.ended_at,
             "duration_s": self.duration_s,
             "authorization": self.authorization,
+            "policy": self.policy.to_json() if self.policy else None,
             "approvals": [a.to_json() for a in self.approvals],
             "steps": [s.to_json() for s in self.steps],
             "interruptions": [i.to_json() for i in self.interruptions],
@@ -388,5 +479,7 @@ class AuditRecord:
                 "head": str(head) if head else None,
                 "anchors": [str(a) for a in self.anchors],
                 "findings": [f.to_json() for f in self.findings],
+                "outside_chain": list(self.outside_chain),
+                "notes": list(self.notes),
             },
         }

@@ -109,6 +109,7 @@ def audit_html(record: AuditRecord, *, kind_of: KindOf | None = None) -> str:
         out.append("<ul>")
         out += [f"<li>[{_h(f.check)}] {_h(f.where)}: {_h(f.message)}</li>" for f in r.findings]
         out.append("</ul>")
+    out += [f'<p class="bad">Note: {_h(n)}</p>' for n in r.notes]
     out += _html_facts(summary_facts(r))
 
     out.append("<h2>1. Who asked</h2>")

@@ -112,6 +112,9 @@ def audit_markdown(record: AuditRecord, *, kind_of: KindOf | None = None) -> str
     if len(r.findings) > 1:
         out += [f"- {_md_text(f'[{f.check}] {f.where}: {f.message}')}" for f in r.findings]
         out.append("")
+    if r.notes:
+        out += [f"**Note**: {_md_text(n)}" for n in r.notes]
+        out.append("")
     out += _md_facts(summary_facts(r))
 
     out += ["## 1. Who asked", ""]

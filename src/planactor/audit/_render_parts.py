@@ -4,11 +4,11 @@ shared by the Markdown and HTML renderings so that both say exactly the same thi
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from planactor.audit._record import AuditRecord, StepAudit
+from planactor.audit._record import AuditRecord, KindOf, StepAudit
 from planactor.plan import StepKind, dependencies
 
 __all__ = [
@@ -43,8 +43,6 @@ __all__ = [
     "verdict_line",
     "yes_no",
 ]
-
-KindOf = Callable[[str], StepKind]
 
 _KIND_LABEL: dict[StepKind, str] = {
     "read": "read",
@@ -136,11 +134,24 @@ def policy_facts(r: AuditRecord) -> list[tuple[str, Cell]]:
         ("Policy", plain(pol.get("name"))),
         ("Policy hash", mono(pol.get("hash"))),
         ("Policy source", plain(pol.get("source"))),
+        ("Shipped default", _shipped(r)),
         ("Checked at", plain(a.get("checked_at"))),
         ("Approvers required", plain(a.get("approvers_required"))),
         ("Ticket at the check", plain(a.get("ticket"))),
         ("Rules applied", plain(", ".join(map(str, rules)) if isinstance(rules, list) else None)),
     ]
+
+
+def _shipped(r: AuditRecord) -> Cell:
+    """Whether the policy in force was the shipped default: by hash, whatever its name."""
+    p = r.policy
+    same = p.is_shipped_default if p is not None else None
+    if same is None:
+        return Cell("unknown: no policy hash to compare", "dim")
+    if same:
+        return Cell("yes: its hash is the shipped default's", "ok")
+    claim = " although it is named 'default'" if p is not None and p.name == "default" else ""
+    return Cell(f"no{claim}: its hash differs from the shipped default's", "bad")
 
 
 APPROVAL_COLS = (
@@ -308,7 +319,7 @@ EVENT_COLS = ("#", "at", "type", "step", "try", "hash")
 
 
 def event_rows(r: AuditRecord) -> list[Row]:
-    bad = {f.seq for f in r.findings if f.check == "chain"}
+    bad = {f.seq for f in r.findings if f.check in ("chain", "sequence")}
     return [
         [
             Cell(str(e.seq), "bad" if e.seq in bad else "text"),
@@ -350,4 +361,5 @@ def integrity_facts(r: AuditRecord) -> list[tuple[str, Cell]]:
         ("Chain head (anchor)", mono(head) if head else Cell("none", "bad")),
         ("Anchors checked", plain(", ".join(str(a) for a in r.anchors) or "none given")),
         ("Approvals re-checked", plain(len(r.approvals))),
+        ("Outside the chain", plain(", ".join(r.outside_chain) or "nothing the report shows")),
     ]

@@ -6,18 +6,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import ValidationError
 
-from planactor.audit._record import ApprovalAudit, Finding
+from planactor.audit._record import ApprovalAudit, Finding, KindOf, PolicyInForce
 from planactor.journal import ChainReport, JournalEvent, RunRecord
 from planactor.plan import Approval, Plan
+from planactor.policy import PublicKey, check_approvals
 
-if TYPE_CHECKING:
-    from planactor.policy import PublicKey
-
-__all__ = ["check_run", "parse_time", "recheck_approvals", "status_of"]
+__all__ = [
+    "RUN_ENDS",
+    "check_run",
+    "outside_chain",
+    "parse_time",
+    "policy_in_force",
+    "recheck_approvals",
+    "status_of",
+]
 
 
 def recheck_approvals(
@@ -28,9 +34,6 @@ def recheck_approvals(
     trusted: Mapping[str, PublicKey],
 ) -> tuple[ApprovalAudit, ...]:
     """Judge each recorded approval again, at the moment the run recorded its check."""
-    # Imported here: reading a journal needs no policy stack (keys, YAML, rules).
-    from planactor.policy import check_approvals
-
     if not authorization:
         return ()
     raw_docs = authorization.get("approvals")
@@ -81,8 +84,14 @@ def check_run(
     events: Sequence[JournalEvent],
     chain: ChainReport,
     approvals: Sequence[ApprovalAudit],
+    *,
+    kind_of: KindOf | None = None,
 ) -> tuple[Finding, ...]:
-    """Every finding about one run, the chain's first."""
+    """Every finding about one run, the chain's first.
+
+    `kind_of` tells each actor's effect (from the catalog); without it, or for an actor it
+    does not know, a step counts as a write: what cannot be shown read-only needed approval.
+    """
     findings: list[Finding] = []
     if not chain.ok:
         findings.append(
@@ -91,6 +100,61 @@ def check_run(
     if not events:
         return tuple(findings)
     started = events[0]
+    findings += _sequence(events)
+    findings += _stored_plan(record, started)
+    findings += _row(record, events)
+    findings += _approvals(approvals, started)
+    findings += _unauthorized(record, started, kind_of)
+    return tuple(findings)
+
+
+RUN_ENDS = frozenset({"run.succeeded", "run.failed"})
+
+# The row's time and its first event's are two readings of the clock in one call; a forger
+# moves them by more than this.
+_CREATED_SLACK_S = 1.0
+
+
+def _sequence(events: Sequence[JournalEvent]) -> list[Finding]:
+    """A run starts once, with its first event, and nothing follows its end: an event after
+    `run.succeeded` or `run.failed` was added later (the engine never writes one)."""
+    first = events[0]
+    if first.type != "run.started":
+        return [
+            Finding(
+                check="sequence",
+                seq=first.seq,
+                message=f"the run's first event is {first.type}, not run.started",
+            )
+        ]
+    ended: JournalEvent | None = None
+    for e in events[1:]:
+        if ended is not None:
+            return [
+                Finding(
+                    check="sequence",
+                    seq=e.seq,
+                    message=f"event #{e.seq} ({e.type}) comes after the run ended at event "
+                    f"#{ended.seq} ({ended.type}): nothing is recorded after a run's end, "
+                    "so it was added later",
+                )
+            ]
+        if e.type == "run.started":
+            return [
+                Finding(
+                    check="sequence",
+                    seq=e.seq,
+                    message=f"event #{e.seq} starts the run again: a run starts once",
+                )
+            ]
+        if e.type in RUN_ENDS:
+            ended = e
+    return []
+
+
+def _stored_plan(record: RunRecord, started: JournalEvent) -> list[Finding]:
+    """The runs table's plan, outside the chain, against what event #0 chained."""
+    findings = []
     started_hash = started.data.get("plan_hash")
     stored_hash = record.plan.hash
     if stored_hash != started_hash:
@@ -111,6 +175,39 @@ def check_run(
                 f"with plan {started_hash}",
             )
         )
+    if "planner" in started.data:
+        stored = record.plan.planner
+        if (None if stored is None else stored.model_dump(mode="json")) != started.data["planner"]:
+            findings.append(
+                Finding(
+                    check="plan",
+                    seq=started.seq,
+                    message="the stored plan's planner metadata differs from the one the run "
+                    "recorded at its start (data.planner): it was altered",
+                )
+            )
+    auth = started.data.get("authorization")
+    if record.plan.approvals and isinstance(auth, dict):
+        raw = auth.get("approvals")
+        docs = raw if isinstance(raw, list) else []
+        recorded = {d.get("signature") for d in docs if isinstance(d, dict)}
+        added = [a.identity for a in record.plan.approvals if a.signature not in recorded]
+        if added:
+            findings.append(
+                Finding(
+                    check="plan",
+                    seq=started.seq,
+                    message=f"the stored plan carries approval(s) by {', '.join(added)} that "
+                    "the run did not record at its start: they were added later",
+                )
+            )
+    return findings
+
+
+def _row(record: RunRecord, events: Sequence[JournalEvent]) -> list[Finding]:
+    """The run's row (intent, dry run, creation time, status) against its events."""
+    findings = []
+    started = events[0]
     if record.intent != record.plan.intent:
         findings.append(
             Finding(
@@ -128,6 +225,20 @@ def check_run(
                 f"{bool(started.data['dry_run'])}",
             )
         )
+    created, began = parse_time(record.created_at), parse_time(started.at)
+    if (
+        created is None
+        or began is None
+        or abs((created - began).total_seconds()) > (_CREATED_SLACK_S)
+    ):
+        findings.append(
+            Finding(
+                check="record",
+                seq=started.seq,
+                message=f"the run's row says it was created at {record.created_at}, but its "
+                f"first event is dated {started.at}",
+            )
+        )
     derived = status_of(events)
     if derived is not None and derived[0] != record.status:
         findings.append(
@@ -138,16 +249,20 @@ def check_run(
                 f"{derived[0]!r} (event #{derived[1]})",
             )
         )
-    for a in approvals:
-        if not a.ok:
-            findings.append(
-                Finding(
-                    check="approval",
-                    seq=started.seq,
-                    message=f"approval {a.index + 1} ({a.identity}) was recorded valid but is "
-                    f"{a.verdict} now: {a.message}",
-                )
-            )
+    return findings
+
+
+def _approvals(approvals: Sequence[ApprovalAudit], started: JournalEvent) -> list[Finding]:
+    findings = [
+        Finding(
+            check="approval",
+            seq=started.seq,
+            message=f"approval {a.index + 1} ({a.identity}) was recorded valid but is "
+            f"{a.verdict} now: {a.message}",
+        )
+        for a in approvals
+        if not a.ok
+    ]
     auth = started.data.get("authorization")
     if isinstance(auth, dict):
         required = auth.get("approvers_required")
@@ -162,7 +277,64 @@ def check_run(
                     f"{len(claimed)} valid one(s)",
                 )
             )
-    return tuple(findings)
+    return findings
+
+
+def _unauthorized(
+    record: RunRecord, started: JournalEvent, kind_of: KindOf | None
+) -> list[Finding]:
+    """A run that could write must have recorded the gate's decision (`run` always does)."""
+    if isinstance(started.data.get("authorization"), dict):
+        return []
+    if bool(started.data.get("dry_run", record.dry_run)):
+        return []
+    writes = []
+    for s in record.plan.steps:
+        kind = kind_of(s.actor) if kind_of is not None else "unknown"
+        if kind == "unknown":
+            writes.append(f"{s.id} ({s.actor}: not in this catalog, so it may write)")
+        elif kind != "read":
+            writes.append(s.id)
+    if not writes:
+        return []
+    return [
+        Finding(
+            check="unauthorized",
+            seq=started.seq,
+            message=f"the run has write step(s) {', '.join(writes)} but recorded no "
+            "authorization (no policy check, no approvals) and was not a dry run",
+        )
+    ]
+
+
+def policy_in_force(
+    events: Sequence[JournalEvent], *, shipped_hash: str | None
+) -> PolicyInForce | None:
+    """The policy recorded in event #0's authorization, if any, beside the shipped default."""
+    auth = events[0].data.get("authorization") if events else None
+    if not isinstance(auth, dict):
+        return None
+    pol = auth.get("policy")
+    pol = pol if isinstance(pol, dict) else {}
+
+    def text(key: str) -> str | None:
+        value = pol.get(key)
+        return value if isinstance(value, str) else None
+
+    return PolicyInForce(
+        name=text("name"), hash=text("hash"), source=text("source"), shipped_hash=shipped_hash
+    )
+
+
+def outside_chain(record: RunRecord, events: Sequence[JournalEvent]) -> tuple[str, ...]:
+    """Which stored fields the report shows that nothing under the chain vouches for."""
+    started = events[0].data if events else {}
+    out = []
+    if record.plan.planner is not None and "planner" not in started:
+        out.append("planner")  # a run journaled before planner metadata was chained
+    if record.plan.approvals and not isinstance(started.get("authorization"), dict):
+        out.append("plan.approvals")
+    return tuple(out)
 
 
 _RUN_END = {"run.succeeded": "succeeded", "run.paused": "paused", "run.resumed": "running"}

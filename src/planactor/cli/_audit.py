@@ -23,6 +23,7 @@ from planactor._home import default_journal
 from planactor.audit import (
     ANCHOR_FORMAT,
     Anchor,
+    Finding,
     Verification,
     audit_html,
     audit_json,
@@ -129,7 +130,9 @@ def _report(
     journal = _open(db, run_id)
     assert journal is not None
     with journal:
-        record = audit_run(journal, run_id, trusted=KeyStore().trusted(), anchors=anchors)
+        record = audit_run(
+            journal, run_id, trusted=KeyStore().trusted(), anchors=anchors, kind_of=kind_of
+        )
     if fmt is Format.html:
         text = audit_html(record, kind_of=kind_of)
     elif fmt is Format.json:
@@ -146,10 +149,12 @@ def _report(
         except OSError as e:
             raise InputError(f"{output}: cannot write the report: {e.strerror}") from None
         err.print(f"wrote the {fmt.value} audit report of {run_id} to {output}", markup=False)
+    for note in record.notes:
+        err.print(Text.assemble(("note: ", "yellow"), note))
     if not record.ok:
         first = record.findings[0]
         err.print(
-            Text.assemble(("TAMPERED", "bold red"), f" {run_id}: {first.where}: {first.message}")
+            Text.assemble((_label(first), "bold red"), f" {run_id}: {first.where}: {first.message}")
         )
         return EXIT_FAILED
     return EXIT_OK
@@ -186,7 +191,9 @@ def _verify(db: Path | None, run_id: str | None, anchors: list[Anchor], as_json:
                 if rid not in known:
                     continue
                 mine = [a for a in anchors if a.run_id == rid]
-                results.append(verify_run(journal, rid, trusted=trusted, anchors=mine))
+                results.append(
+                    verify_run(journal, rid, trusted=trusted, anchors=mine, kind_of=kind_of)
+                )
     else:
         missing = list(anchors)
     path = db or default_journal()
@@ -218,20 +225,26 @@ _MISSING = (
 )
 
 
+def _label(first: Finding) -> str:
+    """A run that could write without a recorded authorization is not (only) tampered with."""
+    return "UNAUTHORIZED" if first.check == "unauthorized" else "TAMPERED"
+
+
 def _verify_line(v: Verification) -> Text:
+    notes = "".join(f"; note: {n}" for n in v.notes)
     if v.ok:
-        head = v.head
         approvals = f", {v.approvals_checked} approval(s) checked" if v.approvals_checked else ""
         anchored = f", {len(v.anchors)} anchor(s) hold" if v.anchors else ""
         return Text.assemble(
             ("ok       ", "bold green"),
-            f"{v.run_id}: {v.chain.events} events{approvals}{anchored}; head {head}",
+            f"{v.run_id}: {v.chain.events} events{approvals}{anchored}; head {v.head}{notes}",
         )
     first = v.findings[0]
     extra = len(v.findings) - 1
     more = f" (+{extra} more finding(s), --json lists them)" if extra else ""
     return Text.assemble(
-        ("TAMPERED ", "bold red"), f"{v.run_id}: {first.where}: {first.message}{more}"
+        (f"{_label(first):<8} ", "bold red"),
+        f"{v.run_id}: {first.where}: {first.message}{more}{notes}",
     )
 
 
