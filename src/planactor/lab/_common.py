@@ -23,11 +23,14 @@ __all__ = [
     "Refused",
     "Status",
     "fault_doc",
+    "fault_injected",
     "fault_kind",
     "fault_times",
+    "faults_cleared",
     "kind_outcome",
     "list_names",
     "natural",
+    "one_fault",
     "one_of",
     "parse_state",
     "refused",
@@ -52,6 +55,8 @@ class FaultLike(Protocol):
 
     @property
     def times(self) -> int | None: ...
+
+    def describe(self) -> str: ...
 
 
 StateT = TypeVar("StateT")
@@ -188,6 +193,46 @@ def run(
         return fn(state, pending, args)
     except Refused as r:
         return refused(state, pending, r.kind, r.message, r.hint)
+
+
+def one_fault(
+    parse: Callable[[Iterable[Any]], tuple[FaultT, ...]], doc: Mapping[str, Any]
+) -> FaultT:
+    """The fault an `inject_fault` call describes; refused as `invalid` if it does not parse."""
+    try:
+        return parse([dict(doc)])[0]
+    except ValueError as e:
+        raise Refused("invalid", str(e)) from None
+
+
+def fault_injected(
+    after: StateT,
+    kept: tuple[FaultT, ...],
+    fault: FaultT,
+    doc: dict[str, Any],
+    violations: tuple[ViolationT, ...],
+) -> Outcome[StateT, FaultT, ViolationT]:
+    """`inject_fault` applied: `fault` (as `doc`) joins the `kept` faults; the state is `after`."""
+    return Outcome(
+        state=after,
+        faults=(*kept, fault),
+        status="applied",
+        result={"fault": doc},
+        changes=(f"fault: {fault.describe()}",),
+        violations=violations,
+    )
+
+
+def faults_cleared(after: StateT, faults: tuple[FaultT, ...]) -> Outcome[StateT, FaultT, Any]:
+    """`clear_faults` applied: every fault lifted. Lifting faults only brings things back, so
+    it cannot break an invariant: no violations."""
+    return Outcome(
+        state=after,
+        faults=(),
+        status="applied",
+        result={"cleared": len(faults)},
+        changes=tuple(f"cleared: {f.describe()}" for f in faults),
+    )
 
 
 def take(

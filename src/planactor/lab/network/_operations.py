@@ -1,9 +1,6 @@
 """The network lab's operations, each from a state (and the pending faults) to an `Outcome`:
-apply or remove a fabric, set a link or a switch, inject or clear faults. Pure code.
-
-Each write remembers the idempotency key that made it (`applied_by`, `set_by`): a
-compensation passes its own step's key (`if_applied_by`, `if_set_by`) and so undoes only
-what that step did, never a change someone else made before.
+apply or remove a fabric, set a link or a switch, inject or clear faults. Writes record the
+idempotency key that made them, for compensations (see `planactor.lab.network`). Pure code.
 """
 
 from __future__ import annotations
@@ -15,7 +12,14 @@ from typing import Any, cast
 from pydantic import ValidationError
 
 from planactor.fabric import ACCESS_ROLES, FabricDocument, check_document
-from planactor.lab._common import OpError, run, take
+from planactor.lab._common import (
+    OpError,
+    fault_injected,
+    faults_cleared,
+    one_fault,
+    run,
+    take,
+)
 from planactor.lab._common import Refused as _Refused
 from planactor.lab._common import list_names as _list
 from planactor.lab._common import natural as _natural
@@ -408,10 +412,7 @@ def _op_set_switch(
 def _op_inject_fault(
     state: NetworkState, faults: tuple[Fault, ...], args: Mapping[str, Any]
 ) -> Outcome:
-    try:
-        fault = faults_from_doc([dict(args)])[0]
-    except ValueError as e:
-        raise _Refused("invalid", str(e)) from None
+    fault = one_fault(faults_from_doc, args)
     after = state
     if fault.kind == "link-down":
         a, b = fault.a or "", fault.b or ""
@@ -425,13 +426,9 @@ def _op_inject_fault(
         fabric = _fabric(state, f"fail {name}")
         after = _with_switch(state, fabric, replace(_switch(fabric, name), failed=True))
     kept = tuple(f for f in faults if not (f.kind != "apply-fails" and _same(f, fault)))
-    return Outcome(
-        state=after,
-        faults=(*kept, fault),
-        status="applied",
-        result={"fault": faults_to_doc([fault])[0]},
-        changes=(f"fault: {fault.describe()}",),
-        violations=monitor(state, after, f"{fault.describe()} (injected fault)"),
+    doc = faults_to_doc([fault])[0]
+    return fault_injected(
+        after, kept, fault, doc, monitor(state, after, f"{fault.describe()} (injected fault)")
     )
 
 
@@ -461,13 +458,7 @@ def _op_clear_faults(
                 links=tuple(replace(ln, failed=False) for ln in fabric.links),
             ),
         )
-    return Outcome(
-        state=after,
-        faults=(),
-        status="applied",
-        result={"cleared": len(faults)},
-        changes=tuple(f"cleared: {f.describe()}" for f in faults),
-    )
+    return faults_cleared(after, faults)
 
 
 _OPERATIONS: dict[str, Operation] = {

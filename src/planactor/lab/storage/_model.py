@@ -1,27 +1,7 @@
-"""The storage lab's model: arrays, controllers, LUNs, hosts and their paths. Pure data.
+"""The storage lab's data: arrays, controllers, LUNs, hosts, paths, faults and violations.
 
-Every operation is a function from a state (and the pending faults) to an `Outcome`: the
-new state, what the operation reports, and the invariant violations it caused. Nothing here
-reads files, sleeps or looks at the clock; `planactor.lab.Lab` adds those at the edge.
-
-The model:
-
-- an array has two controllers and runs `active-passive` or `alua`;
-- a host reaches each array it has LUNs on through one path per controller, and routes its
-  I/O to that array through one controller, its *active* one (in ALUA the active-optimized
-  one); `preferred` is where that I/O belongs when all is well (`fail_back` returns it);
-- a *working path* is a path that is up, through a controller that is online. In
-  active-passive mode only the path through the active controller serves I/O: the lab's
-  arrays never trespass a LUN on their own (explicit failover, as during managed
-  maintenance), so moving I/O is the operator's job, which is the point of a plan. In ALUA
-  mode both controllers serve I/O: the non-optimized path takes over when the optimized one
-  stops working;
-- a controller *carries host I/O* when some host's I/O flows through it now.
-
-The invariant: at every instant every host keeps at least one working path to each of its
-LUNs. An operation that breaks it, even for a moment (a controller is offline while it
-flashes or reboots), records a DU (data unavailable) violation naming the host, the LUN
-and the cause.
+Frozen dataclasses; what they mean (working paths, carrying I/O, the DU invariant) is told
+in `planactor.lab.storage`.
 """
 
 from __future__ import annotations

@@ -1,10 +1,6 @@
 """The storage lab's operations, each from a state (and the pending faults) to an `Outcome`,
-and the invariant monitor that turns a lost last path into a DU violation. Pure code.
-
-The invariant: at every instant every host keeps at least one working path to each of its
-LUNs. An operation that breaks it, even for a moment (a controller is offline while it
-flashes or reboots), records a DU (data unavailable) violation naming the host, the LUN
-and the cause.
+and the monitor that records a DU whenever a host loses its last working path to a LUN, even
+for a moment inside an operation. Pure code.
 """
 
 from __future__ import annotations
@@ -14,7 +10,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from planactor.lab._common import OpError, run, take
+from planactor.lab._common import (
+    OpError,
+    fault_injected,
+    faults_cleared,
+    one_fault,
+    run,
+    take,
+)
 from planactor.lab._common import Refused as _Refused
 from planactor.lab._common import list_names as _list
 from planactor.lab._common import natural as _natural
@@ -428,10 +431,7 @@ def _op_reboot_controller(
 def _op_inject_fault(
     state: StorageState, faults: tuple[Fault, ...], args: Mapping[str, Any]
 ) -> Outcome:
-    try:
-        fault = faults_from_doc([dict(args)])[0]
-    except ValueError as e:
-        raise _Refused("invalid", str(e)) from None
+    fault = one_fault(faults_from_doc, args)
     after = state
     cause = _fault_cause(fault)
     if fault.kind == "path-down":
@@ -460,14 +460,8 @@ def _op_inject_fault(
             "operations: " + ", ".join(WRITE_OPERATIONS),
         )
     kept = tuple(f for f in faults if not (f.kind in ("path-down", "host-down") and f == fault))
-    return Outcome(
-        state=after,
-        faults=(*kept, fault),
-        status="applied",
-        result={"fault": faults_to_doc([fault])[0]},
-        changes=(f"fault: {fault.describe()}",),
-        violations=_monitor(state, after, cause),
-    )
+    doc = faults_to_doc([fault])[0]
+    return fault_injected(after, kept, fault, doc, _monitor(state, after, cause))
 
 
 def _fault_cause(fault: Fault) -> Cause:
@@ -499,14 +493,7 @@ def _op_clear_faults(
     paths = {k: replace(p, state="up") for k, p in state.paths.items()}
     hosts = {k: replace(h, responsive=True) for k, h in state.hosts.items()}
     after = replace(state, paths=paths, hosts=hosts)
-    return Outcome(
-        state=after,
-        faults=(),
-        status="applied",
-        result={"cleared": len(faults)},
-        changes=tuple(f"cleared: {f.describe()}" for f in faults),
-        # Lifting faults only brings paths back: it cannot break the invariant.
-    )
+    return faults_cleared(after, faults)
 
 
 _OPERATIONS: dict[str, Callable[[StorageState, tuple[Fault, ...], Mapping[str, Any]], Outcome]] = {
