@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -20,15 +20,13 @@ from planactor._errors import CatalogError, InputError
 from planactor.plan import (
     ACTOR_NAME_PATTERN,
     STEP_ID_PATTERN,
+    Inventory,
     OnFailure,
     Plan,
     PlannerInfo,
     RetryPolicy,
     format_location,
 )
-
-if TYPE_CHECKING:  # validate imports the catalog: only the type, not the module
-    from planactor.validate import Inventory
 
 __all__ = ["Param", "Routine", "RoutineStep", "parse_routine"]
 

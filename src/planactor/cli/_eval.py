@@ -26,7 +26,7 @@ from planactor.cli._app import app, catalog, err, out
 from planactor.cli._lab_context import lab_context
 from planactor.cli._plan import PlannerName, composed_ungrounded, ungrounded
 from planactor.lab import create_lab
-from planactor.plan import Plan
+from planactor.plan import Inventory, Plan
 from planactor.planner import GroundingNote, get_backend
 from planactor.planner._eval import (
     CaseResult,
@@ -38,7 +38,7 @@ from planactor.planner._eval import (
     run_eval,
 )
 from planactor.policy import default_policy_text, parse_policy
-from planactor.validate import AllOf, Inventory
+from planactor.validate import AllOf
 
 __all__ = ["DEFAULT_SET", "check_ungrounded", "default_eval_set", "storage_eval_context"]
 

@@ -21,7 +21,7 @@ from planactor.cli._app import app, catalog, kind_of, out
 from planactor.cli._approve import PolicyOption
 from planactor.cli._lab_context import LabOption, lab_context
 from planactor.cli._validate import load_inventory
-from planactor.plan import Plan, render_table
+from planactor.plan import Inventory, Plan, render_table
 from planactor.planner import (
     GroundingNote,
     LLMPlanner,
@@ -30,7 +30,7 @@ from planactor.planner import (
     ungrounded_values,
 )
 from planactor.policy import load_policy
-from planactor.validate import AllOf, Inventory
+from planactor.validate import AllOf
 
 _SOURCE_STYLE = {"intent": "green", "default": "dim", "fuzzy": "yellow"}
 

@@ -10,8 +10,8 @@ import typer
 from planactor._errors import InputError, PlanInvalid, PlanLoadError
 from planactor._files import read_plan_text
 from planactor.cli._app import EXIT_BAD_INPUT, app, catalog, out, print_problems
-from planactor.plan import JsonSyntaxError, parse_json
-from planactor.validate import Inventory, Limits, Problem, ValidationReport, validate_plan
+from planactor.plan import Inventory, JsonSyntaxError, parse_json
+from planactor.validate import Limits, Problem, ValidationReport, validate_plan
 
 
 def load_inventory(path: Path) -> Inventory:

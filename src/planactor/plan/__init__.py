@@ -14,6 +14,7 @@ from planactor.plan._diff import (
     ValueChange,
     diff_plans,
 )
+from planactor.plan._inventory import Inventory
 from planactor.plan._json import JsonSyntaxError, format_location, parse_json
 from planactor.plan._model import (
     ACTOR_NAME_PATTERN,
@@ -50,6 +51,7 @@ __all__ = [
     "ChangeKind",
     "Condition",
     "InputRef",
+    "Inventory",
     "JsonSyntaxError",
     "OnFailure",
     "OutputRef",

@@ -37,12 +37,12 @@ import yaml
 
 from planactor._errors import InputError, PlanactorError, PlanInvalid
 from planactor.catalog import Catalog, Routine
-from planactor.plan import Plan
+from planactor.plan import Inventory, Plan
 from planactor.planner._backends import Backend, BackendError, Completion, Message
 from planactor.planner._grounding import GroundingNote
 from planactor.planner._llm_planner import LLMPlanner
 from planactor.planner._routine_planner import RoutinePlanner
-from planactor.validate import Inventory, Policy, validate
+from planactor.validate import Policy, validate
 
 __all__ = [
     "TAGS",

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from planactor.catalog import Param, Routine
-from planactor.validate import Inventory
+from planactor.plan import Inventory
 
 __all__ = ["Grounding", "GroundingNote", "ground", "tokens", "ungrounded_values"]
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from planactor._errors import InputError, PlanInvalid
 from planactor.catalog import Catalog, Routine
-from planactor.plan import Plan, PlannerInfo, canonical_json
+from planactor.plan import Inventory, Plan, PlannerInfo, canonical_json
 from planactor.planner._backends import Backend, BackendError, Completion, Message
 from planactor.planner._grounding import (
     Grounding,
@@ -31,7 +31,7 @@ from planactor.planner._grounding import (
     tokens,
 )
 from planactor.planner._routine_planner import MIN_SCORE, Candidate, applicable, rank
-from planactor.validate import Inventory, Policy, ValidationReport, validate
+from planactor.validate import Policy, ValidationReport, validate
 
 __all__ = ["LLMPlanResult", "LLMPlanner", "plan_cache_key"]
 

@@ -16,9 +16,9 @@ from typing import Any
 
 from planactor._errors import InputError, PlanInvalid
 from planactor.catalog import Catalog, Routine
-from planactor.plan import Plan, PlannerInfo
+from planactor.plan import Inventory, Plan, PlannerInfo
 from planactor.planner._grounding import Grounding, ground, tokens
-from planactor.validate import Inventory, Policy, ValidationReport, validate
+from planactor.validate import Policy, ValidationReport, validate
 
 __all__ = ["Candidate", "PlanResult", "RoutinePlanner", "applicable", "rank"]
 

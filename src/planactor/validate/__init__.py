@@ -3,7 +3,8 @@
 Pure code: nothing here reads files, the clock or the network.
 """
 
-from planactor.validate._inventory import Inventory
+# Inventory lives beside the plan model (planactor.plan); re-exported for existing imports.
+from planactor.plan import Inventory
 from planactor.validate._policy import AllOf, Policy
 from planactor.validate._report import Limits, Problem, Severity, ValidationReport
 from planactor.validate._validate import validate

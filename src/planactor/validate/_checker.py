@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from planactor.catalog import Actor, Catalog
-from planactor.plan import Step, format_location
-from planactor.validate._inventory import Inventory
+from planactor.plan import Inventory, Step, format_location
 from planactor.validate._report import Problem
 from planactor.validate._schema import json_types, schema_at
 

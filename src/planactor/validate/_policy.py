@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from planactor.catalog import Catalog
-    from planactor.plan import Plan
-    from planactor.validate._inventory import Inventory
+    from planactor.plan import Inventory, Plan
     from planactor.validate._report import Problem
 
 __all__ = ["AllOf", "Policy"]

@@ -15,6 +15,7 @@ from typing import Any
 from planactor._speed import cyclic_gc_paused
 from planactor.catalog import Catalog
 from planactor.plan import (
+    Inventory,
     JsonSyntaxError,
     Plan,
     Reference,
@@ -27,7 +28,6 @@ from planactor.plan import (
 from planactor.validate._arguments import check_args
 from planactor.validate._checker import Checker, Loc
 from planactor.validate._grounding import check_entities
-from planactor.validate._inventory import Inventory
 from planactor.validate._policy import Policy
 from planactor.validate._references import (
     StepGraph,

@@ -1,11 +1,15 @@
-"""The inventory as the validator sees it: which entities of each kind exist."""
+"""The inventory: which entities of each kind exist, as the planner and validator see it.
+
+It sits beside the plan model so that everything above (catalog routines, validation,
+planners, policy, the lab) can take one without importing another of those packages.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from planactor.plan import content_hash
+from planactor.plan._canonical import content_hash
 
 __all__ = ["Inventory"]
 
