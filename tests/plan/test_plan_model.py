@@ -24,7 +24,9 @@ from planactor.plan import (
     RetryPolicy,
     Step,
     canonical_json,
+    content_hash,
     parse_json,
+    requester_problem,
 )
 
 PROPERTY = settings(max_examples=150, deadline=None)
@@ -46,6 +48,11 @@ def _names(first: str, rest: str, max_size: int) -> st.SearchStrategy[str]:
     return st.builds(str.__add__, st.sampled_from(first), st.text(rest, max_size=max_size))
 
 
+# Requesters as people and systems write them: letters, digits, punctuation and symbols,
+# minus what requester_problem refuses (look-alikes of ASCII names, compatibility forms).
+requesters = st.text(
+    st.characters(categories=("L", "N", "P", "S")), min_size=1, max_size=10
+).filter(lambda t: requester_problem(t) is None)
 step_ids = _names(string.ascii_letters, IDENT + "-", 12)
 actor_names = st.lists(_names(LOWER, LOWER + string.digits + "_", 6), min_size=2, max_size=3).map(
     ".".join
@@ -128,7 +135,7 @@ def plan_documents(draw: st.DrawFn, min_steps: int = 1) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "api_version": API_VERSION,
         "intent": draw(st.text(TEXT, min_size=1, max_size=20)),
-        "requested_by": draw(st.text(TEXT, min_size=1, max_size=10)),
+        "requested_by": draw(requesters),
         "inputs": {n: draw(json_values) for n in names},
         "steps": steps,
     }
@@ -136,6 +143,12 @@ def plan_documents(draw: st.DrawFn, min_steps: int = 1) -> dict[str, Any]:
         doc["change_ticket"] = draw(st.text(TEXT, max_size=10))
     if draw(st.booleans()):
         doc["planner"] = draw(planner_infos)
+    if draw(st.booleans()):
+        doc["origin"] = {
+            "routine": draw(actor_names),
+            "params": draw(st.dictionaries(data_keys, json_values, max_size=2)),
+            "facts": draw(st.dictionaries(data_keys, json_values, max_size=2)),
+        }
     return doc
 
 
@@ -457,6 +470,69 @@ def test_plan_refuses_bad_top_level_fields(top: dict[str, Any]) -> None:
         Plan.model_validate({k: v for k, v in doc.items() if v is not None})
 
 
+@pytest.mark.parametrize(
+    ("requester", "said"),
+    [
+        ("\u0430lice", "spells 'alice' with look-alike letters (U+0430 CYRILLIC SMALL LETTER A)"),
+        ("\uff41lice", "compatibility character U+FF41 FULLWIDTH LATIN SMALL LETTER A"),
+        ("alice ", "starts or ends with a space"),
+        (" alice", "starts or ends with a space"),
+        ("alice\u200b", "invisible or control character U+200B ZERO WIDTH SPACE"),
+        ("alice\n", "invisible or control character U+000A"),
+        ("al\u00a0ice", "whitespace character U+00A0 NO-BREAK SPACE"),
+        ("\u202eecila", "invisible or control character U+202E RIGHT-TO-LEFT OVERRIDE"),
+        ("\u0430\u04cf\u0456\u0441\u0435", "spells 'alice' with look-alike letters"),
+    ],
+    ids=["cyrillic-a", "fullwidth", "trailing", "leading", "zero-width", "newline", "nbsp",
+         "bidi", "all-cyrillic"],
+)  # fmt: skip
+def test_a_requester_that_only_looks_like_a_name_is_refused(requester: str, said: str) -> None:
+    """`requested_by` is refused, naming the field and the character, when it would read as a
+    name it is not: look-alike letters, compatibility forms, invisible or control characters,
+    surrounding space (separation of duties compares it with approver names)."""
+    with pytest.raises(ValidationError) as e:
+        _plan(requested_by=requester)
+    (error,) = e.value.errors(include_url=False)
+    assert error["loc"] == ("requested_by",)
+    assert said in error["msg"]
+
+
+@pytest.mark.parametrize(
+    "requester", ["alice", "Alice", "ops team", "tests/engine/crash_child.py", "José", "Иван"]
+)
+def test_a_requester_may_be_any_readable_name(requester: str) -> None:
+    """People and systems keep free-text requesters: capitals, spaces, paths, accents, and
+    other scripts that do not imitate an ASCII name."""
+    assert _plan(requested_by=requester).requested_by == requester
+
+
+def test_a_plan_without_origin_hashes_as_before() -> None:
+    """`origin` enters the hashed content only when present: older plans keep their hash."""
+    plan = _plan({"id": "a", "actor": "core.echo"})
+    assert "origin" not in plan.content()
+    assert plan.hash == content_hash(
+        {
+            "api_version": API_VERSION,
+            "intent": "do it",
+            "requested_by": "ops",
+            "change_ticket": None,
+            "inputs": {},
+            "steps": [plan.steps[0].to_document()],
+        }
+    )
+
+
+def test_the_origin_is_hashed_and_written() -> None:
+    """A plan's origin is part of its content and document, and changing it changes the hash."""
+    origin = {"routine": "storage.move_host", "params": {"host": "h1"}, "facts": {"n": 2}}
+    plan = _plan({"id": "a", "actor": "core.echo"}, origin=origin)
+    assert plan.content()["origin"] == plan.to_document()["origin"] == origin
+    edited = _plan({"id": "a", "actor": "core.echo"}, origin={**origin, "params": {"host": "h2"}})
+    stripped = _plan({"id": "a", "actor": "core.echo"})
+    assert len({plan.hash, edited.hash, stripped.hash}) == 3
+    assert Plan.model_validate(plan.to_document()) == plan
+
+
 def test_planner_info_keeps_fields_it_does_not_know() -> None:
     """Planner metadata from a newer planner is kept and written back, not refused."""
     plan = _plan(planner={"backend": "llama", "temperature": 0.2})
@@ -586,6 +662,11 @@ def _change(doc: dict[str, Any], what: str, i: int) -> None:
             step["timeout_s"] = None if "timeout_s" in step else 1.0
         case "when":
             step["when"] = None if "when" in step else {"$input": "x"}
+        case "origin":
+            if "origin" in doc:
+                doc["origin"]["params"][longer_than(doc["origin"]["params"])] = 0
+            else:
+                doc["origin"] = {"routine": "some.routine", "params": {}, "facts": {}}
         case "step order":
             doc["steps"].reverse()
         case _:
@@ -604,13 +685,15 @@ CHANGES = [
     "retry",
     "timeout_s",
     "when",
+    "origin",
 ]
 
 
 @PLAN_PROPERTY
 @given(plan=plans, data=st.data())
 def test_behaviour_fields_change_the_hash(plan: Plan, data: st.DataObject) -> None:
-    """Changing the intent, requester, ticket, inputs, any step field or step order: new hash."""
+    """Changing the intent, requester, ticket, inputs, origin, any step field or step order:
+    new hash."""
     doc = plan.to_document()
     what = data.draw(st.sampled_from(CHANGES + ["step order"] * (len(plan.steps) > 1)))
     i = data.draw(st.integers(0, len(doc["steps"]) - 1), label="step")

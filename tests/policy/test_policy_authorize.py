@@ -115,9 +115,9 @@ def test_an_unapproved_write_plan_is_refused() -> None:
 
 
 def test_a_read_only_plan_needs_no_approval_unless_policy_says_so() -> None:
-    """A read-only plan runs unapproved; with `approvals: {reads: 1}` it needs one."""
+    """Under `novel: 0` a read-only plan runs unapproved; with `reads: 1` it needs one."""
     reads = _plan("core.echo")
-    assert _gate(reads).approvals.verdicts == ()
+    assert _gate(reads, _policy(approvals={"novel": 0})).approvals.verdicts == ()
     e = _refused(reads, _policy(approvals={"reads": 1}))
     assert "read-only plans need 1" in e.message
     assert _gate(_approve(reads, "carol"), _policy(approvals={"reads": 1})).approvals.approvers

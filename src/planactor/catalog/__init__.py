@@ -10,7 +10,13 @@ from planactor.catalog._actor import (
     entity,
 )
 from planactor.catalog._catalog import BUILTIN_PACKS, ENTRY_POINT_GROUP, Catalog
-from planactor.catalog._routine import Param, Routine, RoutineStep, parse_routine
+from planactor.catalog._routine import (
+    Param,
+    Routine,
+    RoutineStep,
+    origin_problem,
+    parse_routine,
+)
 
 __all__ = [
     "BUILTIN_PACKS",
@@ -26,5 +32,6 @@ __all__ = [
     "actor",
     "actor_of",
     "entity",
+    "origin_problem",
     "parse_routine",
 ]

@@ -8,6 +8,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from planactor.plan._canonical import canonical_json
+from planactor.plan._identity import identity_problem
 
 __all__ = ["APPROVAL_DOMAIN", "Approval"]
 
@@ -33,6 +34,15 @@ class Approval(BaseModel):
     signature: str = Field(
         pattern=r"^[A-Za-z0-9+/]{86}==$", description="Base64 Ed25519 signature of `payload()`."
     )
+
+    @field_validator("identity")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        # Whole-string ASCII: `alice\n` or `аlice` would otherwise name a second approver.
+        problem = identity_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
     @field_validator("approved_at", "expires_at")
     @classmethod

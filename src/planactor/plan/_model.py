@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 from planactor.plan._approval import Approval
+from planactor.plan._identity import requester_problem
 from planactor.plan._json import format_location
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "STEP_ID_PATTERN",
     "Condition",
     "OnFailure",
+    "Origin",
     "Plan",
     "PlannerInfo",
     "RetryPolicy",
@@ -218,6 +220,28 @@ class PlannerInfo(BaseModel):
     latency_s: float = Field(default=0.0, ge=0)
 
 
+class Origin(_Strict):
+    """Which routine made the plan, with what: hashed, so policy may rely on it.
+
+    Policy counts a plan as routine-made only when expanding `routine` with these `params`
+    and `facts` gives exactly the plan's steps (`planactor.catalog.routine_origin`); an
+    origin that was edited, or steps edited after it, make the plan novel.
+    """
+
+    routine: str = Field(pattern=ACTOR_NAME_PATTERN, description="The routine's name.")
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="Its parameters, defaults filled in."
+    )
+    facts: dict[str, Any] = Field(
+        default_factory=dict, description="The inventory facts it read, by the routine's name."
+    )
+
+    _json_values = field_validator("params", "facts")(_json_only)
+
+    def to_document(self) -> dict[str, JsonValue]:
+        return {"routine": self.routine, "params": self.params, "facts": self.facts}
+
+
 class Plan(_Strict):
     """A typed DAG of actor calls plus who asked for it and why."""
 
@@ -229,6 +253,9 @@ class Plan(_Strict):
         default_factory=dict, description='Named values that steps read with {"$input": NAME}.'
     )
     steps: list[Step] = Field(description="Listed in dependency order.")
+    origin: Origin | None = Field(
+        default=None, description="The routine that made the plan; hashed (absent: none)."
+    )
     planner: PlannerInfo | None = Field(default=None, description="Not part of the hash.")
     approvals: list[Approval] = Field(
         default_factory=list,
@@ -237,9 +264,18 @@ class Plan(_Strict):
 
     _json_inputs = field_validator("inputs")(_json_only)
 
+    @field_validator("requested_by")
+    @classmethod
+    def _readable_requester(cls, value: str) -> str:
+        # Separation of duties compares this with approver names: it must read as what it is.
+        problem = requester_problem(value)
+        if problem is not None:
+            raise ValueError(f"{value!r} {problem}")
+        return value
+
     def content(self) -> dict[str, JsonValue]:
-        """Everything that defines behaviour: what the plan hash covers."""
-        return {
+        """Everything that defines behaviour or that policy relies on: what the hash covers."""
+        doc: dict[str, JsonValue] = {
             "api_version": self.api_version,
             "intent": self.intent,
             "requested_by": self.requested_by,
@@ -247,6 +283,10 @@ class Plan(_Strict):
             "inputs": self.inputs,
             "steps": [s.to_document() for s in self.steps],
         }
+        # Only when present, so the hash of every plan without one is what it always was.
+        if self.origin is not None:
+            doc["origin"] = self.origin.to_document()
+        return doc
 
     def to_document(self) -> dict[str, JsonValue]:
         """The normalised JSON form that `save` writes; parsing it back gives an equal plan."""

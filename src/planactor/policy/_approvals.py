@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import ValidationError
 
 from planactor._errors import InputError
-from planactor.plan import Approval, Plan
+from planactor.plan import Approval, Plan, identity_key, same_person
 from planactor.policy._keys import PublicKey, check_identity, is_machine_identity, key_id_of
 
 __all__ = [
@@ -33,6 +33,7 @@ VerdictCode = Literal[
     "unknown-key",
     "bad-signature",
     "self-approval",
+    "bad-validity",
     "not-yet-valid",
     "expired",
     "duplicate",
@@ -60,14 +61,15 @@ def sign(
             f"an approval must be valid for more than 0 and at most {MAX_VALIDITY.days} days",
             hint="e.g. --expires 4h",
         )
-    if identity.lower() in machine_identities(plan):
+    if identity_key(identity) in machine_identities(plan):
         raise InputError(
             f"{identity!r} is the name of this plan's planner; a planner never approves",
             hint="approvers are people",
         )
-    if identity.lower() == plan.requested_by.lower():
+    if same_person(identity, plan.requested_by):
         raise InputError(
-            f"{identity} requested this plan and cannot approve it (separation of duties)",
+            f"{identity} requested this plan (as {plan.requested_by!r}) and cannot approve it "
+            "(separation of duties)",
             hint="ask another approver",
         )
     now = now.replace(microsecond=0)
@@ -105,17 +107,18 @@ class Verdict:
 
 
 def machine_identities(plan: Plan) -> set[str]:
-    """Names under which the plan's own planner could sign: they never count as approvers."""
+    """Names under which the plan's own planner could sign, as `identity_key`s: they never
+    count as approvers."""
     names: set[str] = set()
     if plan.planner is not None:
-        names.add(plan.planner.backend.lower())
+        names.add(identity_key(plan.planner.backend))
         if plan.planner.model:
-            names.add(plan.planner.model.lower())
+            names.add(identity_key(plan.planner.model))
         extra = plan.planner.model_extra or {}
         for key in ("identity", "agent", "user"):
             value = extra.get(key)
             if isinstance(value, str):
-                names.add(value.lower())
+                names.add(identity_key(value))
     return names
 
 
@@ -139,7 +142,7 @@ def judge(
             f"{who} approved plan {approval.plan_hash[:19]}…, not this one ({plan_hash[:19]}…); "
             "an approval covers one exact plan",
         )
-    if is_machine_identity(who) or who.lower() in machine_identities(plan):
+    if is_machine_identity(who) or identity_key(who) in machine_identities(plan):
         return verdict("machine-identity", f"{who!r} is a planner or machine identity")
     known = trusted.get(who)
     if known is None:
@@ -156,8 +159,20 @@ def judge(
         return verdict(
             "bad-signature", f"{who}'s signature does not verify: the record was altered"
         )
-    if who.lower() == plan.requested_by.lower():
-        return verdict("self-approval", f"{who} requested this plan and cannot also approve it")
+    if same_person(who, plan.requested_by):
+        also = "" if who == plan.requested_by else f" (as {plan.requested_by!r})"
+        return verdict(
+            "self-approval", f"{who} requested this plan{also} and cannot also approve it"
+        )
+    # sign() never makes these; a record that claims them was made some other way.
+    validity = approval.expires_at - approval.approved_at
+    if validity <= timedelta(0) or validity > MAX_VALIDITY:
+        return verdict(
+            "bad-validity",
+            f"{who}'s approval claims a validity of {_span(validity)} "
+            f"({approval.approved_at.isoformat()} to {approval.expires_at.isoformat()}); "
+            f"an approval is valid for more than 0 and at most {MAX_VALIDITY.days} days",
+        )
     if approval.approved_at > now + CLOCK_SKEW:
         return verdict("not-yet-valid", f"{who}'s approval is dated in the future")
     if approval.expires_at <= now:
@@ -165,9 +180,15 @@ def judge(
     return verdict("valid", f"{who} approved (until {approval.expires_at.isoformat()})")
 
 
+def _span(delta: timedelta) -> str:
+    if delta <= timedelta(0):
+        return "none (it expires before it was made)" if delta else "none"
+    return f"{delta.days} days" if delta.days else str(delta)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ApprovalCheck:
-    """Every approval's verdict; the distinct people whose approvals are valid."""
+    """Every approval's verdict; the distinct approvers (keys) whose approvals are valid."""
 
     verdicts: tuple[Verdict, ...]
 
@@ -192,17 +213,31 @@ def check_approvals(
     plan_hash: str | None = None,
     approvals: Iterable[Approval] | None = None,
 ) -> ApprovalCheck:
-    """Judge every approval the plan carries (or `approvals`); a person counts once."""
+    """Judge every approval the plan carries (or `approvals`); an approver counts once.
+
+    An approver is a key, not a name: should one key be trusted under two names (which
+    KeyStore refuses, but `trusted` may come from elsewhere), its second approval is a
+    duplicate of the first.
+    """
     plan_hash = plan_hash or plan.hash
-    seen: set[str] = set()
+    seen: dict[str, str] = {}  # identity_key(name) and key id -> the name that counted
     verdicts = []
     for a in plan.approvals if approvals is None else approvals:
         v = judge(a, plan=plan, plan_hash=plan_hash, trusted=trusted, now=now)
-        if v.valid and a.identity in seen:
-            v = Verdict(
-                approval=a, code="duplicate", message=f"{a.identity} already approved; counted once"
-            )
-        elif v.valid:
-            seen.add(a.identity)
+        if v.valid:
+            first = seen.get(identity_key(a.identity)) or seen.get(a.key_id)
+            if first is not None:
+                what = (
+                    f"{a.identity} already approved"
+                    if first == a.identity
+                    else f"{a.identity}'s key {a.key_id[:23]}… already approved as {first}"
+                )
+                v = Verdict(
+                    approval=a,
+                    code="duplicate",
+                    message=f"{what}; one approver (one key) counts once",
+                )
+            else:
+                seen[identity_key(a.identity)] = seen[a.key_id] = a.identity
         verdicts.append(v)
     return ApprovalCheck(verdicts=tuple(verdicts))

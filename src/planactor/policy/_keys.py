@@ -3,6 +3,11 @@
 `NAME.key` is the private key (PKCS#8 PEM, mode 0600) and exists only on the approver's
 machine; `NAME.pub` is the public key (SubjectPublicKeyInfo PEM). Every `.pub` file in the
 directory is a trusted approver: trusting a colleague means importing their `.pub`.
+
+One key is one approver. A key trusted under two names would let one person approve twice,
+so importing a key already trusted under another name is refused, and a directory where two
+`.pub` files hold the same key is refused as a whole (InputError naming both files) rather
+than guessing which name is the real one.
 """
 
 from __future__ import annotations
@@ -19,18 +24,18 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from planactor._errors import InputError
 from planactor._home import home
+from planactor.plan import IDENTITY_PATTERN, identity_key, identity_problem
 
 __all__ = ["IDENTITY_PATTERN", "KeyStore", "PublicKey", "is_machine_identity", "key_id_of"]
 
-IDENTITY_PATTERN = r"^[a-z][a-z0-9._-]{0,63}$"
-_IDENTITY = re.compile(IDENTITY_PATTERN)
 # Identities a planner, an LLM or the tool itself might use. None of them may hold an
 # approver key: a plan is approved by a person, never by what produced it.
-_MACHINE = re.compile(r"^(planner|llm|ai|agent|bot|model|planactor|system|root)([._-].*)?$")
+_MACHINE = re.compile(r"(planner|llm|ai|agent|bot|model|planactor|system|root)([._-].*)?", re.S)
 
 
 def is_machine_identity(name: str) -> bool:
-    return bool(_MACHINE.match(name.lower()))
+    # Compared as read: `ＡＩ` or `аi` (Cyrillic а) is still the machine name `ai`.
+    return bool(_MACHINE.fullmatch(identity_key(name)) or _MACHINE.fullmatch(name.lower()))
 
 
 def key_id_of(public: Ed25519PublicKey) -> str:
@@ -59,6 +64,7 @@ class KeyStore:
     def new(self, name: str) -> PublicKey:
         """Create `name`'s key pair; refuse to overwrite one that exists."""
         check_identity(name)
+        self._check_lookalike(name)
         private_path, public_path = self._paths(name)
         if private_path.exists() or public_path.exists():
             raise InputError(
@@ -87,11 +93,20 @@ class KeyStore:
     def import_public(self, name: str, source: Path) -> PublicKey:
         """Trust `source` (a public key PEM) as approver `name`."""
         check_identity(name)
+        self._check_lookalike(name)
         try:
             data = source.read_bytes()
         except OSError as e:
             raise InputError(f"{source}: cannot read: {e.strerror}") from None
         key = _load_public(data, source)
+        key_id = key_id_of(key)
+        for other in self.trusted().values():
+            if other.key_id == key_id and other.identity != name:
+                raise InputError(
+                    f"{source} holds the key already trusted as {other.identity!r} "
+                    f"({other.path}); one key is one approver, under one name",
+                    hint=f"if {name} is a different person, ask them for their own public key",
+                )
         _, public_path = self._paths(name)
         if public_path.exists() and public_path.read_bytes() != _public_pem(key):
             raise InputError(
@@ -128,30 +143,52 @@ class KeyStore:
         return key
 
     def trusted(self) -> dict[str, PublicKey]:
-        """Every trusted approver, by identity. Unreadable files are skipped, not fatal."""
+        """Every trusted approver, by identity. Unreadable files are skipped, not fatal; a
+        key held by two `.pub` files is (InputError): one key may not be two approvers."""
         found: dict[str, PublicKey] = {}
         if not self.directory.is_dir():
             return found
+        by_key: dict[str, PublicKey] = {}
         for path in sorted(self.directory.glob("*.pub")):
             name = path.stem
-            if not _IDENTITY.match(name) or is_machine_identity(name):
+            if identity_problem(name) is not None or is_machine_identity(name):
                 continue
             try:
                 key = _load_public(path.read_bytes(), path)
             except (OSError, InputError):
                 continue
-            found[name] = PublicKey(identity=name, key_id=key_id_of(key), key=key, path=path)
+            entry = PublicKey(identity=name, key_id=key_id_of(key), key=key, path=path)
+            first = by_key.get(entry.key_id)
+            if first is not None:
+                raise InputError(
+                    f"{first.path} and {path} hold the same public key ({entry.key_id[:23]}…): "
+                    f"one key would count as two approvers, {first.identity} and {name}",
+                    hint="remove the .pub file of the name that is not the key's owner",
+                )
+            by_key[entry.key_id] = entry
+            found[name] = entry
         return found
+
+    def _check_lookalike(self, name: str) -> None:
+        """Refuse `a1ice` beside `alice`: a reader of the approvals would take one for the other."""
+        for other in self.trusted():
+            if other != name and identity_key(other) == identity_key(name):
+                raise InputError(
+                    f"{name!r} reads like the trusted approver {other!r}",
+                    hint="pick a name nobody could mistake for another approver's",
+                )
 
     def _paths(self, name: str) -> tuple[Path, Path]:
         return self.directory / f"{name}.key", self.directory / f"{name}.pub"
 
 
 def check_identity(name: str) -> None:
-    if not _IDENTITY.match(name):
+    problem = identity_problem(name)
+    if problem is not None:
         raise InputError(
-            f"{name!r} is not a valid approver name",
-            hint="lower-case letters, digits, '.', '_' or '-', starting with a letter",
+            problem,
+            hint="lower-case ASCII letters, digits, '.', '_' or '-', starting with a letter "
+            "(at most 64)",
         )
     if is_machine_identity(name):
         raise InputError(

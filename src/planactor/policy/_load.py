@@ -69,10 +69,57 @@ _PolicyLoader.add_implicit_resolver(
 )
 
 
+def _duplicate_key(node: yaml.Node, path: tuple[str | int, ...] = ()) -> str | None:
+    """The first key given twice in one mapping, with its path and both lines, or None.
+
+    YAML lets the last of two equal keys win silently; a reviewer reading the first one
+    would then approve a policy that is not the one in force.
+    """
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[object, int] = {}
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                line = key.start_mark.line + 1
+                if key.value in seen:
+                    where = format_location((*path, key.value))
+                    return (
+                        f"line {line}: duplicate key {where} (first given on line "
+                        f"{seen[key.value]}); the last one would silently win"
+                    )
+                seen[key.value] = line
+            below = (*path, key.value) if isinstance(key, yaml.ScalarNode) else path
+            found = _duplicate_key(value, below)
+            if found:
+                return found
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            found = _duplicate_key(item, (*path, i))
+            if found:
+                return found
+    return None
+
+
+def _load_yaml(text: str, source: str) -> object:
+    loader = _PolicyLoader(text)  # a SafeLoader: no arbitrary objects
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        duplicate = _duplicate_key(node)
+        if duplicate is not None:
+            raise InputError(
+                f"{source}: {duplicate}",
+                hint="keep one of them: each key may appear once in a mapping",
+            )
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
 def parse_policy(text: str, *, source: str) -> RulePolicy:
     """A policy from YAML text; every mistake is named with its place in the file."""
     try:
-        data = yaml.load(text, Loader=_PolicyLoader)  # a SafeLoader: no arbitrary objects
+        data = _load_yaml(text, source)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""

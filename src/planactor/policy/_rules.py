@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from planactor.catalog import ENTITY_KEY, Actor, Catalog
+from planactor.catalog import ENTITY_KEY, Actor, Catalog, origin_problem
 from planactor.plan import Plan, Step, content_hash
 from planactor.validate import Inventory, Problem
 
@@ -192,6 +192,13 @@ class Rule(_Strict):
 class Approvals(_Strict):
     writes: int = Field(default=1, ge=0, le=10, description="For a plan with a write step.")
     reads: int = Field(default=0, ge=0, le=10, description="For a read-only plan.")
+    novel: int = Field(
+        default=1,
+        ge=0,
+        le=10,
+        description="At least this many for a plan no routine vouches for (composed, "
+        "hand-written, or edited after a routine made it), even a read-only one.",
+    )
 
 
 class PolicyDoc(_Strict):
@@ -273,6 +280,9 @@ class PolicyReport:
     approvers_reason: str
     ticket: str | None
     outcomes: tuple[RuleOutcome, ...] = field(default=())
+    # Which routine vouches for the plan (its hashed origin reproduced), or why none does.
+    routine: str | None = None
+    novel: str | None = None
 
     @property
     def applied(self) -> tuple[RuleOutcome, ...]:
@@ -316,10 +326,16 @@ class RulePolicy:
                 else f"policy {self.name}: read-only plans need {base}"
             ),
         )
-        extra = (plan.planner.model_extra or {}) if plan.planner is not None else {}
-        if extra.get("novel") and required < 1:
-            # A composed plan is untested as a whole: a person always looks at it.
-            required, reason = 1, "a composed (novel) plan always needs an approval"
+        # Read from the plan's hashed origin, checked against the routine itself: planner
+        # metadata is outside the hash, and anyone could delete a line of it.
+        novel = origin_problem(plan, catalog.routines)
+        least = self.doc.approvals.novel
+        if novel is not None and required < least:
+            # No tested routine vouches for this plan as a whole: a person looks at it.
+            required, reason = (
+                least,
+                f"policy {self.name}: a plan no routine made (novel) needs {least}; {novel}",
+            )
         ticket = plan.change_ticket or (
             approvals.tickets[0] if approvals and approvals.tickets else None
         )
@@ -338,6 +354,8 @@ class RulePolicy:
             approvers_reason=reason,
             ticket=ticket,
             outcomes=tuple(outcomes),
+            routine=plan.origin.routine if novel is None and plan.origin is not None else None,
+            novel=novel,
         )
 
     def _rule(
