@@ -150,14 +150,10 @@ def test_storage_faults_on_a_storage_lab_still_work(capsys: pytest.CaptureFixtur
     assert run(capsys, "lab", "fault", "host-down", "esx-02")[0] == 0
 
 
-def test_lab_context_gives_the_planner_network_facts(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_lab_context_gives_the_planner_network_facts(tmp_path: Path) -> None:
     """`--lab` on a network lab: the inventory names racks, servers and switches; the facts
     hold the site's size for the routines."""
     path = tmp_path / "net.json"
-    # lab_context exports PLANACTOR_LAB for the actors: let monkeypatch restore it.
-    monkeypatch.setenv("PLANACTOR_LAB", str(path))
     main_args = ["lab", "init", "network", "--path", str(path), "--scenario", "built"]
     with pytest.raises(SystemExit):
         main(main_args)
