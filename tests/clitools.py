@@ -31,7 +31,10 @@ __all__ = [
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """Run `planactor ARGV` in this process; return (exit code, stdout, stderr)."""
+    """Run `planactor ARGV` in this process; return (exit code, stdout, stderr).
+
+    Unlike planactor.testing.CliRunner it keeps the test's own stdin, home and environment
+    (the `home` fixture in tests/cli/conftest.py isolates those)."""
     with pytest.raises(SystemExit) as exc:
         main(list(argv))
     captured = capsys.readouterr()

@@ -8,17 +8,7 @@ from pathlib import Path
 import pytest
 
 from clitools import install_pack, uninstall_pack
-
-# What the user's environment could set that would change what a command does.
-OUTSIDE = (
-    "PLANACTOR_LAB",
-    "PLANACTOR_MODEL",
-    "PLANACTOR_POLICY",
-    "ANTHROPIC_API_KEY",
-    "OPENAI_API_KEY",
-    "OPENAI_BASE_URL",
-    "PLANACTOR_OPENAI_MODEL",
-)
+from planactor.testing import OUTSIDE_ENV
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +18,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("PLANACTOR_HOME", str(tmp_path / "home"))
     # `--lab` exports PLANACTOR_LAB for the actors: set first, so that it is undone after.
     monkeypatch.setenv("PLANACTOR_LAB", "unset")
-    for name in OUTSIDE:
+    for name in OUTSIDE_ENV:
         monkeypatch.delenv(name, raising=False)
     return tmp_path / "home"
 

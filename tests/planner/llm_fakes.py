@@ -1,18 +1,19 @@
 """Stdlib HTTP servers on 127.0.0.1 that answer what a test tells them to, recording what
-they were asked: failures and foreign APIs played over real HTTP for the real SDKs. And a
-scripted Backend, in process, for what the real model cannot be made to answer on purpose."""
+they were asked: failures and foreign APIs played over real HTTP for the real SDKs. The
+scripted Backend, in process, for what the real model cannot be made to answer on purpose,
+is public now (planactor.testing.ScriptedBackend); `Scripted` names it here."""
 
 from __future__ import annotations
 
 import json
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from planactor.planner import BackendError, Completion, Message, prompt_hash
+from planactor.testing import ScriptedBackend as Scripted
 
 __all__ = ["FakeServer", "Reply", "Request", "Responder", "Scripted", "start_fake_server"]
 
@@ -101,45 +102,3 @@ def start_fake_server(respond: Responder) -> tuple[FakeServer, Callable[[], None
         server.server_close()
 
     return fake, stop
-
-
-class Scripted:
-    """A Backend answering with `answers` in order (a BackendError is raised); it records
-    every prompt and schema it was asked with, and refuses to be asked more than scripted."""
-
-    name = "scripted"
-
-    def __init__(self, *answers: str | BackendError, model: str = "script-1") -> None:
-        self.answers = list(answers)
-        self.model = model
-        self.prompts: list[list[Message]] = []
-        self.schemas: list[Mapping[str, Any] | None] = []
-
-    @property
-    def calls(self) -> int:
-        return len(self.prompts)
-
-    def complete(
-        self,
-        messages: Sequence[Message],
-        *,
-        schema: Mapping[str, Any] | None = None,
-        max_tokens: int = 512,
-        timeout_s: float = 120.0,
-    ) -> Completion:
-        self.prompts.append([dict(m) for m in messages])
-        self.schemas.append(schema)
-        assert self.calls <= len(self.answers), f"asked {self.calls} times, scripted for fewer"
-        answer = self.answers[self.calls - 1]
-        if isinstance(answer, BackendError):
-            raise answer
-        return Completion(
-            text=answer,
-            backend=self.name,
-            model=self.model,
-            prompt_hash=prompt_hash(messages, schema),
-            tokens_in=10,
-            tokens_out=5,
-            latency_s=0.01,
-            cost_usd=0.0,
-        )

@@ -1,8 +1,8 @@
-"""Test helpers, part of the public API: actors that record what they really did.
+"""Actors that record what they really did, and actors that fail on purpose.
 
 The ledger actors append each write they apply to a JSON-lines file, keyed by the
 idempotency key, so a test (or a crash test in another process) can count how many times
-each write was applied. Use `catalog()` for the built-in packs plus these actors.
+each write was applied.
 """
 
 from __future__ import annotations
@@ -23,7 +23,12 @@ from planactor.catalog import ActorContext, Catalog, actor
 __all__ = [
     "applied_counts",
     "catalog",
+    "flaky",
     "ledger_entries",
+    "ledger_undo",
+    "ledger_write",
+    "ledger_write_once",
+    "unexpected",
 ]
 
 _LOCK = threading.Lock()
