@@ -166,6 +166,38 @@ def test_a_run_journaled_without_chained_planner_metadata_marks_it_outside(
     assert "kept with the stored plan; not covered by the plan hash" in md
 
 
+def _resumed_with(setup: Setup, run_id: str, change: Any = None) -> int:
+    """Give the run's resume the authorization its start recorded (as the resume gate
+    records one), `change`d; the chain recomputed. Returns the resume's event number."""
+    auth = setup.journal.events(run_id)[0].data["authorization"]
+    resumed = next(e.seq for e in setup.journal.events(run_id) if e.type == "run.resumed")
+
+    def edit(doc: dict[str, Any]) -> None:
+        if doc["seq"] == resumed:
+            doc["data"]["authorization"] = json.loads(json.dumps(auth))
+            if change is not None:
+                change(doc["data"]["authorization"])
+
+    rewrite_chain(setup.db, run_id, edit)
+    return resumed
+
+
+def test_approvals_recorded_by_a_resume_are_judged_again(setup: Setup, run_id: str) -> None:
+    """A resume's recorded authorization verifies like the start's; a forged one fails there."""
+    _resumed_with(setup, run_id)
+    v = setup.verify(run_id)
+    assert (v.ok, v.approvals_checked) == (True, 2)
+
+    def forge(auth: dict[str, Any]) -> None:
+        a = auth["approvals"][0]
+        a["signature"] = ("B" if a["signature"][0] != "B" else "C") + a["signature"][1:]
+
+    resumed = _resumed_with(setup, run_id, forge)
+    v = setup.verify(run_id)
+    assert [(f.check, f.seq) for f in v.findings] == [("approval", resumed)]
+    assert "bad-signature" in v.findings[0].message
+
+
 # -- writes need a recorded authorization ------------------------------------------------------
 
 

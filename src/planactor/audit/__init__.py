@@ -15,7 +15,8 @@ journal. Checks, in the order they are reported:
                   the run did not record
     record        the run's row (status, intent, dry run, creation time) agrees with its events
     approval      every approval that authorized the run (recorded `valid`) still verifies:
-                  signature, trusted key, plan hash, and expiry judged at the recorded check time
+                  signature, trusted key, plan hash, and expiry judged at the recorded check
+                  time; likewise those each resume recorded (run.resumed)
     unauthorized  a run that could write (not a dry run, a write step by the catalog) recorded
                   an authorization
 

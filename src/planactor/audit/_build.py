@@ -3,7 +3,7 @@ run's row, its events, the chain report and the approvals judged again."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from planactor.audit._record import (
@@ -39,12 +39,13 @@ def build_audit(
     anchors: Sequence[Anchor] = (),
     kind_of: KindOf | None = None,
     shipped_policy_hash: str | None = None,
+    resumed: Mapping[int, Sequence[ApprovalAudit]] | None = None,
 ) -> AuditRecord:
     """The audit record of one run: a pure function of what the journal holds.
 
     `kind_of` gives each actor's effect (for the `unauthorized` check); `shipped_policy_hash`
     is the hash of the default policy this planactor ships, to say whether the policy in
-    force was that one.
+    force was that one; `resumed` the approvals each resume recorded, judged again.
     """
     started = events[0] if events else None
     auth = started.data.get("authorization") if started else None
@@ -111,7 +112,7 @@ def build_audit(
         ),
         chain=chain,
         anchors=tuple(anchors),
-        findings=check_run(record, events, chain, approvals, kind_of=kind_of),
+        findings=check_run(record, events, chain, approvals, kind_of=kind_of, resumed=resumed),
         policy=policy_in_force(events, shipped_hash=shipped_policy_hash),
         outside_chain=outside_chain(record, events),
     )

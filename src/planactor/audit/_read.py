@@ -22,6 +22,7 @@ from planactor.audit._verify import (
     outside_chain,
     policy_in_force,
     recheck_approvals,
+    recheck_resumes,
 )
 from planactor.catalog import Catalog
 from planactor.journal import ChainReport, Journal, JournalEvent, RunRecord
@@ -37,6 +38,7 @@ class _Gathered:
     record: RunRecord | None = None
     events: list[JournalEvent] | None = None
     approvals: tuple[ApprovalAudit, ...] = ()
+    resumed: dict[int, tuple[ApprovalAudit, ...]] = field(default_factory=dict)
     unreadable: list[Finding] = field(default_factory=list)
 
 
@@ -74,6 +76,7 @@ def _gather(
             plan_hash=str(got.events[0].data.get("plan_hash")),
             trusted=trusted,
         )
+        got.resumed = recheck_resumes(got.events, plan=got.record.plan, trusted=trusted)
     return got
 
 
@@ -126,7 +129,12 @@ def verify_run(
     outside: tuple[str, ...] = ()
     if got.record is not None and got.events is not None:
         findings = check_run(
-            got.record, got.events, got.chain, got.approvals, kind_of=kind_of or _InstalledKinds()
+            got.record,
+            got.events,
+            got.chain,
+            got.approvals,
+            kind_of=kind_of or _InstalledKinds(),
+            resumed=got.resumed,
         )
         policy = policy_in_force(got.events, shipped_hash=shipped_policy_hash())
         outside = outside_chain(got.record, got.events)
@@ -142,7 +150,7 @@ def verify_run(
         chain=got.chain,
         findings=(*findings, *got.unreadable),
         anchors=tuple(anchors),
-        approvals_checked=len(got.approvals),
+        approvals_checked=len(got.approvals) + sum(len(a) for a in got.resumed.values()),
         policy=policy,
         outside_chain=outside,
     )
@@ -175,4 +183,5 @@ def audit_run(
         anchors=anchors,
         kind_of=kind_of or _InstalledKinds(),
         shipped_policy_hash=shipped_policy_hash(),
+        resumed=got.resumed,
     )

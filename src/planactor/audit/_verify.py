@@ -22,6 +22,7 @@ __all__ = [
     "parse_time",
     "policy_in_force",
     "recheck_approvals",
+    "recheck_resumes",
     "status_of",
 ]
 
@@ -86,11 +87,13 @@ def check_run(
     approvals: Sequence[ApprovalAudit],
     *,
     kind_of: KindOf | None = None,
+    resumed: Mapping[int, Sequence[ApprovalAudit]] | None = None,
 ) -> tuple[Finding, ...]:
     """Every finding about one run, the chain's first.
 
     `kind_of` tells each actor's effect (from the catalog); without it, or for an actor it
     does not know, a step counts as a write: what cannot be shown read-only needed approval.
+    `resumed` holds the approvals each resume recorded (by event number), judged again.
     """
     findings: list[Finding] = []
     if not chain.ok:
@@ -104,6 +107,10 @@ def check_run(
     findings += _stored_plan(record, started)
     findings += _row(record, events)
     findings += _approvals(approvals, started)
+    by_seq = {e.seq: e for e in events}
+    for seq, again in sorted((resumed or {}).items()):
+        if seq in by_seq:
+            findings += _approvals(again, by_seq[seq])
     findings += _unauthorized(record, started, kind_of)
     return tuple(findings)
 
@@ -253,6 +260,7 @@ def _row(record: RunRecord, events: Sequence[JournalEvent]) -> list[Finding]:
 
 
 def _approvals(approvals: Sequence[ApprovalAudit], started: JournalEvent) -> list[Finding]:
+    """The approvals an event (run.started, or a run.resumed) recorded, judged again."""
     findings = [
         Finding(
             check="approval",
@@ -305,6 +313,19 @@ def _unauthorized(
             "authorization (no policy check, no approvals) and was not a dry run",
         )
     ]
+
+
+def recheck_resumes(
+    events: Sequence[JournalEvent], *, plan: Plan, trusted: Mapping[str, PublicKey]
+) -> dict[int, tuple[ApprovalAudit, ...]]:
+    """The approvals each `run.resumed` recorded (the resume gate's authorization), judged
+    again as those of the start are; keyed by the resume's event number."""
+    plan_hash = str(events[0].data.get("plan_hash")) if events else ""
+    return {
+        e.seq: recheck_approvals(auth, plan=plan, plan_hash=plan_hash, trusted=trusted)
+        for e in events
+        if e.type == "run.resumed" and isinstance(auth := e.data.get("authorization"), dict)
+    }
 
 
 def policy_in_force(
