@@ -28,7 +28,7 @@ def _plan_blocks() -> list[tuple[str, str]]:
 @pytest.mark.parametrize(("where", "block"), _plan_blocks(), ids=lambda v: str(v)[:20])
 def test_every_plan_in_the_docs_is_valid(where: str, block: str) -> None:
     """Each example plan printed in the README or docs/ passes validation."""
-    report = validate(block, Catalog.discover())
+    report = validate(block, catalog=Catalog.discover())
     assert report.ok, f"{where}: {[str(p) for p in report.problems]}"
 
 
@@ -52,5 +52,5 @@ def test_every_validation_code_is_documented() -> None:
 def test_shipped_example_plan_is_valid() -> None:
     """The example plan inside the package (used by the demo) is valid and normalised."""
     data = example_plan_bytes()
-    assert validate(data, Catalog.discover()).ok
+    assert validate(data, catalog=Catalog.discover()).ok
     assert json.loads(data)["api_version"] == "planactor/v1"

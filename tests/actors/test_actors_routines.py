@@ -122,7 +122,10 @@ def expand(name: str, params: Mapping[str, Any], state: StorageState) -> Plan:
 
 def check(plan: Plan, state: StorageState) -> ValidationReport:
     return validate(
-        plan.to_document(), CATALOG, inventory(state), policy=StorageSafety(state=state)
+        plan.to_document(),
+        catalog=CATALOG,
+        inventory=inventory(state),
+        policy=StorageSafety(state=state),
     )
 
 
@@ -393,7 +396,7 @@ def test_an_impossible_fabric_is_refused_by_validation(
 ) -> None:
     """What the routine's bounds cannot rule out, the actor's input model refuses, with why."""
     plan = CATALOG.routine(name).expand(params, requested_by="tests")
-    report = validate(plan.to_document(), CATALOG)
+    report = validate(plan.to_document(), catalog=CATALOG)
     assert [p.code for p in report.errors] == ["args-invalid"]
     assert says in report.errors[0].message
 

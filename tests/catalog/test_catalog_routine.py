@@ -454,7 +454,7 @@ def test_an_empty_for_each_drops_the_group_and_waits_for_what_it_waited_for() ->
     plan = expand(array="array-02")
     assert [s.id for s in plan.steps] == ["check", "verify"]
     assert plan.step("verify").after == ["check"]
-    assert validate(plan.to_document(), CATALOG).ok
+    assert validate(plan.to_document(), catalog=CATALOG).ok
 
 
 def test_an_empty_for_each_keeps_the_order_it_stood_for() -> None:
@@ -521,7 +521,7 @@ def test_the_expanded_plan_validates_against_the_catalog() -> None:
     """The plan a routine makes passes the ordinary validator."""
     for params in ({}, {"extra": ["a", "b.c"]}, {"array": "array-02", "extra": ["z"]}):
         plan = expand(**params)
-        report = validate(plan.to_document(), CATALOG, INVENTORY)
+        report = validate(plan.to_document(), catalog=CATALOG, inventory=INVENTORY)
         assert report.ok, [str(p) for p in report.problems]
 
 
@@ -561,7 +561,7 @@ steps:
         ("again-ops", {"message": {"$ref": "hello.output.message"}, "value": "ops"}),
         ("again-second", {"message": {"$ref": "hello.output.message"}, "value": "second"}),
     ]
-    assert validate(plan.to_document(), CATALOG).ok
+    assert validate(plan.to_document(), catalog=CATALOG).ok
 
 
 def test_the_example_in_the_docs_expands_as_shown() -> None:
@@ -585,7 +585,7 @@ def test_an_item_too_long_for_a_step_id_is_never_a_raw_validation_error() -> Non
         plan = expand(extra=["h" * 200])
     except InputError:
         return
-    assert validate(plan.to_document(), CATALOG).ok
+    assert validate(plan.to_document(), catalog=CATALOG).ok
 
 
 # -- properties ----------------------------------------------------------------------------
@@ -734,7 +734,7 @@ def test_bind_accepts_valid_values_and_expand_always_gives_a_valid_plan(
         except InputError:
             return
         assert empty.steps == []
-        codes = {p.code for p in validate(empty.to_document(), CATALOG).errors}
+        codes = {p.code for p in validate(empty.to_document(), catalog=CATALOG).errors}
         assert codes == {"empty-plan"}
         return
     plan = r.expand(given, facts={"lists": fact_lists}, requested_by="prop")
@@ -746,7 +746,7 @@ def test_bind_accepts_valid_values_and_expand_always_gives_a_valid_plan(
         params = [expected[ref["$param"]] for ref in step["args"]["value"]["params"]]
         want_value = {"params": params} | ({} if item is None else {"item": item})
         assert made.args == {"message": step["args"]["message"], "value": want_value}
-    report = validate(plan.to_document(), CATALOG)
+    report = validate(plan.to_document(), catalog=CATALOG)
     assert report.ok, [str(p) for p in report.problems]
     assert plan.intent == " ".join(["do", *(str(v) for v in expected.values())])
 
@@ -894,7 +894,7 @@ def test_discover_loads_a_packs_routines(install_pack: Installer) -> None:
     assert r.actors() == {"core.echo", "rta.ping"}
     plan = r.expand({"hosts": ["h1", "h2"]}, inventory=INVENTORY, requested_by="alice")
     assert [s.id for s in plan.steps] == ["hello", "ping-h1", "ping-h2"]
-    assert validate(plan.to_document(), catalog, INVENTORY).ok
+    assert validate(plan.to_document(), catalog=catalog, inventory=INVENTORY).ok
 
 
 def test_discover_refuses_a_routine_calling_an_actor_not_in_the_catalog(

@@ -79,7 +79,7 @@ def test_validate_invalid_plan_lists_every_problem(
     capsys: pytest.CaptureFixture[str], broken_file: Path
 ) -> None:
     """`validate` on an invalid plan exits 2 and lists every problem with location and hint."""
-    report = validate(broken_file.read_bytes(), Catalog.discover())
+    report = validate(broken_file.read_bytes(), catalog=Catalog.discover())
     assert len(report.errors) >= 3
     code, out, _ = run(capsys, "validate", str(broken_file))
     assert code == 2

@@ -115,7 +115,7 @@ def test_default_local_planner_against_a_lab_writes_a_valid_plan(
     assert plan.hash == match.group(1)
     assert (plan.intent, plan.requested_by) == (UPGRADE, "sam")
     inventory = lab.inventory(lab.current_lab(lab_file).read())
-    assert validate(plan.to_document(), Catalog.discover(), inventory).ok
+    assert validate(plan.to_document(), catalog=Catalog.discover(), inventory=inventory).ok
     assert plan.planner is not None
     assert plan.planner.backend == "local"
     extra = plan.planner.model_extra or {}

@@ -316,7 +316,9 @@ def test_an_injection_inside_a_routine_intent_changes_nothing(
     assert {s.args["array"] for s in result.plan.steps} == {"array-01"}
     assert_only_known_names(result.plan, storage.catalog, storage.inventory)
     doc = result.plan.to_document()
-    assert validate(doc, storage.catalog, storage.inventory, policy=storage.safety).ok
+    assert validate(
+        doc, catalog=storage.catalog, inventory=storage.inventory, policy=storage.safety
+    ).ok
 
 
 def test_a_version_ending_the_sentence_is_grounded_not_asked(storage: StorageLab) -> None:
@@ -400,7 +402,7 @@ def test_composition_with_the_real_model_is_validated_and_bounded(local: LocalBa
         # The errors shown are those of the last answer.
         last = json.loads(backend.answers[-1].text)
         doc = {"api_version": "planactor/v1", "intent": "x", "requested_by": "sam", **last}
-        assert validate(doc, cat).errors == result.report.errors
+        assert validate(doc, catalog=cat).errors == result.report.errors
     else:
         assert result.path == "compose"
         assert extra(result)["novel"] is True
@@ -431,7 +433,9 @@ def test_an_injection_the_model_composes_for_is_refused_or_harmless(
         assert extra(result)["novel"] is True
         assert_only_known_names(result.plan, storage.catalog, storage.inventory)
         doc = result.plan.to_document()
-        assert validate(doc, storage.catalog, storage.inventory, policy=storage.safety).ok
+        assert validate(
+            doc, catalog=storage.catalog, inventory=storage.inventory, policy=storage.safety
+        ).ok
     assert backend.asked == 1
 
 
@@ -607,7 +611,7 @@ def test_any_composition_yields_a_valid_plan_of_catalog_actors_or_plan_invalid(
     else:
         assert backend.calls == 1
         assert all(s.actor in cat for s in result.plan.steps)
-        assert validate(result.plan.to_document(), cat).ok
+        assert validate(result.plan.to_document(), catalog=cat).ok
 
 
 # -- the plan cache ---------------------------------------------------------------------------

@@ -390,7 +390,7 @@ def test_a_deny_rule_is_a_validation_error_at_the_first_matching_step() -> None:
     policy = _policy(
         _rule("no-wipes", match={"actor": "store.wipe"}, require={"deny": "wiping is done by hand"})
     )
-    report = validate(EVERY_KIND, CATALOG, policy=policy)
+    report = validate(EVERY_KIND, catalog=CATALOG, policy=policy)
     assert not report.ok
     (problem,) = report.errors
     assert problem.code == "policy-denied"
@@ -406,13 +406,13 @@ def test_a_deny_rule_that_matches_nothing_is_silent() -> None:
     """A plan without the denied steps validates cleanly."""
     policy = _policy(_rule(match={"actor": "store.wipe"}, require={"deny": "no"}))
     plan = _plan(_step("a", "desk.note", text="x"))
-    assert validate(plan, CATALOG, policy=policy).problems == ()
+    assert validate(plan, catalog=CATALOG, policy=policy).problems == ()
 
 
 def test_a_missing_ticket_is_a_warning_not_an_error() -> None:
     """ticket missing → `policy-ticket` warning: an approval may still bring one."""
     policy = _policy(_rule("ticket-please", match={"irreversible": True}))
-    report = validate(EVERY_KIND, CATALOG, policy=policy)
+    report = validate(EVERY_KIND, catalog=CATALOG, policy=policy)
     assert report.ok
     (warning,) = report.warnings
     assert (warning.code, warning.location, warning.step) == (
@@ -422,7 +422,7 @@ def test_a_missing_ticket_is_a_warning_not_an_error() -> None:
     )
     assert "ticket-please" in warning.message
     with_ticket = _plan(*(s.to_document() for s in EVERY_KIND.steps), ticket="CHG-1")
-    assert validate(with_ticket, CATALOG, policy=policy).problems == ()
+    assert validate(with_ticket, catalog=CATALOG, policy=policy).problems == ()
 
 
 def test_time_and_approver_rules_add_no_static_problem() -> None:
@@ -433,7 +433,7 @@ def test_time_and_approver_rules_add_no_static_problem() -> None:
             require={"approvers": 3, "window": {"start": "22:00", "end": "04:00"}},
         )
     )
-    assert validate(EVERY_KIND, CATALOG, policy=policy).problems == ()
+    assert validate(EVERY_KIND, catalog=CATALOG, policy=policy).problems == ()
 
 
 def test_policy_hash_changes_with_the_document_only() -> None:

@@ -170,7 +170,7 @@ def ref(text: str) -> dict[str, str]:
 
 
 def check(doc: Any, **kw: Any) -> ValidationReport:
-    return validate(doc, CATALOG, **kw)
+    return validate(doc, catalog=CATALOG, **kw)
 
 
 def only(report: ValidationReport, code: str) -> Problem:
@@ -1215,7 +1215,7 @@ def test_union_members_do_not_leak_into_locations(value: Any, locations: set[str
         "requested_by": "r",
         "steps": [{"id": "a", "actor": "union.take", "args": {"x": value}}],
     }
-    report = validate(doc, Catalog([_union_take]))
+    report = validate(doc, catalog=Catalog([_union_take]))
     assert {p.location for p in report.errors} == locations
     assert {p.code for p in report.errors} == {"args-invalid"}
 
@@ -1228,7 +1228,7 @@ def test_structure_errors_inside_args_point_at_the_value() -> None:
         "requested_by": "r",
         "steps": [{"id": "a", "actor": "core.echo", "args": {"message": "m", "value": {1, 2}}}],
     }
-    report = validate(doc, Catalog([echo]))
+    report = validate(doc, catalog=Catalog([echo]))
     assert report.codes() == ["not-json"]
 
 
@@ -1241,6 +1241,6 @@ def test_python_mappings_still_refuse_values_json_would_rewrite(value: Any) -> N
         "requested_by": "r",
         "steps": [{"id": "a", "actor": "core.echo", "args": {"message": "m", "value": value}}],
     }
-    report = validate(doc, Catalog([echo]))
+    report = validate(doc, catalog=Catalog([echo]))
     assert not report.ok
     assert any(p.location.startswith("steps[0].args") for p in report.errors)

@@ -103,10 +103,10 @@ def assert_structured(report: ValidationReport) -> None:
 @given(json_values)
 def test_any_json_value_gets_a_structured_report(value: Any) -> None:
     """Any JSON value, as a Python value or as text, gets a report and never an exception."""
-    report = validate(value, CATALOG)
+    report = validate(value, catalog=CATALOG)
     assert_structured(report)
     if not isinstance(value, str):  # a str is read as JSON text, not as a JSON string
-        assert validate(json.dumps(value), CATALOG) == report
+        assert validate(json.dumps(value), catalog=CATALOG) == report
 
 
 plan_like = st.fixed_dictionaries(
@@ -142,21 +142,21 @@ plan_like = st.fixed_dictionaries(
 @given(plan_like)
 def test_any_plan_shaped_object_gets_a_structured_report(doc: dict[str, Any]) -> None:
     """Objects with plan-like keys and arbitrary values get a structured report."""
-    assert_structured(validate(doc, CATALOG))
+    assert_structured(validate(doc, catalog=CATALOG))
 
 
 @SETTINGS
 @given(st.text(st.characters(exclude_categories=[])) | st.text(min_size=1).map(json.dumps))
 def test_any_text_gets_a_structured_report(text: str) -> None:
     """Any text, lone surrogates included, gets a report and never an exception."""
-    assert_structured(validate(text, CATALOG))
+    assert_structured(validate(text, catalog=CATALOG))
 
 
 @SETTINGS
 @given(st.binary())
 def test_any_bytes_get_a_structured_report(data: bytes) -> None:
     """Any bytes get a report and never an exception."""
-    assert_structured(validate(data, CATALOG))
+    assert_structured(validate(data, catalog=CATALOG))
 
 
 # -- (b) mutations of a valid plan ----------------------------------------------------------
@@ -164,7 +164,7 @@ def test_any_bytes_get_a_structured_report(data: bytes) -> None:
 
 def test_the_base_plan_is_valid() -> None:
     """The plan the mutations start from is valid, so every problem comes from a mutation."""
-    report = validate(BASE, CATALOG)
+    report = validate(BASE, catalog=CATALOG)
     assert report.problems == ()
 
 
@@ -261,9 +261,9 @@ def mutated(draw: st.DrawFn) -> dict[str, Any]:
 @given(mutated())
 def test_mutated_plans_get_a_structured_report_and_ok_means_runnable(doc: dict[str, Any]) -> None:
     """For any mutation of a valid plan: a structured report; if ok, the plan parses and orders."""
-    report = validate(doc, CATALOG)
+    report = validate(doc, catalog=CATALOG)
     assert_structured(report)
-    assert validate(json.dumps(doc), CATALOG) == report
+    assert validate(json.dumps(doc), catalog=CATALOG) == report
     if report.ok:
         plan = Plan.model_validate(doc)
         assert report.plan_hash == plan.hash

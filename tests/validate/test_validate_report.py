@@ -137,7 +137,7 @@ def test_report_to_dict_summarises_and_lists() -> None:
 )
 def test_report_to_dict_is_json(plan: Any) -> None:
     """The dict form of a real report survives json.dumps/json.loads unchanged."""
-    report = validate(plan, Catalog.discover())
+    report = validate(plan, catalog=Catalog.discover())
     data = report.to_dict()
     assert json.loads(json.dumps(data)) == data
     assert data["ok"] is report.ok

@@ -108,7 +108,7 @@ def measure(shape: str, steps: int, catalog: Catalog, repeats: int | None = None
     # Large enough for the biggest plan: a plan over the limit would be refused early and
     # time nothing but the size check.
     limits = Limits(max_steps=max(steps, Limits().max_steps), max_bytes=max(len(data), 1 << 20))
-    report = validate(data, catalog, limits=limits)
+    report = validate(data, catalog=catalog, limits=limits)
     if not report.ok or report.step_count != steps:
         raise RuntimeError(f"{shape}/{steps}: the benchmark plan is not valid: {report.codes()}")
     n = repeats or _repeats(steps)
@@ -117,7 +117,7 @@ def measure(shape: str, steps: int, catalog: Catalog, repeats: int | None = None
         steps=steps,
         bytes=len(data),
         repeats=n,
-        validate_ms=median_ms(lambda: validate(data, catalog, limits=limits), n),
+        validate_ms=median_ms(lambda: validate(data, catalog=catalog, limits=limits), n),
         parse_ms=median_ms(lambda: Plan.model_validate_json(data), n),
         json_loads_ms=median_ms(lambda: json.loads(data), n),
     )

@@ -30,7 +30,7 @@ def show_cmd(
 ) -> None:
     """Render a plan for review. Invalid plans are still shown if their structure parses."""
     data, source = read_plan_text(plan)
-    report = validate(data, catalog())
+    report = validate(data, catalog=catalog())
     try:
         parsed = Plan.model_validate_json(data)
     except ValidationError:

@@ -599,7 +599,10 @@ def _score(
         return replace(cost, match=case.routine is None and attempt.outcome == "refused")
     # The planner validated its plan already; validate again, independently of it.
     report = validate(
-        attempt.plan.to_document(), context.catalog, context.inventory, policy=context.policy
+        attempt.plan.to_document(),
+        catalog=context.catalog,
+        inventory=context.inventory,
+        policy=context.policy,
     )
     problems = tuple(f"{p.location}: {p.message}" for p in report.errors)
     flagged = tuple(

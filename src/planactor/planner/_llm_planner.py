@@ -193,7 +193,12 @@ class LLMPlanner:
                 feedback = e.message
                 continue
             plan = plan.model_copy(update={"intent": intent})
-            report = validate(plan.to_document(), self.catalog, self.inventory, policy=self.policy)
+            report = validate(
+                plan.to_document(),
+                catalog=self.catalog,
+                inventory=self.inventory,
+                policy=self.policy,
+            )
             if report.ok:
                 break
             if not unresolved or attempts >= self.max_attempts:
@@ -343,7 +348,9 @@ class LLMPlanner:
                 "change_ticket": ticket,
                 "steps": steps if isinstance(steps, list) else [],
             }
-            report = validate(document, self.catalog, self.inventory, policy=self.policy)
+            report = validate(
+                document, catalog=self.catalog, inventory=self.inventory, policy=self.policy
+            )
             if report.ok:
                 info = {"path": "compose", "novel": True}
                 plan = Plan.model_validate(
@@ -435,7 +442,9 @@ class LLMPlanner:
         if not notes_ok:
             return None
         # The catalog or policy may have changed how it validates: check again, always.
-        report = validate(plan.to_document(), self.catalog, self.inventory, policy=self.policy)
+        report = validate(
+            plan.to_document(), catalog=self.catalog, inventory=self.inventory, policy=self.policy
+        )
         if not report.ok:
             return None
         info = plan.planner

@@ -230,7 +230,9 @@ class RoutinePlanner:
                 ),
             }
         )
-        report = validate(plan.to_document(), self.catalog, self.inventory, policy=self.policy)
+        report = validate(
+            plan.to_document(), catalog=self.catalog, inventory=self.inventory, policy=self.policy
+        )
         if not report.ok:
             raise PlanInvalid(report, source=f"routine {chosen.routine.name}")
         return PlanResult(plan=plan, report=report, chosen=chosen, candidates=tuple(candidates))

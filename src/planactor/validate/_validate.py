@@ -98,10 +98,10 @@ def _json_problem(e: JsonSyntaxError) -> Problem:
 
 def validate(
     plan: Plan | Mapping[str, Any] | str | bytes,
+    *,
     catalog: Catalog,
     inventory: Inventory | None = None,
     policy: Policy | None = None,
-    *,
     limits: Limits | None = None,
 ) -> ValidationReport:
     """Check a plan; return every problem found. Never raises for bad input.

@@ -223,5 +223,5 @@ def test_a_plan_can_design_then_validate(catalog: Catalog) -> None:
             },
         ],
     }
-    report = validate(json.dumps(plan), catalog)
+    report = validate(json.dumps(plan), catalog=catalog)
     assert report.ok, [str(p) for p in report.problems]

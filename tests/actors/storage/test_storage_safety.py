@@ -115,14 +115,18 @@ def test_storage_safety_is_a_policy() -> None:
 
 def test_the_safe_order_passes(lab: Lab) -> None:
     """Moving the hosts before each flash passes validation with the lab's inventory."""
-    report = validate(safe_plan(), CATALOG, inventory(lab), policy=StorageSafety.from_lab(lab))
+    report = validate(
+        safe_plan(), catalog=CATALOG, inventory=inventory(lab), policy=StorageSafety.from_lab(lab)
+    )
     assert report.ok, [str(p) for p in report.problems]
     assert report.problems == ()
 
 
 def test_the_unsafe_order_is_rejected_naming_step_and_host(lab: Lab) -> None:
     """Flashing the active controller first is a storage-du error at that step, naming the host."""
-    report = validate(unsafe_plan(), CATALOG, inventory(lab), policy=StorageSafety.from_lab(lab))
+    report = validate(
+        unsafe_plan(), catalog=CATALOG, inventory=inventory(lab), policy=StorageSafety.from_lab(lab)
+    )
     assert not report.ok
     [problem] = report.errors
     assert (problem.code, problem.location, problem.step) == ("storage-du", "steps[0]", "upgrade-a")
@@ -149,7 +153,9 @@ def test_the_unsafe_order_pauses_at_run_time_without_force(lab: Lab, engine: Eng
 def test_the_unsafe_order_forced_through_records_a_du(lab: Lab, engine: Engine) -> None:
     """Rejected by validation, then forced through the engine: the lab's monitor records DUs."""
     unsafe = unsafe_plan(force=True)
-    report = validate(unsafe, CATALOG, inventory(lab), policy=StorageSafety.from_lab(lab))
+    report = validate(
+        unsafe, catalog=CATALOG, inventory=inventory(lab), policy=StorageSafety.from_lab(lab)
+    )
     assert [p.code for p in report.errors] == ["storage-du"]
     assert "storage-force" in [p.code for p in report.warnings]
     # Engine.run validates against the catalog only: the policy is bypassed.
