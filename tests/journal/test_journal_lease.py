@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from planactor import Plan
-from planactor._errors import RunBusy
+from planactor import Plan, RunBusy
 from planactor.journal import Journal
 from planactor.journal._lease import Holder, holder_alive
 

@@ -20,8 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from llm_fakes import FakeServer, Reply, Request, Scripted
 
-from planactor import lab
-from planactor._errors import ApprovalRequired, InputError, PlanactorError, PlanInvalid
+from planactor import ApprovalRequired, InputError, PlanactorError, PlanInvalid, lab
 from planactor.actors import core
 from planactor.actors.storage import StorageSafety
 from planactor.catalog import ENTITY_KEY, Catalog, parse_routine

@@ -10,8 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from approver_keys import KEYS, trust_store
 from forgery import forge_approval
-from planactor import Catalog, Plan, actor, entity
-from planactor._errors import ApprovalRequired
+from planactor import ApprovalRequired, Catalog, Plan, actor, entity
 from planactor.actors.core import echo
 from planactor.policy import Authorization, PolicyDoc, RulePolicy, authorize, review, sign
 from planactor.validate import validate_plan

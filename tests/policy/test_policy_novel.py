@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ConfigDict
 
-from planactor import Catalog, Plan, actor, entity
-from planactor._errors import ApprovalRequired
+from planactor import ApprovalRequired, Catalog, Plan, actor, entity
 from planactor.catalog import origin_problem, parse_routine
 from planactor.policy import PolicyDoc, RulePolicy, authorize, default_policy_text, parse_policy
 from planactor.validate import validate_plan

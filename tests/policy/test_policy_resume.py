@@ -9,8 +9,7 @@ import pytest
 from pydantic import BaseModel, ConfigDict
 
 from approver_keys import KEYS, trust_store
-from planactor import Catalog, Plan, actor, entity
-from planactor._errors import ApprovalRequired
+from planactor import ApprovalRequired, Catalog, Plan, actor, entity
 from planactor.actors.core import echo
 from planactor.policy import PolicyDoc, RulePolicy, reauthorize, sign
 
