@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from planactor._errors import InputError
-from planactor.validate import Inventory, Policy
+from planactor.plan import Inventory
+from planactor.validate import Policy
 
 if TYPE_CHECKING:
     from planactor.lab import Lab

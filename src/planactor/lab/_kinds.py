@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from planactor.lab._common import Built, KindOutcome
-from planactor.validate import Inventory, Policy
+from planactor.plan import Inventory
+from planactor.validate import Policy
 
 __all__ = ["Built", "KindOutcome", "LabKind", "kinds", "register_kind"]
 

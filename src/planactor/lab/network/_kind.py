@@ -16,7 +16,8 @@ from planactor.lab.network._model import WRITE_OPERATIONS
 from planactor.lab.network._operations import apply
 from planactor.lab.network._queries import facts, inventory_entities
 from planactor.lab.network._scenarios import NETWORK_SCENARIOS, network_scenario
-from planactor.validate import Inventory, Policy
+from planactor.plan import Inventory
+from planactor.validate import Policy
 
 __all__ = ["NetworkKind"]
 

@@ -17,7 +17,7 @@ from planactor.lab.storage._operations import apply
 from planactor.lab.storage._queries import facts, inventory_entities, unavailable
 from planactor.lab.storage._safety import StorageSafety
 from planactor.lab.storage._scenarios import SCENARIOS, scenario
-from planactor.validate import Inventory
+from planactor.plan import Inventory
 
 __all__ = ["StorageKind"]
 

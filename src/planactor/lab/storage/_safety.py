@@ -40,7 +40,7 @@ from planactor.validate import Problem
 
 if TYPE_CHECKING:
     from planactor.catalog import Catalog
-    from planactor.validate import Inventory
+    from planactor.plan import Inventory
 
 __all__ = ["WRITE_ACTORS", "StorageSafety"]
 

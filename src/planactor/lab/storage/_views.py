@@ -11,7 +11,7 @@ from planactor.lab.storage._documents import state_from_doc
 from planactor.lab.storage._model import StorageState
 from planactor.lab.storage._queries import facts as _facts
 from planactor.lab.storage._queries import inventory_entities
-from planactor.validate import Inventory
+from planactor.plan import Inventory
 
 __all__ = ["StateLike", "facts", "inventory", "storage_state"]
 
