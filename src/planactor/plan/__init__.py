@@ -16,6 +16,7 @@ from planactor.plan._diff import (
 )
 from planactor.plan._inventory import Inventory
 from planactor.plan._json import JsonSyntaxError, format_location, parse_json
+from planactor.plan._kinds import StepKind
 from planactor.plan._model import (
     ACTOR_NAME_PATTERN,
     API_VERSION,
@@ -38,7 +39,7 @@ from planactor.plan._refs import (
     parse_output_ref,
     resolve,
 )
-from planactor.plan._render import StepKind, render_dot, render_mermaid, render_table
+from planactor.plan._render import render_dot, render_mermaid, render_table
 
 __all__ = [
     "ACTOR_NAME_PATTERN",

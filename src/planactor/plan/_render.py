@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import Literal
 
 from rich.table import Table
 from rich.text import Text
 
 from planactor.plan._dag import dependencies
+from planactor.plan._kinds import KindOf, StepKind
 from planactor.plan._model import Plan, Step
 from planactor.plan._refs import InputRef, OutputRef, iter_references
 
-__all__ = ["StepKind", "render_dot", "render_mermaid", "render_table"]
-
-StepKind = Literal["read", "write", "irreversible", "unknown"]
-KindOf = Callable[[str], StepKind]
+__all__ = ["render_dot", "render_mermaid", "render_table"]
 
 _BADGE: dict[StepKind, tuple[str, str]] = {
     "read": ("read", "green"),
