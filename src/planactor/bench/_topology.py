@@ -29,7 +29,8 @@ from typing import Any
 
 import networkx as nx
 
-from planactor.actors.network import (
+from planactor.bench._timing import median_ms
+from planactor.fabric import (
     FatTreeSpec,
     LeafSpineSpec,
     check_fabric,
@@ -37,7 +38,6 @@ from planactor.actors.network import (
     to_dot,
     to_json,
 )
-from planactor.bench._timing import median_ms
 
 __all__ = ["CASES", "Result", "main", "measure", "run"]
 

@@ -8,7 +8,6 @@ policy: never the user's lab or policy, so runs compare) and without the plan ca
 
 from __future__ import annotations
 
-import os
 import statistics
 import tempfile
 from collections.abc import Sequence
@@ -67,15 +66,7 @@ def storage_eval_context(directory: Path) -> EvalContext:
     default policy joined with the lab's safety check."""
     path = directory / "lab.json"
     create_lab(path, kind="storage", scenario="default", latency_ms=0, overwrite=True)
-    # lab_context exports PLANACTOR_LAB for actors; nothing runs here, so put it back.
-    saved = os.environ.get("PLANACTOR_LAB")
-    try:
-        ctx = lab_context(path, required=True)
-    finally:
-        if saved is None:
-            os.environ.pop("PLANACTOR_LAB", None)
-        else:
-            os.environ["PLANACTOR_LAB"] = saved
+    ctx = lab_context(path, required=True)
     assert ctx is not None  # required=True: a lab or an InputError
     policy = parse_policy(default_policy_text(), source="default policy")
     return EvalContext(
