@@ -145,6 +145,33 @@ def test_keys_import_and_export_refuse_bad_input(
     assert "no trusted key named 'nobody'" in err
 
 
+def test_keys_import_refuses_a_trusted_key_under_another_name(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, home: Path
+) -> None:
+    """`keys import erin alice.pub` (issue 17 item 2): one key would be two approvers; exit 2."""
+    new_keys(capsys, "alice")
+    code, pem, _ = run(capsys, "keys", "export", "alice")
+    exported = tmp_path / "alice.pub"
+    exported.write_text(pem)
+    code, _, err = run(capsys, "keys", "import", "erin", str(exported))
+    assert code == 2
+    assert f"{exported} holds the key already trusted as 'alice'" in err
+    assert "one key is one approver" in err
+    assert not (home / "keys" / "erin.pub").exists()
+
+
+@pytest.mark.parametrize("name", ["alice\n", "alice\u200b", "\u0430lice", "\uff41lice"])
+def test_keys_new_refuses_a_name_that_only_reads_as_one(
+    capsys: pytest.CaptureFixture[str], home: Path, name: str
+) -> None:
+    """`keys new --name $'alice\\n'` (issue 17 item 3) and other look-alikes: exit 2."""
+    code, _, err = run(capsys, "keys", "new", "--name", name)
+    assert code == 2
+    assert "not a valid approver name" in err
+    assert "plain ASCII" in err
+    assert not (home / "keys").exists()
+
+
 # -- approve --------------------------------------------------------------------------------
 
 
@@ -496,3 +523,99 @@ def test_a_dry_run_records_no_authorization(
     with Journal(home / "journal.db") as journal:
         started = journal.events(json.loads(out)["run_id"])[0]
     assert "authorization" not in started.data
+
+
+# -- issue 17: one key, readable requesters, possible validity ------------------------------
+
+
+@pytest.mark.usefixtures("testing_pack")
+def test_a_pub_file_copied_under_another_name_is_refused_before_counting(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, home: Path
+) -> None:
+    """alice.pub copied to dave.pub and alice signing as both: the two-approver policy is not
+    met by alice alone; the keys folder is refused (exit 2) naming both files, nothing runs."""
+    policy = tmp_path / "two.yaml"
+    policy.write_text("version: 1\nname: two\napprovals: {writes: 2}\n")
+    plan = _writes(tmp_path, requested_by="bob")
+    new_keys(capsys, "alice")
+    approve(capsys, plan, "alice")
+    keys = home / "keys"
+    (keys / "dave.pub").write_bytes((keys / "alice.pub").read_bytes())
+    both = f"{keys / 'alice.pub'} and {keys / 'dave.pub'} hold the same public key"
+    code, _, err = run(
+        capsys, "approve", str(plan), "--as", "dave", "--key", str(keys / "alice.key")
+    )
+    assert code == 2
+    assert both in err
+    # Signed outside planactor, as alice holding the key could: still not two approvers.
+    alice = KeyStore().private("alice", path=keys / "alice.key")
+    as_dave = sign(
+        _load(plan), identity="dave", key=alice, now=datetime.now(UTC), valid_for=timedelta(hours=1)
+    )
+    _with(plan, as_dave)
+    assert [a.identity for a in _approvals(plan)] == ["alice", "dave"]
+    code, _, err = run(capsys, "run", str(plan), "--yes", "--policy", str(policy))
+    assert code == 2
+    assert both in err
+    assert "one key would count as two approvers, alice and dave" in err
+    assert not (tmp_path / "ledger.jsonl").exists()
+    code, _, err = run(capsys, "keys", "list")
+    assert code == 2
+    assert "hold the same public key" in err
+
+
+@pytest.mark.parametrize(
+    ("requester", "said"),
+    [
+        ("\u0430lice", "spells 'alice' with look-alike letters (U+0430 CYRILLIC SMALL LETTER A)"),
+        ("\uff41lice", "U+FF41 FULLWIDTH LATIN SMALL LETTER A; it reads as 'alice'"),
+        ("alice ", "starts or ends with a space"),
+        ("alice\u200b", "invisible or control character U+200B ZERO WIDTH SPACE"),
+    ],
+    ids=["cyrillic", "fullwidth", "trailing-space", "zero-width"],
+)
+def test_a_plan_whose_requester_imitates_a_name_is_bad_input(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, requester: str, said: str
+) -> None:
+    """Issue 17 item 3: alice cannot approve a plan requested by `аlice`, `ａlice`, `alice `
+    or `alice\\u200b`: the plan itself is refused (exit 2), naming requested_by."""
+    plan = echo_plan(tmp_path, requested_by=requester)
+    new_keys(capsys, "alice")
+    for argv in (["approve", str(plan), "--as", "alice"], ["validate", str(plan)]):
+        code, out, err = run(capsys, *argv)
+        assert code == 2
+        assert "requested_by" in out + err
+        assert said in out + err
+        assert "Traceback" not in out + err
+    assert "approvals" not in json.loads(plan.read_text())
+
+
+@pytest.mark.usefixtures("testing_pack")
+@pytest.mark.parametrize(
+    ("approved", "expires", "said"),
+    [
+        (datetime(2020, 1, 1, tzinfo=UTC), datetime(2099, 1, 1, tzinfo=UTC), "28855 days"),
+        (None, -1, "none (it expires before it was made)"),
+    ],
+    ids=["2020-to-2099", "expires-before-made"],
+)
+def test_run_refuses_an_approval_with_an_impossible_validity(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    approved: datetime | None,
+    expires: datetime | int,
+    said: str,
+) -> None:
+    """Issue 17 item 5: hand-signed approvals valid 2020-2099, or expiring before they were
+    made, verify but are judged bad-validity: run exits 3 saying so, nothing runs."""
+    plan = _writes(tmp_path)
+    new_keys(capsys, "carol")
+    now = approved or datetime.now(UTC).replace(microsecond=0)
+    until = expires if isinstance(expires, datetime) else now + timedelta(hours=expires)
+    key = KeyStore().private("carol")
+    _with(plan, forge_approval(_load(plan), "carol", key, now=now, valid_for=until - now))
+    code, _, err = run(capsys, "run", str(plan), "--yes")
+    assert code == 3
+    assert f"carol's approval claims a validity of {said}" in err
+    assert "at most 30 days" in err
+    assert not (tmp_path / "ledger.jsonl").exists()

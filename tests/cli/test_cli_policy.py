@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from clitools import echo_plan, ledger_write, run, sign_as, write_plan
+from clitools import echo_plan, install_pack, ledger_write, run, sign_as, uninstall_pack, write_plan
 from planactor.policy import default_policy_text, load_policy
+from routine_texts import send_report
 
 
 def _writes(tmp_path: Path, n: int = 2) -> Path:
@@ -42,7 +44,9 @@ rules:
     when: {blast_radius_over: 1}
     require: {approvers: 2}
 """
+# The echo plans below are written by hand, so novel; novelty is not what these test.
 WEEKEND = """\
+approvals: {novel: 0}
 rules:
   - name: weekend-nights
     description: Echoes only on weekend nights.
@@ -54,13 +58,77 @@ rules:
 # -- read-only plans ------------------------------------------------------------------------
 
 
-def test_a_read_only_plan_runs_without_approval(
+def test_a_hand_written_read_only_plan_needs_one_approval_by_default(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    """Under the default policy a plan that only reads needs nobody's approval."""
-    code, out, _ = run(capsys, "run", str(echo_plan(tmp_path)))
-    assert code == 0
+    """Under the default policy a read-only plan no routine made is novel: exit 3 saying so;
+    approved by another person, it runs."""
+    plan = echo_plan(tmp_path)
+    code, _, err = run(capsys, "run", str(plan))
+    assert code == 3
+    assert "needs 1 approval(s) and has none valid; policy default: a plan no routine made" in err
+    assert "it records no routine origin" in err
+    sign_as(capsys, plan, "carol")
+    code, out, err = run(capsys, "run", str(plan))
+    assert code == 0, err
     assert "SUCCEEDED" in out
+
+
+def test_a_read_only_plan_runs_without_approval_when_novel_plans_need_none(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """With `approvals: {novel: 0}` a plan that only reads needs nobody's approval."""
+    policy = _policy(tmp_path, "approvals: {novel: 0}\n")
+    code, out, err = run(capsys, "run", str(echo_plan(tmp_path)), "--policy", str(policy))
+    assert code == 0, err
+    assert "SUCCEEDED" in out
+
+
+@pytest.fixture
+def report_pack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A third-party pack shipping the read-only routine plantest.send_report."""
+    package = "planactor_policy_testpack"
+    files = {
+        f"{package}/__init__.py": '"""A routine for the policy tests."""\n',
+        f"{package}/routines/send_report.yaml": send_report("plantest"),
+    }
+    site = install_pack(tmp_path, monkeypatch, "plantest", package, files=files)
+    yield
+    uninstall_pack(site)
+
+
+@pytest.mark.usefixtures("report_pack")
+def test_stripping_a_routine_plans_origin_makes_it_need_an_approval(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Issue 17 item 9: a read-only plan the routine planner made runs unapproved; the same
+    file with its `origin` deleted (or edited) is novel and refused (exit 3) until approved."""
+    plan = tmp_path / "plan.json"
+    code, _, err = run(
+        capsys, "plan", "send the status report fast", "--planner", "routine", "-o", str(plan)
+    )
+    assert code == 0, err
+    doc = json.loads(plan.read_text())
+    assert doc["origin"] == {
+        "routine": "plantest.send_report",
+        "params": {"speed": "fast"},
+        "facts": {},
+    }
+    code, out, err = run(capsys, "run", str(plan))
+    assert code == 0, err
+    assert "SUCCEEDED" in out
+    stripped = tmp_path / "stripped.json"
+    stripped.write_text(json.dumps({k: v for k, v in doc.items() if k != "origin"}))
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps({**doc, "origin": {**doc["origin"], "params": {"speed": "slow"}}}))
+    for path, why in [
+        (stripped, "it records no routine origin"),
+        (edited, "its step 1 (send) is not what routine plantest.send_report makes"),
+    ]:
+        code, _, err = run(capsys, "run", str(path))
+        assert code == 3
+        assert "policy default: a plan no routine made (novel) needs 1" in err
+        assert why in err
 
 
 @pytest.mark.parametrize("how", ["option", "environment", "home"])
@@ -349,3 +417,21 @@ def test_policy_show_refuses_a_broken_file(
     assert out == ""
     assert "not valid YAML" in err
     assert "line 3" in err
+
+
+def test_a_policy_with_a_duplicate_key_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Issue 17 item 6: `writes: 1` then `writes: 0` is refused by every command that reads
+    the policy (exit 2), naming the file, the key path and both lines."""
+    policy = _policy(tmp_path, "approvals:\n  writes: 1\n  writes: 0\n")
+    said = f"{policy}: line 5: duplicate key approvals.writes (first given on line 4)"
+    for argv in (
+        ["policy", "show", "--policy", str(policy)],
+        ["policy", "check", str(echo_plan(tmp_path)), "--policy", str(policy)],
+        ["run", str(echo_plan(tmp_path)), "--policy", str(policy)],
+    ):
+        code, out, err = run(capsys, *argv)
+        assert code == 2
+        assert said in err
+        assert "Traceback" not in out + err

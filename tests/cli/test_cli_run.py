@@ -34,9 +34,11 @@ def _run_id(capsys: pytest.CaptureFixture[str]) -> str:
 def test_run_read_only_plan_succeeds_and_is_listed(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, home: Path
 ) -> None:
-    """A read-only plan runs without approval, exits 0, and appears in `runs`."""
+    """An approved read-only plan runs, exits 0, and appears in `runs` (the example is
+    written by hand, so novel: it needs an approval even though it only reads)."""
     plan = tmp_path / "plan.json"
     plan.write_bytes(example_plan_bytes())
+    sign_as(capsys, plan, "carol")
     code, out, _ = run(capsys, "run", str(plan))
     assert code == 0
     assert "SUCCEEDED" in out
@@ -119,6 +121,7 @@ def test_resume_of_unknown_or_finished_run_is_a_clear_error(
     """Resuming a run that does not exist exits 2; one that already ended exits 1."""
     plan = tmp_path / "plan.json"
     plan.write_bytes(example_plan_bytes())
+    sign_as(capsys, plan, "carol")
     run(capsys, "run", str(plan))
     code, _, err = run(capsys, "resume", "run-nope")
     assert code == 2
@@ -135,6 +138,7 @@ def test_replay_reports_determinism_and_a_different_plan(
     """`replay` exits 0 for a faithful record, 1 when --plan is not the plan that ran."""
     plan = tmp_path / "plan.json"
     plan.write_bytes(example_plan_bytes())
+    sign_as(capsys, plan, "carol")
     run(capsys, "run", str(plan))
     run_id = _run_id(capsys)
     code, out, _ = run(capsys, "replay", run_id)
@@ -154,6 +158,7 @@ def test_replay_flags_a_tampered_journal(
     """Changing one recorded output in the database makes `replay` exit 1, naming the event."""
     plan = tmp_path / "plan.json"
     plan.write_bytes(example_plan_bytes())
+    sign_as(capsys, plan, "carol")
     run(capsys, "run", str(plan))
     run_id = _run_id(capsys)
     db = sqlite3.connect(home / "journal.db")
@@ -173,6 +178,7 @@ def test_parallel_run_and_custom_db(capsys: pytest.CaptureFixture[str], tmp_path
     """--parallel and --db work together; the journal lands where --db says."""
     steps = [{"id": f"s{i}", "actor": "core.echo", "args": {"message": str(i)}} for i in range(8)]
     plan = write_plan(tmp_path, steps)
+    sign_as(capsys, plan, "carol")  # hand-written, so novel: approved, though it only reads
     db = tmp_path / "elsewhere" / "j.db"
     code, out, _ = run(capsys, "run", str(plan), "--parallel", "4", "--db", str(db), "--json")
     assert code == 0

@@ -478,7 +478,7 @@ def test_plan_refuses_bad_top_level_fields(top: dict[str, Any]) -> None:
         ("alice ", "starts or ends with a space"),
         (" alice", "starts or ends with a space"),
         ("alice\u200b", "invisible or control character U+200B ZERO WIDTH SPACE"),
-        ("alice\n", "invisible or control character U+000A"),
+        ("alice\n", "invisible or control character U+000A LINE FEED"),
         ("al\u00a0ice", "whitespace character U+00A0 NO-BREAK SPACE"),
         ("\u202eecila", "invisible or control character U+202E RIGHT-TO-LEFT OVERRIDE"),
         ("\u0430\u04cf\u0456\u0441\u0435", "spells 'alice' with look-alike letters"),

@@ -692,6 +692,30 @@ def test_a_damaged_cache_entry_is_ignored_and_replaced(
     assert backend.calls == 2
 
 
+def test_a_cached_routine_plan_without_its_origin_is_planned_afresh(tmp_path: Path) -> None:
+    """An entry from before plans recorded their origin (or with it edited) would be novel
+    to policy though the planner says routine: it is ignored and replaced."""
+    cat = core_catalog(SEND_REPORT)
+    first = cached_planner(tmp_path, Scripted(), catalog=cat).plan(
+        "send the status report fast", requested_by="sam"
+    )
+    assert first.plan.origin is not None
+    (entry,) = tmp_path.glob("*.json")
+    doc = json.loads(entry.read_text("utf-8"))
+    del doc["plan"]["origin"]
+    entry.write_text(json.dumps(doc), "utf-8")
+    again = cached_planner(tmp_path, Scripted(), catalog=cat).plan(
+        "send the status report fast", requested_by="sam"
+    )
+    assert not again.cached
+    assert again.plan.origin == first.plan.origin
+    assert (
+        cached_planner(tmp_path, Scripted(), catalog=cat)
+        .plan("send the status report fast", requested_by="sam")
+        .cached
+    )
+
+
 def test_without_a_cache_folder_every_request_calls_the_model() -> None:
     """cache_dir=None: no reuse."""
     backend = Scripted(ECHO_HELLO, ECHO_HELLO)
@@ -767,11 +791,13 @@ def test_the_cache_tells_apart_models_a_server_reports(
 
 
 def test_a_novel_plan_needs_one_approval_even_when_read_only() -> None:
-    """The default policy lets a read-only plan run unapproved, but not a composed one."""
-    cat = core_catalog()
+    """The default policy lets a read-only plan a routine made run unapproved, but not a
+    composed one, whatever its (unhashed) planner metadata claims."""
+    cat = core_catalog(SEND_REPORT)
     result = LLMPlanner(catalog=cat, backend=Scripted(ECHO_HELLO)).plan(
         "say hi", requested_by="sam", compose=True
     )
+    assert result.plan.origin is None
     policy = parse_policy(default_policy_text(), source="default policy")
     now = datetime.now(UTC)
     validated = validate_plan(result.plan, catalog=cat)
@@ -782,12 +808,19 @@ def test_a_novel_plan_needs_one_approval_even_when_read_only() -> None:
     with pytest.raises(ApprovalRequired, match="needs 1 approval") as e:
         authorize(validated, catalog=cat, policy=policy, trusted={}, now=now)
     assert e.value.exit_code == 3
-    # The same steps from a tested routine (not novel) need no approval.
+    # Metadata saying it is not novel is outside the hash, and no longer read (issue 17).
     assert result.plan.planner is not None
-    routine_made = result.plan.model_copy(
+    relabelled = result.plan.model_copy(
         update={"planner": result.plan.planner.model_copy(update={"novel": False})}
     )
-    assert routine_made.hash == result.plan.hash
-    authorize(
-        validate_plan(routine_made, catalog=cat), catalog=cat, policy=policy, trusted={}, now=now
+    assert relabelled.hash == result.plan.hash
+    with pytest.raises(ApprovalRequired, match="novel"):
+        authorize(validate_plan(relabelled, catalog=cat), catalog=cat, policy=policy,
+                  trusted={}, now=now)  # fmt: skip
+    # A plan the routine made, with its hashed origin, needs none.
+    routine_made = LLMPlanner(catalog=cat, backend=Scripted()).plan(
+        "send the status report fast", requested_by="sam"
     )
+    assert routine_made.plan.origin is not None
+    authorize(validate_plan(routine_made.plan, catalog=cat), catalog=cat, policy=policy,
+              trusted={}, now=now)  # fmt: skip

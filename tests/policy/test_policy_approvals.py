@@ -316,3 +316,80 @@ def test_check_approvals_reads_the_plans_own_approvals_and_tickets() -> None:
     check = check_approvals(approved, trusted=TRUSTED, now=NOW)
     assert check.approvers == ("carol",)
     assert check.tickets == ("CHG-2",)
+
+
+# -- issue 17: one key one approver, names that only look alike, impossible validity -------
+
+
+def test_one_key_trusted_under_two_names_counts_once() -> None:
+    """duplicate: alice's key trusted as alice and as erin (as `keys import erin alice.pub`
+    did) approves twice but is one approver; the second says whose key it is."""
+    plan = _plan(requested_by="bob")
+    trusted = {**TRUSTED, "erin": trusted_key("erin", KEYS["alice"])}
+    as_alice = _sign(plan, "alice")
+    as_erin = sign(plan, identity="erin", key=KEYS["alice"], now=NOW, valid_for=HOUR)
+    check = check_approvals(plan, trusted=trusted, now=NOW, approvals=[as_alice, as_erin])
+    assert [v.code for v in check.verdicts] == ["valid", "duplicate"]
+    assert check.approvers == ("alice",)
+    assert "erin's key" in check.verdicts[1].message
+    assert "already approved as alice" in check.verdicts[1].message
+
+
+@pytest.mark.parametrize("requester", ["Alice", "ALICE", "a1ice", "\uff41lice"])
+def test_sign_refuses_a_requester_that_reads_as_the_approver(requester: str) -> None:
+    """Separation of duties compares names as read: case, fullwidth, confusable digits."""
+    plan = Plan.model_construct(**{**_plan().__dict__, "requested_by": requester})
+    with pytest.raises(InputError, match="separation of duties"):
+        _sign(plan, "alice")
+
+
+@pytest.mark.parametrize(
+    "requester", ["\u0430lice", "\uff41lice", "alice ", "alice\u200b", "alice\n", "ALICE"]
+)
+def test_self_approval_is_caught_through_look_alike_requesters(requester: str) -> None:
+    """self-approval: a requester the plan model would refuse (a plan from an older journal,
+    or built without validation) still cannot be approved by the person it imitates."""
+    plan = Plan.model_construct(**{**_plan().__dict__, "requested_by": requester})
+    code, message = _verdict(forge_approval(plan, "alice", KEYS["alice"], now=NOW), plan)
+    assert code == "self-approval"
+    assert f"alice requested this plan (as {requester!r})" in message
+
+
+@pytest.mark.parametrize("identity", ["alice\n", "alice\u200b", "\u0430lice", "Alice"])
+def test_an_approval_record_names_a_plain_approver(identity: str) -> None:
+    """An approval whose identity is not a whole plain name is refused when read."""
+    doc = _sign(_plan(), "carol").model_dump(mode="json")
+    with pytest.raises(ValueError, match="not a valid approver name"):
+        Approval.model_validate({**doc, "identity": identity})
+
+
+@pytest.mark.parametrize(
+    ("approved", "expires", "said"),
+    [
+        (datetime(2020, 1, 1, tzinfo=UTC), datetime(2099, 1, 1, tzinfo=UTC), "28855 days"),
+        (NOW, NOW - HOUR, "none (it expires before it was made)"),
+        (NOW, NOW, "none"),
+        (NOW - timedelta(days=31), NOW + HOUR, "31 days"),
+    ],
+    ids=["2020-to-2099", "expires-before-made", "zero", "31-days"],
+)
+def test_an_approval_valid_for_no_time_or_too_long_is_bad_validity(
+    approved: datetime, expires: datetime, said: str
+) -> None:
+    """bad-validity: a hand-signed approval must still be valid for more than 0 and at most
+    30 days, as sign() makes them; otherwise it does not count, however well signed."""
+    plan = _plan()
+    forged = forge_approval(
+        plan, "carol", KEYS["carol"], now=approved, valid_for=expires - approved
+    )
+    code, message = _verdict(forged, plan)
+    assert code == "bad-validity"
+    assert f"claims a validity of {said}" in message
+    assert "at most 30 days" in message
+
+
+def test_thirty_days_of_validity_is_still_valid() -> None:
+    """The limit itself is allowed: exactly 30 days."""
+    plan = _plan()
+    forged = forge_approval(plan, "carol", KEYS["carol"], now=NOW, valid_for=timedelta(days=30))
+    assert _verdict(forged, plan)[0] == "valid"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ConfigDict
 
-from approver_keys import KEYS, trust_store
+from approver_keys import KEYS, trust_store, trusted_key
 from forgery import forge_approval
 from planactor import ApprovalRequired, Catalog, Plan, actor, entity
 from planactor.actors.core import echo
@@ -213,6 +213,32 @@ def test_a_blast_radius_rule_asks_for_a_second_approver() -> None:
     assert _gate(_approve(plan, "carol", "dave"), policy).approvals.approvers == ("carol", "dave")
     narrow = _plan("ops.tune", "ops.tune", "ops.tune", hosts=2)
     assert _gate(_approve(narrow, "carol"), policy).report.approvers_required == 1
+
+
+def test_one_key_under_two_names_does_not_meet_a_two_approver_rule() -> None:
+    """Issue 17 item 2: carol's key also trusted as erin; carol approving as both is one
+    approver, so a rule asking for two is unmet (exit 3), naming the duplicate."""
+    policy = _policy(
+        {
+            "name": "wide",
+            "description": "Wide changes need two.",
+            "match": {"effect": "write"},
+            "when": {"blast_radius_over": 2},
+            "require": {"approvers": 2},
+        }
+    )
+    plan = _plan("ops.tune", "ops.tune", "ops.tune", hosts=3)
+    twice = _approve(plan, "carol")
+    as_erin = sign(plan, identity="erin", key=KEYS["carol"], now=NOW, valid_for=HOUR)
+    twice = twice.model_copy(update={"approvals": [*twice.approvals, as_erin]})
+    trusted = {**TRUSTED, "erin": trusted_key("erin", KEYS["carol"])}
+    with pytest.raises(ApprovalRequired) as e:
+        authorize(validate_plan(twice, catalog=CATALOG), catalog=CATALOG, policy=policy,
+                  trusted=trusted, now=NOW)  # fmt: skip
+    assert e.value.exit_code == 3
+    assert "needs 2 approval(s) and has 1 valid (carol)" in e.value.message
+    assert "erin's key" in e.value.message
+    assert "already approved as carol; one approver (one key) counts once" in e.value.message
 
 
 TICKET_RULE = {

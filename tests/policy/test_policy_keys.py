@@ -236,3 +236,70 @@ def test_store_defaults_to_planactor_home(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("PLANACTOR_HOME", str(tmp_path / "home"))
     key = KeyStore().new("alice")
     assert key.path == tmp_path / "home" / "keys" / "alice.pub"
+
+
+# -- one key, one approver, one readable name (issue 17, items 2 and 3) --------------------
+
+
+def test_a_key_already_trusted_cannot_be_imported_under_another_name(store: KeyStore) -> None:
+    """`keys import erin alice.pub` is refused: alice would count as two approvers."""
+    alice = store.new("alice")
+    with pytest.raises(InputError, match="already trusted as 'alice'") as exc:
+        store.import_public("erin", alice.path)
+    assert str(alice.path) in exc.value.message
+    assert "one key is one approver" in exc.value.message
+    assert not (store.directory / "erin.pub").exists()
+    assert set(store.trusted()) == {"alice"}
+
+
+def test_a_keys_folder_where_two_files_hold_one_key_is_refused(store: KeyStore) -> None:
+    """alice.pub copied to dave.pub: trusted() refuses the folder, naming both files, rather
+    than count alice twice or guess which name is hers."""
+    alice = store.new("alice")
+    store.new("carol")
+    dave = store.directory / "dave.pub"
+    dave.write_bytes(alice.path.read_bytes())
+    with pytest.raises(InputError) as exc:
+        store.trusted()
+    assert exc.value.exit_code == 2
+    assert f"{alice.path} and {dave} hold the same public key" in exc.value.message
+    assert "count as two approvers, alice and dave" in exc.value.message
+    assert exc.value.hint is not None
+
+
+@pytest.mark.parametrize(
+    "name", ["alice\n", "alice\u200b", "\u0430lice", "\uff41lice", "alice ", "al\u0131ce"]
+)
+def test_a_name_is_matched_whole_and_in_plain_ascii(store: KeyStore, name: str) -> None:
+    """`keys new --name $'alice\\n'` and other names that read as alice are refused (the old
+    pattern ended in `$`, which matches before a final newline)."""
+    with pytest.raises(InputError, match="not a valid approver name"):
+        store.new(name)
+    assert not store.directory.exists()
+
+
+def test_a_key_file_whose_name_is_not_plain_is_not_trusted(store: KeyStore) -> None:
+    """A `alice\\n.pub` dropped in the folder is no approver."""
+    alice = store.new("alice")
+    (store.directory / "carol\n.pub").write_bytes(store.new("carol").path.read_bytes())
+    (store.directory / "carol.pub").unlink()
+    assert set(store.trusted()) == {"alice"}
+    assert alice.identity == "alice"
+
+
+def test_a_name_that_reads_like_a_trusted_approver_is_refused(store: KeyStore) -> None:
+    """`a1ice` or `rnallory` beside alice or mallory: a reader would take one for the other."""
+    store.new("alice")
+    store.new("mallory")
+    for name in ("a1ice", "rnallory"):
+        with pytest.raises(InputError, match="reads like the trusted approver"):
+            store.new(name)
+    other = KeyStore(directory=store.directory.parent / "other").new("erin")
+    with pytest.raises(InputError, match="reads like the trusted approver 'alice'"):
+        store.import_public("a1ice", other.path)
+
+
+@pytest.mark.parametrize("name", ["\uff41i", "\u0430i", "b0t", "rnodel"])
+def test_a_machine_name_in_disguise_is_still_a_machine(name: str) -> None:
+    """Fullwidth, look-alike or ASCII-confusable spellings of a reserved name are reserved."""
+    assert is_machine_identity(name)

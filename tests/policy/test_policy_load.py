@@ -194,3 +194,64 @@ def test_every_problem_is_reported_at_once() -> None:
     """Several mistakes are all listed, with their count."""
     e = _bad(GOOD.replace("version: 1", "version: 9").replace("writes: 2", "writes: -3"))
     assert "(2 problem(s))" in e.message
+
+
+# -- duplicate keys (issue 17 item 6) --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (
+            "version: 1\nname: p\napprovals:\n  writes: 1\n  writes: 0\n",
+            "line 5: duplicate key approvals.writes (first given on line 4)",
+        ),
+        (
+            "version: 1\nname: p\nname: q\n",
+            "line 3: duplicate key name (first given on line 2)",
+        ),
+        (
+            GOOD + "    require: {ticket: true}\n",
+            "line 9: duplicate key rules[0].require (first given on line 8)",
+        ),
+        (
+            "version: 1\nname: p\napprovals: {writes: 2, writes: 0}\n",
+            "line 3: duplicate key approvals.writes (first given on line 3)",
+        ),
+    ],
+    ids=["approvals", "top-level", "in-a-rule", "flow-mapping"],
+)
+def test_a_key_given_twice_is_refused_with_its_path_and_line(text: str, said: str) -> None:
+    """`writes: 1` then `writes: 0`: YAML would let the last win silently, and a reviewer
+    reading the first would be misled; refused (exit 2) naming file, key path and lines."""
+    e = _bad(text)
+    assert e.exit_code == 2
+    assert e.message == f"ops/policy.yaml: {said}; the last one would silently win"
+    assert e.hint is not None
+    assert "once" in e.hint
+
+
+def test_a_policy_file_with_a_duplicate_key_is_refused_when_loaded(tmp_path: Path) -> None:
+    """The same through load_policy: the message names the file's path."""
+    path = tmp_path / "policy.yaml"
+    path.write_text("version: 1\nname: p\napprovals:\n  writes: 1\n  writes: 0\n")
+    with pytest.raises(InputError, match=r"policy\.yaml: line 5: duplicate key approvals\.writes"):
+        load_policy(path)
+
+
+def test_equal_values_in_different_mappings_are_not_duplicates() -> None:
+    """Two rules may both say `ticket: true`; only one mapping's own keys must differ."""
+    text = GOOD + (
+        "  - name: tickets\n"
+        "    description: Tickets for wipes.\n"
+        "    match: {actor: store.wipe}\n"
+        "    require: {ticket: true}\n"
+        "  - name: more-tickets\n"
+        "    description: Tickets for resizes.\n"
+        "    match: {actor: store.resize}\n"
+        "    require: {ticket: true}\n"
+    )
+    assert [r.name for r in parse_policy(text, source="x").doc.rules][1:] == [
+        "tickets",
+        "more-tickets",
+    ]

@@ -133,6 +133,9 @@ def approve_cmd(
     validated = load_plan(plan, catalog=catalog(), policy=load_policy(policy_file))
     parsed = validated.plan
     store = KeyStore()
+    # Read before anything is written: a keys folder it refuses (one key under two names)
+    # leaves the plan file as it was.
+    trusted = store.trusted().get(identity)
     private = store.private(identity, path=key)
     now = datetime.now(UTC).replace(microsecond=0)  # what sign() records, to the second
     approval = sign(
@@ -149,7 +152,6 @@ def approve_cmd(
     approved = parsed.model_copy(update={"approvals": [*kept, approval]})
     target = output or plan
     save_plan(approved, target)
-    trusted = store.trusted().get(identity)
     out.print(
         f"approved {validated.hash} as {identity} until "
         f"{approval.expires_at.isoformat()}" + (f" (ticket {ticket})" if ticket else ""),

@@ -77,8 +77,12 @@ def _invisible(ch: str) -> bool:
     return unicodedata.category(ch) in _INVISIBLE_CATEGORIES or ord(ch) in _IGNORABLE
 
 
+_CONTROLS = {"\t": "TAB", "\n": "LINE FEED", "\r": "CARRIAGE RETURN", "\x00": "NUL"}
+
+
 def _describe(ch: str) -> str:
-    return f"U+{ord(ch):04X} {unicodedata.name(ch, 'unnamed character')}"
+    name = unicodedata.name(ch, "") or _CONTROLS.get(ch) or "CONTROL OR UNASSIGNED CHARACTER"
+    return f"U+{ord(ch):04X} {name}"
 
 
 def identity_key(text: str) -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from planactor._errors import InputError, PlanInvalid
-from planactor.catalog import Catalog, Routine
+from planactor.catalog import Catalog, Routine, origin_problem
 from planactor.plan import Inventory, Plan, PlannerInfo, canonical_json
 from planactor.planner._backends import Backend, BackendError, Completion, Message
 from planactor.planner._grounding import (
@@ -451,6 +451,10 @@ class LLMPlanner:
         if info is not None:
             plan = plan.model_copy(update={"planner": info.model_copy(update={"cache": "hit"})})
         routine = self.catalog.routines.get(str(doc.get("routine"))) if doc.get("routine") else None
+        if doc.get("routine") and origin_problem(plan, self.catalog.routines) is not None:
+            # An entry from before plans recorded their origin, or edited since: a routine
+            # plan policy would not recognise as the routine's. Plan afresh.
+            return None
         grounding = None
         if routine is not None and isinstance(doc.get("grounding"), list):
             notes = tuple(GroundingNote(**n) for n in doc["grounding"])
