@@ -17,6 +17,7 @@ from planactor.engine import (
     PauseRun,
     Resumed,
     Scheduler,
+    SchedulerError,
     SkipStep,
     StartCompensation,
     StartStep,
@@ -566,27 +567,38 @@ def test_withdraw_unstarts_a_compensation() -> None:
 
 
 def test_result_of_a_step_that_is_not_running_is_refused() -> None:
-    """Feeding a result for a step that was never started raises ValueError."""
+    """Feeding a result for a step that was never started raises SchedulerError."""
     s = sched(step("a"), step("b", after=["a"]))
     s.start()
-    with pytest.raises(ValueError, match="'b' is not running"):
+    with pytest.raises(SchedulerError, match="'b' is not running"):
         s.handle(ok("b"))
 
 
-def test_compensation_result_without_compensation_is_refused() -> None:
-    """A compensation result when none is under way raises ValueError."""
+def test_result_of_another_attempt_is_refused_and_changes_nothing() -> None:
+    """A result for an attempt that is not the running one raises; the step keeps running."""
     s = sched(step("a"))
     s.start()
-    with pytest.raises(ValueError, match="no compensation"):
+    for wrong in (ok("a", attempt=2), fail("a", attempt=3)):
+        with pytest.raises(SchedulerError, match="'a' is on attempt 1, not"):
+            s.handle(wrong)
+    assert s.state_of("a") == "running"
+    assert s.handle(ok("a")) == [FinishRun(status="succeeded")]
+
+
+def test_compensation_result_without_compensation_is_refused() -> None:
+    """A compensation result when none is under way raises SchedulerError."""
+    s = sched(step("a"))
+    s.start()
+    with pytest.raises(SchedulerError, match="no compensation"):
         s.handle(CompensationSucceeded(step="a"))
 
 
 def test_finished_run_cannot_be_resumed() -> None:
-    """Resumed on a finished run raises ValueError."""
+    """Resumed on a finished run raises SchedulerError."""
     s = sched(step("a"))
     s.start()
     s.handle(ok("a"))
-    with pytest.raises(ValueError, match="succeeded run cannot be resumed"):
+    with pytest.raises(SchedulerError, match="succeeded run cannot be resumed"):
         s.handle(Resumed())
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -21,7 +22,7 @@ from planactor.cli._app import app, catalog, err, out
 from planactor.cli._approve import PolicyOption
 from planactor.cli._lab_context import LabOption, lab_context
 from planactor.engine import Engine, RunResult, resume_gate
-from planactor.journal import Journal
+from planactor.journal import EventKind, Journal
 from planactor.policy import Authorization, KeyStore, authorize, load_policy
 from planactor.validate import AllOf
 
@@ -62,6 +63,13 @@ def _journal(db: Path | None, sync: Sync = Sync.FULL) -> Journal:
     return Journal(db or default_journal(), synchronous=sync.value)
 
 
+_COMPENSATION: dict[str, str] = {
+    EventKind.COMPENSATION_STARTED: "started",
+    EventKind.COMPENSATION_SUCCEEDED: "succeeded",
+    EventKind.COMPENSATION_FAILED: "failed",
+}
+
+
 class _Progress:
     """A progress bar over the plan's steps, with one line per step as it finishes."""
 
@@ -78,23 +86,24 @@ class _Progress:
         )
         self.task = self.bar.add_task("running", total=total)
 
-    def __call__(self, kind: str, step: str | None, data: Any) -> None:
+    def __call__(self, kind: str, step: str | None, data: Mapping[str, Any]) -> None:
+        # `kind` is an EventKind (a str: callers that pass the engine's events on may say str).
         if not self.enabled:
             return
-        if kind == "step.started":
+        if kind == EventKind.STEP_STARTED:
             attempt = data.get("attempt", 1)
             self.bar.update(
                 self.task, description=f"{step}" + (f" (try {attempt})" if attempt > 1 else "")
             )
-        elif kind in ("step.succeeded", "step.skipped"):
+        elif kind in (EventKind.STEP_SUCCEEDED, EventKind.STEP_SKIPPED):
             self.bar.advance(self.task)
-            mark = "✓" if kind == "step.succeeded" else "–"
+            mark = "✓" if kind == EventKind.STEP_SUCCEEDED else "–"
             self.bar.console.print(f"  {mark} {step}", style="dim" if mark == "–" else None)
-        elif kind == "step.failed":
+        elif kind == EventKind.STEP_FAILED:
             self.bar.console.print(f"  ✗ {step}: {data['error']['message']}", style="red")
-        elif kind.startswith("compensation."):
+        elif kind in _COMPENSATION:
             self.bar.console.print(
-                f"  ↺ {kind.split('.')[1]} compensation of {step}", style="yellow"
+                f"  ↺ {_COMPENSATION[kind]} compensation of {step}", style="yellow"
             )
 
 

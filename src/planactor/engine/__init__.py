@@ -5,6 +5,7 @@
 
 from planactor.engine._engine import (
     Engine,
+    OnEvent,
     RecordedRun,
     ReplayReport,
     ResumeGate,
@@ -23,6 +24,7 @@ from planactor.engine._scheduler import (
     Resumed,
     RunStatus,
     Scheduler,
+    SchedulerError,
     SkipStep,
     StartCompensation,
     StartStep,
@@ -40,6 +42,7 @@ __all__ = [
     "Engine",
     "Event",
     "FinishRun",
+    "OnEvent",
     "PauseRun",
     "RecordedRun",
     "ReplayReport",
@@ -48,6 +51,7 @@ __all__ = [
     "RunResult",
     "RunStatus",
     "Scheduler",
+    "SchedulerError",
     "SkipStep",
     "StartCompensation",
     "StartStep",

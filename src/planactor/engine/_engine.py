@@ -1,55 +1,43 @@
-"""The engine: the I/O shell around the pure scheduler.
+"""The engine: runs plans deterministically against a catalog, recording them in a journal.
 
-It journals every command before carrying it out (a step's `step.started` event, with its
-idempotency key, is committed before the actor is called), calls actors inline or on a
-run's worker threads, enforces timeouts, and feeds results back to the scheduler. Results
-drained together and the commands they lead to are committed in one transaction (group
-commit); a journal in memory, which no crash leaves behind, commits in batches instead.
+`Engine` is the entry point: `run` a validated plan, `resume` a paused or interrupted run
+from its journal, `replay` a run to check that the journal is what the engine decides.
+The parts, each its own module: the pure scheduler (`_scheduler`), the codec between its
+commands and events and the journal's records (`_codec`, over the event vocabulary in
+`planactor.journal`), one run's I/O loop (`_runner`) and its worker threads (`_pool`), and
+the rebuilding of a run from its records (`_replay`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import queue
-import threading
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
-from planactor._errors import ActorError, JournalError, UnexpectedState
-from planactor._speed import model_json, quick_init
-from planactor.catalog import Actor, ActorContext, Catalog
+from planactor._errors import JournalError
+from planactor.catalog import Catalog
+from planactor.engine._codec import append_resumed, describe_command, finished_steps
+from planactor.engine._replay import Divergence, rebuild, recorded_scheduler
+from planactor.engine._results import RecordedRun, ReplayReport, ResumeGate, RunResult, StepOutcome
+from planactor.engine._runner import OnEvent, Runner
 from planactor.engine._scheduler import (
     Command,
-    CompensationFailed,
-    CompensationSucceeded,
-    Event,
-    FinishRun,
-    PauseRun,
     Resumed,
-    RunStatus,
     Scheduler,
-    SkipStep,
     StartCompensation,
     StartStep,
-    StepError,
-    StepFailed,
     StepSpec,
-    StepState,
-    StepSucceeded,
 )
-from planactor.journal import Journal, JournalEvent
-from planactor.plan import Plan, RetryPolicy, Step
+from planactor.journal import EventKind, Journal
+from planactor.plan import Plan, RetryPolicy
 from planactor.validate import ValidatedPlan, validate_plan
 
 __all__ = [
     "Engine",
+    "OnEvent",
     "RecordedRun",
     "ReplayReport",
     "ResumeGate",
@@ -57,80 +45,6 @@ __all__ = [
     "StepOutcome",
     "specs_for",
 ]
-
-EXIT_FOR_STATUS: dict[str, int] = {
-    "succeeded": 0,
-    "failed": 1,
-    "compensated": 1,
-    "paused": 4,
-    "running": 1,
-}
-
-
-@quick_init
-@dataclass(frozen=True, slots=True, kw_only=True)
-class StepOutcome:
-    step: str
-    state: StepState
-    attempts: int
-    output: dict[str, Any] | None
-    note: str | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RunResult:
-    """How a run ended (or paused). `exit_code` follows docs/cli.md."""
-
-    run_id: str
-    status: RunStatus
-    plan_hash: str
-    dry_run: bool
-    reason: str | None
-    steps: dict[str, StepOutcome]
-    commits: int = 0
-
-    @property
-    def exit_code(self) -> int:
-        return EXIT_FOR_STATUS[self.status]
-
-    def logical_record(self) -> dict[str, Any]:
-        """What ran with which inputs and outputs: equal for sequential and parallel runs."""
-        return {
-            "status": self.status,
-            "steps": {
-                sid: {"state": o.state, "attempts": o.attempts, "output": o.output}
-                for sid, o in sorted(self.steps.items())
-            },
-        }
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RecordedRun:
-    """What a resume gate judges: the run as its verified journal records it."""
-
-    run_id: str
-    plan: Plan
-    plan_hash: str
-    started: Mapping[str, Any]  # the data of the run's `run.started` event
-    done: Mapping[str, Any]  # finished steps (succeeded or skipped) -> recorded output
-    abort: bool
-
-
-ResumeGate = Callable[[RecordedRun], Mapping[str, Any] | None]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ReplayReport:
-    """Whether the scheduler, fed the recorded results, issues the recorded commands."""
-
-    run_id: str
-    ok: bool
-    events: int
-    plan_matches: bool = True
-    first_divergence: int | None = None
-    expected: str | None = None
-    found: str | None = None
-    note: str | None = None
 
 
 def specs_for(catalog: Catalog, plan: Plan) -> dict[str, StepSpec]:
@@ -148,74 +62,6 @@ def specs_for(catalog: Catalog, plan: Plan) -> dict[str, StepSpec]:
     return specs
 
 
-@dataclass(slots=True)
-class _Call:
-    """An actor call in flight on a thread; `deadline` is a monotonic time or None."""
-
-    step: str
-    attempt: int
-    compensation: bool
-    deadline: float | None
-
-
-class _Pool:
-    """A run's worker threads for calls without a timeout: a hand-off per call, not a start.
-
-    A thread is started only when no worker is free, up to `size` (the run's parallelism
-    bounds the calls in flight), so a job never waits behind a busy worker. A call with a
-    timeout gets a thread of its own instead: one that hangs past its deadline must not
-    hold a worker the run still needs.
-    """
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
-        self._lock = threading.Lock()
-        self._threads = 0
-        self._free = 0  # workers done with their job and not yet promised another
-
-    def submit(self, job: Callable[[], None]) -> None:
-        with self._lock:
-            if self._free:
-                self._free -= 1
-                start = False
-            else:
-                start = self._threads < self._size
-                self._threads += start
-        if start:
-            name = f"planactor-worker-{self._threads}"
-            threading.Thread(target=self._work, name=name, daemon=True).start()
-        self._jobs.put(job)
-
-    def close(self) -> None:
-        """Let the workers end once the jobs already submitted are done."""
-        for _ in range(self._threads):
-            self._jobs.put(None)
-
-    def _work(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            job()
-            with self._lock:
-                self._free += 1
-
-
-@dataclass(slots=True)
-class _Run:
-    run_id: str
-    plan: Plan
-    scheduler: Scheduler
-    dry_run: bool
-    parallel: int
-    plan_hash: str
-    notes: dict[str, str] = field(default_factory=dict)
-    reason: str | None = None
-    by_id: dict[str, Step] = field(default_factory=dict)
-    pool: _Pool | None = None
-
-    def __post_init__(self) -> None:
-        self.by_id = {s.id: s for s in self.plan.steps}
-
-
 class Engine:
     """Runs plans deterministically against a catalog, recording everything in a journal."""
 
@@ -224,15 +70,16 @@ class Engine:
         *,
         catalog: Catalog,
         journal: Journal,
-        on_event: Callable[[str, str | None, Mapping[str, Any]], None] | None = None,
+        on_event: OnEvent | None = None,
         sleep: Callable[[float], None] = time.sleep,
         resources: Mapping[str, object] | None = None,
     ) -> None:
         """`resources`: what the actors may use, by name (`{"lab": Lab(path)}`); each call's
         `ActorContext.resource(name, type)` hands them out. Nothing reaches actors through
-        process-global state, so engines in one process can drive different worlds."""
-        from types import MappingProxyType  # local: keeps this edit to the constructor
+        process-global state, so engines in one process can drive different worlds.
 
+        `on_event(kind, step, data)` is told of each event once it is journaled (a progress
+        display, a test's fault injection); a `step.started` brings `{"attempt": n}`."""
         self.catalog = catalog
         self.journal = journal
         self._on_event = on_event
@@ -278,14 +125,7 @@ class Engine:
             max_parallel=parallel,
             dry_run=dry_run,
         )
-        state = _Run(
-            run_id=run_id,
-            plan=checked,
-            scheduler=sched,
-            dry_run=dry_run,
-            parallel=parallel,
-            plan_hash=plan_hash,
-        )
+        runner = self._runner(run_id, checked, plan_hash, sched, parallel)
         self.journal.begin_run(
             run_id=run_id,
             plan=checked,
@@ -304,8 +144,8 @@ class Engine:
                 ),
             },
         )
-        self._emit("run.started", None, {"run_id": run_id, "plan_hash": plan_hash})
-        return self._drive(state, sched.start())
+        self._emit(EventKind.RUN_STARTED, None, {"run_id": run_id, "plan_hash": plan_hash})
+        return runner.drive(sched.start())
 
     async def run_async(
         self,
@@ -367,12 +207,11 @@ class Engine:
         unknown = [r for r in retry if r not in {s.id for s in plan.steps}]
         if unknown:
             raise JournalError(f"--retry names no step of run {run_id}: {', '.join(unknown)}")
-        # Rebuild with the parallelism the run had, not the one asked for now.
-        sched = self._recorded_scheduler(plan, events[0])
-        dry_run = sched.dry_run
         try:
-            leftover = self._rebuild(sched, events)
-        except _Divergence as d:
+            # Rebuild with the parallelism the run had, not the one asked for now.
+            sched = recorded_scheduler(plan, specs_for(self.catalog, plan), events[0])
+            leftover = rebuild(sched, events)
+        except Divergence as d:
             raise JournalError(
                 f"run {run_id}: the journal does not match what the engine decides at event "
                 f"#{d.seq} (expected {d.expected}, found {d.found}); refusing to resume",
@@ -386,18 +225,11 @@ class Engine:
                     plan=plan,
                     plan_hash=record.plan_hash,
                     started=events[0].data,
-                    done=_finished_steps(events),
+                    done=finished_steps(events),
                     abort=abort,
                 )
             )
-        state = _Run(
-            run_id=run_id,
-            plan=plan,
-            scheduler=sched,
-            dry_run=dry_run,
-            parallel=parallel,
-            plan_hash=record.plan_hash,
-        )
+        runner = self._runner(run_id, plan, record.plan_hash, sched, parallel)
         # Decisions computed before the interruption but never recorded carry no effect:
         # record them now, and withdraw starts that never reached an actor.
         pending: list[Command] = []
@@ -407,24 +239,18 @@ class Engine:
             else:
                 pending.append(cmd)
         if pending:
-            finished = self._journal_commands(state, pending, [])
+            finished = runner.journal_commands(pending, [])
             if finished is not None:
                 self.journal.flush()
-                return self._result(state, finished)
+                return runner.result(finished)
         sched.max_parallel = parallel
-        self.journal.append(
-            run_id,
-            "run.resumed",
-            data={
-                "retry": list(retry),
-                "abort": abort,
-                "parallel": parallel,
-                **({"authorization": dict(authorization)} if authorization is not None else {}),
-            },
+        resumed = Resumed(retry=retry, abort=abort)
+        append_resumed(
+            self.journal, run_id, resumed, parallel=parallel, authorization=authorization
         )
         self.journal.set_status(run_id, "running")
-        self._emit("run.resumed", None, {"run_id": run_id})
-        return self._drive(state, sched.handle(Resumed(retry=retry, abort=abort)))
+        self._emit(EventKind.RUN_RESUMED, None, {"run_id": run_id})
+        return runner.drive(sched.handle(resumed))
 
     def replay(self, run_id: str, *, plan: ValidatedPlan | Plan | None = None) -> ReplayReport:
         """Feed the recorded results to a fresh scheduler and compare its commands.
@@ -444,10 +270,10 @@ class Engine:
                 first_divergence=0,
                 note="the stored plan's hash is not the one the run started with",
             )
-        sched = self._recorded_scheduler(stored, events[0])
         try:
-            leftover = self._rebuild(sched, events)
-        except _Divergence as d:
+            sched = recorded_scheduler(stored, specs_for(self.catalog, stored), events[0])
+            leftover = rebuild(sched, events)
+        except Divergence as d:
             return ReplayReport(
                 run_id=run_id,
                 ok=False,
@@ -464,407 +290,33 @@ class Engine:
                 f"executed ({record.plan_hash})"
             )
         elif leftover:
-            note = f"the run was interrupted; next: {_describe(leftover[0])}"
+            note = f"the run was interrupted; next: {describe_command(leftover[0])}"
         return ReplayReport(
             run_id=run_id, ok=plan_matches, events=len(events), plan_matches=plan_matches, note=note
         )
 
-    # -- rebuilding from the journal ----------------------------------------------------------
+    # -- helpers ------------------------------------------------------------------------------
 
-    def _recorded_scheduler(self, plan: Plan, started: JournalEvent) -> Scheduler:
-        """A fresh scheduler set up as the run's `run.started` event recorded it."""
-        return Scheduler(
-            plan=plan,
-            specs=specs_for(self.catalog, plan),
-            max_parallel=int(started.data.get("parallel", 1)),
-            dry_run=bool(started.data.get("dry_run", False)),
-        )
-
-    def _rebuild(self, sched: Scheduler, events: list[JournalEvent]) -> list[Command]:
-        """Feed recorded results to `sched`, checking each recorded command against it.
-
-        Returns the commands the scheduler issued that the journal does not show yet.
-        """
-        expected: deque[Command] = deque(sched.start())
-        for ev in events[1:]:
-            try:
-                feed = _event_from_journal(ev)
-                if isinstance(feed, Resumed):
-                    # As `resume` did: starts decided but never recorded were withdrawn, and
-                    # the run went on with the parallelism asked for then.
-                    while expected:
-                        cmd = expected.popleft()
-                        if not isinstance(cmd, StartStep | StartCompensation):
-                            raise _Divergence(ev.seq, _describe(cmd), _describe_event(ev))
-                        sched.withdraw(cmd)
-                    sched.max_parallel = int(ev.data.get("parallel", sched.max_parallel))
-                if feed is not None:
-                    expected.extend(sched.handle(feed))
-                    continue
-            except (AssertionError, KeyError, TypeError, ValueError) as e:
-                # A result the run could not have produced here (e.g. of a step not running).
-                found = _describe_event(ev)
-                raise _Divergence(ev.seq, f"an event the run can produce ({e})", found) from None
-            if ev.type == "step.retrying":
-                continue  # informational: the start that follows is what is compared
-            if not expected:
-                raise _Divergence(ev.seq, "nothing", _describe_event(ev))
-            cmd = expected.popleft()
-            if not _matches(cmd, ev):
-                raise _Divergence(ev.seq, _describe(cmd), _describe_event(ev))
-        return list(expected)
-
-    # -- the loop -----------------------------------------------------------------------------
-
-    def _drive(self, state: _Run, commands: list[Command]) -> RunResult:
-        if state.parallel > 1:
-            state.pool = _Pool(state.parallel)
-        try:
-            return self._loop(state, commands)
-        finally:
-            if state.pool is not None:
-                state.pool.close()
-
-    def _loop(self, state: _Run, commands: list[Command]) -> RunResult:
-        results: queue.SimpleQueue[tuple[_Call, Event]] = queue.SimpleQueue()
-        inflight: dict[tuple[str, int, bool], _Call] = {}
-        while True:
-            launches: list[StartStep | StartCompensation] = []
-            finished = self._journal_commands(state, commands, launches)
-            if finished is not None:
-                self.journal.flush()  # the whole run is in the database when run() returns
-                return self._result(state, finished)
-            self.journal.make_durable()  # group commit: every start durable before its call
-            commands = []
-            for cmd in launches:
-                event = self._launch(state, cmd, inflight, results)
-                if event is not None:  # ran inline
-                    commands += self._record_result(state, event)
-            if commands:
-                continue
-            if not inflight:
-                raise RuntimeError("the scheduler is waiting on nothing")  # a bug, not input
-            for _, event in self._wait(inflight, results):
-                commands += self._record_result(state, event)
-
-    def _journal_commands(
-        self, state: _Run, commands: list[Command], launches: list[StartStep | StartCompensation]
-    ) -> PauseRun | FinishRun | None:
-        run_id = state.run_id
-        end: PauseRun | FinishRun | None = None
-        for cmd in commands:
-            if isinstance(cmd, StartStep):
-                if cmd.attempt > 1:
-                    self.journal.append(
-                        run_id,
-                        "step.retrying",
-                        step=cmd.step,
-                        attempt=cmd.attempt,
-                        data={"delay_s": cmd.delay_s},
-                    )
-                self.journal.append(
-                    run_id,
-                    "step.started",
-                    step=cmd.step,
-                    attempt=cmd.attempt,
-                    data={"args": cmd.args, "idempotency_key": f"{run_id}/{cmd.step}"},
-                )
-                if self._on_event is not None:  # the hot path: no dict for nobody
-                    self._on_event("step.started", cmd.step, {"attempt": cmd.attempt})
-                launches.append(cmd)
-            elif isinstance(cmd, SkipStep):
-                self.journal.append(
-                    run_id, "step.skipped", step=cmd.step, data={"reason": cmd.reason}
-                )
-                state.notes[cmd.step] = cmd.reason
-                self._emit("step.skipped", cmd.step, {"reason": cmd.reason})
-            elif isinstance(cmd, StartCompensation):
-                self.journal.append(
-                    run_id, "compensation.started", step=cmd.step, data={"actor": cmd.actor}
-                )
-                self._emit("compensation.started", cmd.step, {"actor": cmd.actor})
-                launches.append(cmd)
-            elif isinstance(cmd, PauseRun):
-                self.journal.append(
-                    run_id, "run.paused", step=cmd.step, data={"reason": cmd.reason}
-                )
-                self.journal.set_status(run_id, "paused")
-                state.reason = cmd.reason
-                self._emit("run.paused", cmd.step, {"reason": cmd.reason})
-                end = cmd
-            else:
-                kind = "run.succeeded" if cmd.status == "succeeded" else "run.failed"
-                self.journal.append(run_id, kind, data={"status": cmd.status, "reason": cmd.reason})
-                self.journal.set_status(run_id, cmd.status)
-                state.reason = cmd.reason
-                self._emit(kind, None, {"status": cmd.status, "reason": cmd.reason})
-                end = cmd
-        return end
-
-    def _record_result(self, state: _Run, event: Event) -> list[Command]:
-        run_id = state.run_id
-        if isinstance(event, StepSucceeded):
-            data: dict[str, Any] = {"output": event.output}
-            if event.step in state.notes:
-                data["note"] = state.notes[event.step]
-            self.journal.append(
-                run_id, "step.succeeded", step=event.step, attempt=event.attempt, data=data
-            )
-            if self._on_event is not None:  # the hot path: not even a call for nobody
-                self._on_event("step.succeeded", event.step, data)
-        elif isinstance(event, StepFailed):
-            err = _error_doc(event.error)
-            self.journal.append(
-                run_id, "step.failed", step=event.step, attempt=event.attempt, data={"error": err}
-            )
-            self._emit("step.failed", event.step, {"error": err})
-        elif isinstance(event, CompensationSucceeded):
-            self.journal.append(run_id, "compensation.succeeded", step=event.step)
-            self._emit("compensation.succeeded", event.step, {})
-        elif isinstance(event, CompensationFailed):
-            err = _error_doc(event.error)
-            self.journal.append(run_id, "compensation.failed", step=event.step, data={"error": err})
-            self._emit("compensation.failed", event.step, {"error": err})
-        return state.scheduler.handle(event)
-
-    # -- calling actors -----------------------------------------------------------------------
-
-    def _launch(
-        self,
-        state: _Run,
-        cmd: StartStep | StartCompensation,
-        inflight: dict[tuple[str, int, bool], _Call],
-        results: queue.SimpleQueue[tuple[_Call, Event]],
-    ) -> Event | None:
-        step = state.by_id[cmd.step]
-        actor = self.catalog.get(step.actor)
-        timeout = step.timeout_s or actor.timeout_s
-        if state.parallel == 1 and timeout is None:
-            return self._work(state, actor, cmd)  # the common case: no thread hand-off at all
-        compensation = isinstance(cmd, StartCompensation)
-        attempt = cmd.attempt if isinstance(cmd, StartStep) else 1
-        delay = cmd.delay_s if isinstance(cmd, StartStep) else 0.0
-        call = _Call(
-            step=cmd.step,
-            attempt=attempt,
-            compensation=compensation,
-            deadline=None if timeout is None else time.monotonic() + delay + timeout,
-        )
-        inflight[(cmd.step, attempt, compensation)] = call
-
-        def job() -> None:
-            results.put((call, self._work(state, actor, cmd)))
-
-        if timeout is None and state.pool is not None:
-            state.pool.submit(job)
-        else:
-            threading.Thread(target=job, name=f"planactor-{cmd.step}", daemon=True).start()
-        return None
-
-    def _work(self, state: _Run, actor: Actor, cmd: StartStep | StartCompensation) -> Event:
-        if isinstance(cmd, StartCompensation):
-            return self._compensate(state, actor, cmd)
-        if cmd.delay_s:
-            self._sleep(cmd.delay_s)
-        return self._call(state, actor, cmd)
-
-    def _wait(
-        self,
-        inflight: dict[tuple[str, int, bool], _Call],
-        results: queue.SimpleQueue[tuple[_Call, Event]],
-    ) -> list[tuple[_Call, Event]]:
-        """At least one finished (or timed-out) call, plus any others already finished."""
-        out: list[tuple[_Call, Event]] = []
-        while not out:
-            deadlines = [c.deadline for c in inflight.values() if c.deadline is not None]
-            wait = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
-            with contextlib.suppress(queue.Empty):
-                out.append(results.get(timeout=wait))
-            while True:  # drain what else has finished: committed together
-                try:
-                    out.append(results.get_nowait())
-                except queue.Empty:
-                    break
-            # Results of calls already given up on (timed out) are dropped.
-            out = [(c, e) for c, e in out if inflight.get(_key(c)) is c]
-            for c, _ in out:
-                del inflight[_key(c)]
-            now = time.monotonic()
-            for c in [c for c in inflight.values() if c.deadline is not None and c.deadline <= now]:
-                del inflight[_key(c)]
-                err = StepError(kind="timeout", message="timed out", retryable=True)
-                ev: Event = (
-                    CompensationFailed(step=c.step, error=err)
-                    if c.compensation
-                    else StepFailed(step=c.step, attempt=c.attempt, error=err)
-                )
-                out.append((c, ev))
-        return out
-
-    def _context(self, state: _Run, step_id: str, attempt: int, suffix: str = "") -> ActorContext:
-        return ActorContext(
-            run_id=state.run_id,
-            step_id=step_id,
-            idempotency_key=f"{state.run_id}/{step_id}{suffix}",
-            dry_run=state.dry_run,
-            attempt=attempt,
+    def _runner(
+        self, run_id: str, plan: Plan, plan_hash: str, sched: Scheduler, parallel: int
+    ) -> Runner:
+        return Runner(
+            catalog=self.catalog,
+            journal=self.journal,
+            on_event=self._on_event,
+            sleep=self._sleep,
             resources=self._resources,
+            run_id=run_id,
+            plan=plan,
+            plan_hash=plan_hash,
+            scheduler=sched,
+            parallel=parallel,
         )
 
-    def _call(self, state: _Run, actor: Actor, cmd: StartStep) -> Event:
-        ctx = self._context(state, cmd.step, cmd.attempt)
-        try:
-            if state.dry_run and actor.effect == "write":
-                inp = actor.parse_input(cmd.args)
-                if actor.check is None:
-                    state.notes[cmd.step] = "not simulated: the actor has no check"
-                else:
-                    found = actor.check(inp, ctx)
-                    shown = found.model_dump(mode="json") if isinstance(found, BaseModel) else found
-                    state.notes[cmd.step] = f"would change: {shown}"
-                return StepSucceeded(step=cmd.step, attempt=cmd.attempt, output=None)
-            out = actor.call(cmd.args, ctx)
-            return StepSucceeded(step=cmd.step, attempt=cmd.attempt, output=model_json(out))
-        except Exception as e:
-            return StepFailed(step=cmd.step, attempt=cmd.attempt, error=_step_error(e))
-
-    def _compensate(self, state: _Run, actor: Actor, cmd: StartCompensation) -> Event:
-        ctx = self._context(state, cmd.step, 1, "/compensate")
-        try:
-            comp = self.catalog.get(cmd.actor)
-            inp = actor.compensation_input(
-                comp, actor.parse_input(cmd.args), actor.output_model.model_validate(cmd.output)
-            )
-            comp.call(inp, ctx)
-            return CompensationSucceeded(step=cmd.step)
-        except Exception as e:
-            return CompensationFailed(step=cmd.step, error=_step_error(e))
-
-    # -- results ------------------------------------------------------------------------------
-
-    def _result(self, state: _Run, end: PauseRun | FinishRun) -> RunResult:
-        sched = state.scheduler
-        notes = state.notes
-        steps = {
-            sid: StepOutcome(
-                step=sid, state=st, attempts=attempts, output=output, note=notes.get(sid)
-            )
-            for sid, st, attempts, output in sched.outcomes()
-        }
-        return RunResult(
-            run_id=state.run_id,
-            status=sched.status,
-            plan_hash=state.plan_hash,
-            dry_run=state.dry_run,
-            reason=end.reason,
-            steps=steps,
-            commits=self.journal.commits,
-        )
-
-    def _emit(self, kind: str, step: str | None, data: Mapping[str, Any]) -> None:
+    def _emit(self, kind: EventKind, step: str | None, data: Mapping[str, Any]) -> None:
         if self._on_event is not None:
             self._on_event(kind, step, data)
 
 
-# -- helpers ----------------------------------------------------------------------------------
-
-
-class _Divergence(Exception):
-    def __init__(self, seq: int, expected: str, found: str) -> None:
-        super().__init__(f"event #{seq}: expected {expected}, found {found}")
-        self.seq, self.expected, self.found = seq, expected, found
-
-
-def _finished_steps(events: list[JournalEvent]) -> dict[str, Any]:
-    """Steps the journal shows succeeded (with their output) or skipped (None)."""
-    done: dict[str, Any] = {}
-    for ev in events:
-        if ev.step is not None and ev.type in ("step.succeeded", "step.skipped"):
-            done[ev.step] = ev.data.get("output")
-    return done
-
-
-def _key(c: _Call) -> tuple[str, int, bool]:
-    return (c.step, c.attempt, c.compensation)
-
-
 def _new_run_id() -> str:
     return "run-" + uuid.uuid4().hex[:12]
-
-
-def _step_error(e: Exception) -> StepError:
-    if isinstance(e, ActorError):
-        return StepError(
-            kind=type(e).__name__,
-            message=e.message,
-            retryable=e.retryable,
-            unexpected=isinstance(e, UnexpectedState),
-        )
-    if isinstance(e, ValidationError):  # arguments that resolved to the wrong shape at run time
-        return StepError(kind="InvalidInput", message=str(e).splitlines()[0], retryable=False)
-    return StepError(kind=type(e).__name__, message=str(e) or type(e).__name__)
-
-
-def _error_doc(err: StepError) -> dict[str, Any]:
-    return {
-        "kind": err.kind,
-        "message": err.message,
-        "retryable": err.retryable,
-        "unexpected": err.unexpected,
-    }
-
-
-def _event_from_journal(ev: JournalEvent) -> Event | None:
-    """The scheduler input a recorded result stands for; None for recorded commands."""
-    if ev.type == "step.succeeded":
-        assert ev.step is not None
-        assert ev.attempt is not None
-        return StepSucceeded(step=ev.step, attempt=ev.attempt, output=ev.data.get("output"))
-    if ev.type == "step.failed":
-        assert ev.step is not None
-        assert ev.attempt is not None
-        return StepFailed(step=ev.step, attempt=ev.attempt, error=StepError(**ev.data["error"]))
-    if ev.type == "compensation.succeeded":
-        assert ev.step is not None
-        return CompensationSucceeded(step=ev.step)
-    if ev.type == "compensation.failed":
-        assert ev.step is not None
-        return CompensationFailed(step=ev.step, error=StepError(**ev.data["error"]))
-    if ev.type == "run.resumed":
-        return Resumed(retry=tuple(ev.data.get("retry", ())), abort=bool(ev.data.get("abort")))
-    return None
-
-
-def _matches(cmd: Command, ev: JournalEvent) -> bool:
-    if isinstance(cmd, StartStep):
-        return (
-            ev.type == "step.started"
-            and ev.step == cmd.step
-            and ev.attempt == cmd.attempt
-            and ev.data.get("args") == cmd.args
-        )
-    if isinstance(cmd, SkipStep):
-        return ev.type == "step.skipped" and ev.step == cmd.step
-    if isinstance(cmd, StartCompensation):
-        return ev.type == "compensation.started" and ev.step == cmd.step
-    if isinstance(cmd, PauseRun):
-        return ev.type == "run.paused" and ev.step == cmd.step
-    want = "run.succeeded" if cmd.status == "succeeded" else "run.failed"
-    return ev.type == want and ev.data.get("status") == cmd.status
-
-
-def _describe(cmd: Command) -> str:
-    if isinstance(cmd, StartStep):
-        return f"start {cmd.step!r} (attempt {cmd.attempt})"
-    if isinstance(cmd, SkipStep):
-        return f"skip {cmd.step!r}"
-    if isinstance(cmd, StartCompensation):
-        return f"compensate {cmd.step!r}"
-    if isinstance(cmd, PauseRun):
-        return f"pause ({cmd.reason})"
-    return f"finish {cmd.status}"
-
-
-def _describe_event(ev: JournalEvent) -> str:
-    what = f"{ev.type}" + (f" {ev.step!r}" if ev.step else "")
-    return what + (f" (attempt {ev.attempt})" if ev.attempt else "")

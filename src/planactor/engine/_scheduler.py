@@ -27,6 +27,7 @@ __all__ = [
     "Resumed",
     "RunStatus",
     "Scheduler",
+    "SchedulerError",
     "SkipStep",
     "StartCompensation",
     "StartStep",
@@ -36,6 +37,18 @@ __all__ = [
     "StepState",
     "StepSucceeded",
 ]
+
+
+class SchedulerError(Exception):
+    """An event the run could not have produced at this point (h11's protocol error).
+
+    A result of a step that is not running or of another attempt, a compensation that is
+    not under way, a resume of a run that ended: `Scheduler.handle` raises this and leaves
+    its state as it was. The engine's codec raises it too, for a journal record that is not
+    a well-formed event. Replaying a journal, it means the journal diverges from what the
+    engine decides.
+    """
+
 
 RunStatus = Literal["running", "paused", "succeeded", "failed", "compensated"]
 StepState = Literal[
@@ -239,16 +252,16 @@ class Scheduler:
 
     def handle(self, event: Event) -> list[Command]:
         if isinstance(event, StepSucceeded):
-            s = self._running_step(event.step)
+            s = self._running_step(event.step, event.attempt)
             s.state, s.output, s.error = "succeeded", event.output, None
             if event.output is not None:
                 self._outputs[event.step] = event.output
             self._settled(s)
         elif isinstance(event, StepFailed):
-            return self._failed(self._running_step(event.step), event)
+            return self._failed(self._running_step(event.step, event.attempt), event)
         elif isinstance(event, CompensationSucceeded | CompensationFailed):
             if self._compensating != event.step:
-                raise ValueError(f"no compensation of {event.step!r} is under way")
+                raise SchedulerError(f"no compensation of {event.step!r} is under way")
             self._compensating = None
             if isinstance(event, CompensationSucceeded):
                 self._steps[event.step].state = "compensated"
@@ -292,11 +305,14 @@ class Scheduler:
 
     # -- transitions --------------------------------------------------------------------------
 
-    def _running_step(self, step_id: str) -> _Step:
+    def _running_step(self, step_id: str, attempt: int) -> _Step:
         if step_id not in self._running:
-            raise ValueError(f"step {step_id!r} is not running")
+            raise SchedulerError(f"step {step_id!r} is not running")
+        s = self._steps[step_id]
+        if attempt != s.attempt:
+            raise SchedulerError(f"step {step_id!r} is on attempt {s.attempt}, not {attempt}")
         self._running.discard(step_id)
-        return self._steps[step_id]
+        return s
 
     def _failed(self, s: _Step, event: StepFailed) -> list[Command]:
         s.error = event.error
@@ -342,7 +358,7 @@ class Scheduler:
 
     def _resumed(self, event: Resumed) -> list[Command]:
         if self.status not in ("paused", "running"):
-            raise ValueError(f"a {self.status} run cannot be resumed")
+            raise SchedulerError(f"a {self.status} run cannot be resumed")
         self.status = "running"
         # Nothing is in flight in a resumed run: a step still marked running was started
         # before a crash or a kill and never reported back.

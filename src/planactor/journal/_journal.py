@@ -26,6 +26,7 @@ from pydantic import ValidationError
 
 from planactor._errors import InputError, JournalError, RunBusy
 from planactor.journal import _lease
+from planactor.journal._events import EventKind
 from planactor.plan import Plan, canonical_json, canonical_text
 
 __all__ = ["GENESIS", "ChainReport", "Journal", "JournalEvent", "RunRecord", "Synchronous"]
@@ -234,7 +235,7 @@ class Journal:
             )
         )
         self._heads[run_id] = self._base[run_id] = (-1, GENESIS)
-        self.append(run_id, "run.started", data={"plan_hash": plan_hash, **data})
+        self.append(run_id, EventKind.RUN_STARTED.value, data={"plan_hash": plan_hash, **data})
 
     def append(
         self,
