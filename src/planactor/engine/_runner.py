@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from planactor._errors import ActorError, UnexpectedState
 from planactor._speed import model_json
 from planactor.catalog import Actor, ActorContext, Catalog
-from planactor.engine._codec import append_command, append_result, idempotency_key
+from planactor.engine._codec import append_command, append_result
 from planactor.engine._pool import Call, CallKey, Outcome, Pool, Results, wait
 from planactor.engine._results import RunResult, StepOutcome
 from planactor.engine._scheduler import (
@@ -146,7 +146,8 @@ class Runner:
         return end
 
     def _record_result(self, event: Outcome) -> list[Command]:
-        note = self.notes.get(event.step) if type(event) is StepSucceeded else None
+        notes = self.notes  # empty unless a dry run or a skip wrote one: no lookup then
+        note = notes.get(event.step) if notes and type(event) is StepSucceeded else None
         kind, data = append_result(self.journal, self.run_id, event, note)
         if self._on_event is not None:  # the hot path: not even a call for nobody
             self._on_event(kind, event.step, data)
@@ -196,7 +197,7 @@ class Runner:
         return ActorContext(
             run_id=self.run_id,
             step_id=step_id,
-            idempotency_key=idempotency_key(self.run_id, step_id, suffix),
+            idempotency_key=f"{self.run_id}/{step_id}{suffix}",  # as _codec.idempotency_key
             dry_run=self.dry_run,
             attempt=attempt,
             resources=self._resources,
