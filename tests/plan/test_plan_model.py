@@ -482,14 +482,17 @@ def test_plan_refuses_bad_top_level_fields(top: dict[str, Any]) -> None:
         ("al\u00a0ice", "whitespace character U+00A0 NO-BREAK SPACE"),
         ("\u202eecila", "invisible or control character U+202E RIGHT-TO-LEFT OVERRIDE"),
         ("\u0430\u04cf\u0456\u0441\u0435", "spells 'alice' with look-alike letters"),
+        ("\u13aalice", "spells 'Alice' with look-alike letters (U+13AA CHEROKEE LETTER GO)"),
+        ("Ivan \u0418\u0432\u0430\u043d\u043e\u0432", "mixes Latin letters with Cyrillic ones"),
     ],
     ids=["cyrillic-a", "fullwidth", "trailing", "leading", "zero-width", "newline", "nbsp",
-         "bidi", "all-cyrillic"],
+         "bidi", "all-cyrillic", "cherokee", "mixed-scripts"],
 )  # fmt: skip
 def test_a_requester_that_only_looks_like_a_name_is_refused(requester: str, said: str) -> None:
     """`requested_by` is refused, naming the field and the character, when it would read as a
-    name it is not: look-alike letters, compatibility forms, invisible or control characters,
-    surrounding space (separation of duties compares it with approver names)."""
+    name it is not: look-alike letters, Latin mixed with a look-alike script, compatibility
+    forms, invisible or control characters, surrounding space (separation of duties compares
+    it with approver names)."""
     with pytest.raises(ValidationError) as e:
         _plan(requested_by=requester)
     (error,) = e.value.errors(include_url=False)

@@ -40,19 +40,23 @@ _LOOKALIKES = {
     # Cyrillic
     "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P",
     "С": "C", "Т": "T", "У": "Y", "Х": "X", "І": "I", "Ј": "J", "Ѕ": "S", "Ԛ": "Q",
-    "Ԝ": "W", "Ү": "Y", "Ӏ": "l", "Ԁ": "d", "Ζ": "Z",
+    "Ԝ": "W", "Ү": "Y", "Ӏ": "l", "Ԁ": "d",
     "а": "a", "с": "c", "е": "e", "һ": "h", "і": "i", "ј": "j", "ӏ": "l", "о": "o",
     "р": "p", "ԛ": "q", "ѕ": "s", "ԝ": "w", "х": "x", "у": "y", "ԁ": "d", "ѵ": "v",
-    "ү": "y", "ɡ": "g", "ԍ": "g",
+    "ү": "y", "ԍ": "g",
     # Greek
     "Α": "A", "Β": "B", "Ε": "E", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N",
-    "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X", "Ϲ": "C", "Ϳ": "J",
+    "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X", "Ζ": "Z", "Ϲ": "C", "Ϳ": "J",
     "α": "a", "ο": "o", "ν": "v", "ι": "i", "κ": "k", "ρ": "p", "υ": "u", "χ": "x",
     "ϲ": "c", "ϳ": "j", "ϵ": "e",
     # Armenian
     "օ": "o", "ս": "u", "հ": "h", "ո": "n", "ց": "g", "զ": "q", "ա": "w",
+    # Cherokee (upper case; case folding maps its small letters to these)
+    "Ꭺ": "A", "Ᏼ": "B", "Ꮯ": "C", "Ꭼ": "E", "Ꮐ": "G", "Ꮋ": "H", "Ꭵ": "i", "Ꭻ": "J",
+    "Ꮶ": "K", "Ꮮ": "L", "Ꮇ": "M", "Ꮲ": "P", "Ꮪ": "S", "Ꭲ": "T", "Ꮩ": "V", "Ꮃ": "W",
+    "Ꮓ": "Z",
     # Latin letters outside ASCII drawn like ASCII ones
-    "ı": "i", "ɩ": "i", "ȷ": "j", "ɑ": "a", "ʏ": "y", "ɪ": "i", "ʀ": "r", "ᴄ": "c",
+    "ı": "i", "ɩ": "i", "ɡ": "g", "ȷ": "j", "ɑ": "a", "ʏ": "y", "ɪ": "i", "ʀ": "r", "ᴄ": "c",
     "ᴏ": "o", "ᴠ": "v", "ᴡ": "w", "ᴢ": "z", "ǀ": "l", "ꞵ": "b",
 }  # fmt: skip
 _LOOKALIKE_TABLE = str.maketrans(_LOOKALIKES)
@@ -69,6 +73,9 @@ _IGNORABLE = frozenset(
         *range(0xE0100, 0xE01F0),  # variation selectors supplement
     )
 )
+# Scripts with letters drawn like Latin ones: mixing them with Latin letters is how look-alike
+# names are made (TR39's mixed-script detection), so a requester may not.
+_LOOKALIKE_SCRIPTS = frozenset({"CYRILLIC", "GREEK", "ARMENIAN", "CHEROKEE", "COPTIC"})
 # Control, format (zero-width, bidi), surrogate, private-use, unassigned, line/paragraph sep.
 _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
@@ -93,7 +100,7 @@ def identity_key(text: str) -> str:
     """
     text = unicodedata.normalize("NFKC", text)
     text = "".join(ch for ch in text if not _invisible(ch)).strip()
-    text = text.translate(_LOOKALIKE_TABLE).casefold().translate(_LOOKALIKE_TABLE)
+    text = text.translate(_LOOKALIKE_TABLE).casefold().translate(_LOOKALIKE_TABLE).casefold()
     for seen, reads_as in _ASCII_CONFUSABLE:
         text = text.replace(seen, reads_as)
     return unicodedata.normalize("NFC", text)
@@ -148,4 +155,16 @@ def requester_problem(text: str) -> str | None:
                 f"spells {mapped!r} with look-alike letters ({_describe(odd)}); "
                 f"write {mapped!r} in plain ASCII"
             )
+        scripts = {_script(ch): ch for ch in text if ch.isalpha()}
+        other = next((ch for script, ch in scripts.items() if script in _LOOKALIKE_SCRIPTS), None)
+        if "LATIN" in scripts and other is not None:
+            return (
+                f"mixes Latin letters with {_script(other).title()} ones ({_describe(other)}), "
+                "as look-alike names do; write it in one script"
+            )
     return None
+
+
+def _script(ch: str) -> str:
+    """The script a letter belongs to, as the first word of its Unicode name says."""
+    return unicodedata.name(ch, "?").split(" ", 1)[0]
