@@ -25,10 +25,12 @@ from planactor.plan import (
     Plan,
     PlannerInfo,
     RetryPolicy,
+    Step,
+    canonical_json,
     format_location,
 )
 
-__all__ = ["Param", "Routine", "RoutineStep", "parse_routine"]
+__all__ = ["Param", "Routine", "RoutineStep", "origin_problem", "parse_routine"]
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
@@ -159,6 +161,31 @@ class Routine(_Strict):
         """The plan this routine makes for these parameters and facts."""
         values = self.bind(params, inventory=inventory)
         known = {n: self._fact(n, path, values, facts or {}) for n, path in self.facts.items()}
+        steps = self._steps(values, known)
+        document = {
+            "api_version": "planactor/v1",
+            "intent": _fill(self.intent, values),
+            "requested_by": requested_by,
+            "change_ticket": change_ticket,
+            "steps": steps,
+            # Hashed: what lets policy treat the plan as this routine's (routine_origin).
+            "origin": {"routine": self.name, "params": values, "facts": known},
+            "planner": PlannerInfo(backend="routine", routine=self.name, params=values).model_dump(
+                mode="json"
+            ),
+        }
+        try:
+            return Plan.model_validate(document)
+        except ValidationError as e:
+            first = e.errors(include_url=False)[0]
+            raise InputError(
+                f"routine {self.name}: the expanded plan is malformed at "
+                f"{format_location(tuple(first['loc']))}: {first['msg']}",
+                hint="check the parameter values and the facts the routine loops over",
+            ) from None
+
+    def _steps(self, values: Mapping[str, Any], known: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The plan's step documents for bound parameters and resolved facts."""
         groups: dict[str, list[str]] = {}
         steps: list[dict[str, Any]] = []
         for t in self.steps:
@@ -190,25 +217,7 @@ class Routine(_Strict):
                 if t.timeout_s:
                     doc["timeout_s"] = t.timeout_s
                 steps.append(doc)
-        document = {
-            "api_version": "planactor/v1",
-            "intent": _fill(self.intent, values),
-            "requested_by": requested_by,
-            "change_ticket": change_ticket,
-            "steps": steps,
-            "planner": PlannerInfo(backend="routine", routine=self.name, params=values).model_dump(
-                mode="json"
-            ),
-        }
-        try:
-            return Plan.model_validate(document)
-        except ValidationError as e:
-            first = e.errors(include_url=False)[0]
-            raise InputError(
-                f"routine {self.name}: the expanded plan is malformed at "
-                f"{format_location(tuple(first['loc']))}: {first['msg']}",
-                hint="check the parameter values and the facts the routine loops over",
-            ) from None
+        return steps
 
     def _fact(
         self, name: str, path: str, values: Mapping[str, Any], facts: Mapping[str, Any]
@@ -229,6 +238,52 @@ class Routine(_Strict):
             node = node[part]
             walked.append(part)
         return node
+
+
+def origin_problem(plan: Plan, routines: Mapping[str, Routine]) -> str | None:
+    """None when `plan` is what its recorded routine makes; otherwise why it is not.
+
+    The plan's hashed `origin` names a routine, its parameters and the facts it read;
+    expanding that routine with them must give exactly the plan's steps (compared as
+    canonical JSON, as the hash compares them) and no inputs of its own. Anything else
+    (no origin, an unknown routine, parameters it refuses, a step added, removed or
+    edited) is a plan no routine vouches for: policy calls it novel.
+    """
+    origin = plan.origin
+    if origin is None:
+        return "it records no routine origin (composed from actors or written by hand)"
+    routine = routines.get(origin.routine)
+    if routine is None:
+        return f"its origin names routine {origin.routine}, which is not installed here"
+    try:
+        values = routine.bind(origin.params)
+    except InputError as e:
+        return f"its recorded parameters do not fit routine {routine.name}: {e.message}"
+    if set(origin.facts) != set(routine.facts):
+        return (
+            f"its recorded facts ({', '.join(sorted(origin.facts)) or 'none'}) are not the "
+            f"ones routine {routine.name} reads ({', '.join(sorted(routine.facts)) or 'none'})"
+        )
+    try:
+        made = [Step.model_validate(d).to_document() for d in routine._steps(values, origin.facts)]
+    except (InputError, ValidationError, KeyError, TypeError) as e:
+        why = e.message if isinstance(e, InputError) else type(e).__name__
+        return f"routine {routine.name} cannot be expanded with the recorded values: {why}"
+    if plan.inputs:
+        return f"it declares inputs, which plans of routine {routine.name} never have"
+    have = [s.to_document() for s in plan.steps]
+    if canonical_json(made) == canonical_json(have):
+        return None
+    for i, (want, got) in enumerate(zip(made, have, strict=False)):
+        if canonical_json(want) != canonical_json(got):
+            return (
+                f"its step {i + 1} ({got['id']}) is not what routine {routine.name} makes "
+                "with the recorded parameters and facts"
+            )
+    return (
+        f"it has {len(have)} steps where routine {routine.name} makes {len(made)} with the "
+        "recorded parameters and facts"
+    )
 
 
 def _check_value(name: str, p: Param, value: Any, inventory: Inventory | None) -> str | None:

@@ -14,6 +14,13 @@ from planactor.plan._diff import (
     ValueChange,
     diff_plans,
 )
+from planactor.plan._identity import (
+    IDENTITY_PATTERN,
+    identity_key,
+    identity_problem,
+    requester_problem,
+    same_person,
+)
 from planactor.plan._inventory import Inventory
 from planactor.plan._json import JsonSyntaxError, format_location, parse_json
 from planactor.plan._kinds import StepKind
@@ -24,12 +31,12 @@ from planactor.plan._model import (
     STEP_ID_PATTERN,
     Condition,
     OnFailure,
+    Origin,
     Plan,
     PlannerInfo,
     RetryPolicy,
     Step,
 )
-from planactor.plan._remaining import remaining_plan
 from planactor.plan._refs import (
     BadReference,
     InputRef,
@@ -39,12 +46,14 @@ from planactor.plan._refs import (
     parse_output_ref,
     resolve,
 )
+from planactor.plan._remaining import remaining_plan
 from planactor.plan._render import render_dot, render_mermaid, render_table
 
 __all__ = [
     "ACTOR_NAME_PATTERN",
     "API_VERSION",
     "APPROVAL_DOMAIN",
+    "IDENTITY_PATTERN",
     "JSON_CHECKED",
     "STEP_ID_PATTERN",
     "Approval",
@@ -55,6 +64,7 @@ __all__ = [
     "Inventory",
     "JsonSyntaxError",
     "OnFailure",
+    "Origin",
     "OutputRef",
     "Plan",
     "PlanDiff",
@@ -74,13 +84,17 @@ __all__ = [
     "diff_plans",
     "find_cycle",
     "format_location",
+    "identity_key",
+    "identity_problem",
     "iter_references",
     "parse_json",
     "parse_output_ref",
+    "remaining_plan",
     "render_dot",
     "render_mermaid",
     "render_table",
-    "remaining_plan",
+    "requester_problem",
     "resolve",
+    "same_person",
     "topological_order",
 ]
