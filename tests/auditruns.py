@@ -88,7 +88,7 @@ def record_run(
         now=CHECKED,
     )
     engine = Engine(catalog=testing.catalog(), journal=journal, sleep=lambda _: None)
-    result = engine.run(plan, authorization=auth.record())
+    result = engine.run(plan, authorization=auth.to_document())
     assert result.status == "paused"
     engine.resume(result.run_id, abort=True)
     return result.run_id

@@ -264,7 +264,7 @@ def test_policy_calling_itself_default_but_not_shipped_is_noted(setup: Setup) ->
     (note,) = v.notes
     assert note.startswith("the policy in force calls itself 'default' but is not the shipped")
     assert "/etc/planactor/policy.yaml" in note
-    assert v.to_json()["notes"] == [note]
+    assert v.to_document()["notes"] == [note]
     r = setup.audit(run_id)
     md = audit_markdown(r)
     assert f"**Note**: {note}" in md.replace("\\", "")

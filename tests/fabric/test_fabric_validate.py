@@ -242,7 +242,7 @@ def test_warnings_leave_the_report_ok() -> None:
     report = check_fabric(_switch(LS, "leaf-1", asn=100))
     assert report.ok
     assert (len(report.errors), len(report.warnings)) == (0, 1)
-    assert report.to_dict()["warnings"] == 1
+    assert report.to_document()["warnings"] == 1
     assert str(report.findings[0]).startswith("warning: switch leaf-1: AS100 is not a private")
 
 
@@ -251,7 +251,7 @@ def test_report_dict_shape() -> None:
     report = FabricReport(
         findings=(Finding(code="missing-link", where="x", message="m", hint="h"),)
     )
-    assert report.to_dict() == {
+    assert report.to_document() == {
         "ok": False,
         "errors": 1,
         "warnings": 0,

@@ -368,7 +368,7 @@ def test_the_last_uplink_of_a_serving_leaf_is_guarded() -> None:
     assert len(v.servers) == 32
     assert "taking link spine-2 -- leaf-1 down (forced)" in v.cause
     assert "leaf-1 (rack-1) has no working uplink" in v.cause
-    assert v.to_doc()["invariant"] == INVARIANT
+    assert v.to_document()["invariant"] == INVARIANT
 
 
 @pytest.mark.parametrize(

@@ -88,7 +88,7 @@ def test_a_plan_against_itself_is_the_same_and_empty() -> None:
     assert result.same
     assert result == PlanDiff(old_hash=_plan(BASE).hash, new_hash=_plan(BASE).hash)
     assert result.summary() == "no behaviour change"
-    assert result.to_json()["same"] is True
+    assert result.to_document()["same"] is True
 
 
 def test_planner_change_is_informational_only() -> None:
@@ -195,7 +195,7 @@ def test_actor_changed() -> None:
     change = _only_change(BASE, _edit_step("notify", actor="chat.post"))
     assert (change.id, change.old_actor, change.new_actor) == ("notify", "core.echo", "chat.post")
     assert change.actor_changed
-    assert change.to_json()["actor"] == {"old": "core.echo", "new": "chat.post"}
+    assert change.to_document()["actor"] == {"old": "core.echo", "new": "chat.post"}
 
 
 def test_list_element_changed_by_index() -> None:
@@ -204,7 +204,7 @@ def test_list_element_changed_by_index() -> None:
     change = _only_change(BASE, new)
     assert _changes(change.args) == [("args.hosts[2]", "changed", "h2", "h9")]
     assert not change.actor_changed
-    assert change.to_json()["actor"] is None
+    assert change.to_document()["actor"] is None
 
 
 def test_list_insertion_is_one_addition() -> None:
@@ -393,7 +393,7 @@ def test_to_json_is_json_and_omits_absent_sides() -> None:
     new = _edit(change_ticket=None, intent="other", inputs={"version": "1.2", "sites": ["x", "y"]})
     new["steps"][0]["args"]["extra"] = 1
     new["steps"].append(_step("more"))
-    doc = json.loads(json.dumps(_diff(BASE, new).to_json()))
+    doc = json.loads(json.dumps(_diff(BASE, new).to_document()))
     assert doc["summary"] == {"header": 2, "added": 1, "removed": 0, "changed": 1, "moved": 0}
     assert doc["header"] == [
         {"path": "intent", "kind": "changed", "old": "do it", "new": "other"},
@@ -654,4 +654,4 @@ def test_property_deterministic(pair: tuple[dict[str, Any], ...]) -> None:
     old, new = pair
     first = _diff(old, new)
     assert first == _diff(copy.deepcopy(old), copy.deepcopy(new))
-    assert canonical_json(first.to_json()) == canonical_json(_diff(old, new).to_json())
+    assert canonical_json(first.to_document()) == canonical_json(_diff(old, new).to_document())

@@ -72,7 +72,7 @@ def test_prompt_hash_is_stable_and_sensitive(messages: list[dict[str, str]], ext
 def test_completion_metadata_is_planner_info() -> None:
     """What a call records fits the plan's planner metadata, cost included."""
     c = LocalBackend().complete(MESSAGES, schema=SCHEMA, max_tokens=64)
-    info = PlannerInfo.model_validate(c.metadata())
+    info = PlannerInfo.model_validate(c.to_document())
     assert info.backend == "local"
     assert info.prompt_hash == c.prompt_hash
     assert (info.tokens_in, info.tokens_out) == (c.tokens_in, c.tokens_out)

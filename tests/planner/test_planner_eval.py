@@ -460,7 +460,7 @@ def test_the_result_as_json_carries_the_summary_and_every_case() -> None:
         backend=None,
         check_ungrounded=check_ungrounded,
     )
-    doc = json.loads(json.dumps(result.to_json()))
+    doc = json.loads(json.dumps(result.to_document()))
     assert doc["summary"]["cases"] == 5
     assert doc["summary"]["exact_match"] == 0.6
     assert doc["summary"]["validity"] == 1.0

@@ -222,7 +222,7 @@ def test_close_routines_are_settled_by_one_model_call(local: LocalBackend) -> No
     else:
         assert extra(result)["routine_chosen_by"] == "model"
         assert result.routine.name == answer
-    assert extra(result)["llm_calls"] == [backend.answers[0].metadata()]
+    assert extra(result)["llm_calls"] == [backend.answers[0].to_document()]
 
 
 @pytest.fixture(scope="module")
@@ -277,7 +277,7 @@ def test_planner_metadata_records_every_model_call(filled: tuple[LLMPlanResult, 
     assert info.latency_s > 0
     assert info.attempts == 1
     assert extra(result)["cost_usd"] == 0
-    assert extra(result)["llm_calls"] == [call.metadata()]
+    assert extra(result)["llm_calls"] == [call.to_document()]
     assert result.calls == (call,)
 
 

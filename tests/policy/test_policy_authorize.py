@@ -178,7 +178,7 @@ def test_one_valid_approval_is_enough_beside_invalid_ones() -> None:
     """Invalid approvals do not block a plan that has enough valid ones; all are recorded."""
     plan = _approve(_expired(_plan("ops.tune")), "dave")
     auth = _gate(plan)
-    assert [v["verdict"] for v in auth.record()["approvals"]] == ["expired", "valid"]
+    assert [v["verdict"] for v in auth.to_document()["approvals"]] == ["expired", "valid"]
 
 
 def test_the_hash_given_is_the_one_approvals_must_match() -> None:
@@ -259,7 +259,7 @@ def test_a_ticket_rule_is_met_by_an_approvals_ticket() -> None:
     assert e.hint is not None
     assert "--ticket" in e.hint
     auth = _gate(_approve(plan, "carol", ticket="CHG-5"), policy)
-    assert auth.record()["ticket"] == "CHG-5"
+    assert auth.to_document()["ticket"] == "CHG-5"
     assert _gate(_approve(_plan("ops.reimage", ticket="CHG-6"), "carol"), policy).report.ticket
 
 
@@ -314,7 +314,7 @@ def test_the_record_says_who_approved_under_which_policy() -> None:
     """record() holds every approval with its verdict, the policy hash and applied rules."""
     policy = _policy(TICKET_RULE, WINDOW_RULE | {"name": "unused", "match": {"actor": "x.*"}})
     plan = _unknown(_approve(_plan("ops.reimage"), "carol", ticket="CHG-8"))
-    record = _gate(plan, policy).record()
+    record = _gate(plan, policy).to_document()
     assert record["checked_at"] == "2026-11-24T10:00:00+00:00"
     assert record["policy"] == {"name": "test", "hash": policy.hash, "source": "test.yaml"}
     assert record["approvers_required"] == 1

@@ -91,7 +91,7 @@ def assert_structured(report: ValidationReport) -> None:
         assert isinstance(p.message, str)
         assert p.message
         assert p.severity in ("error", "warning")
-    json.dumps(report.to_dict())
+    json.dumps(report.to_document())
     if report.ok:
         assert report.plan_hash is not None
 

@@ -48,7 +48,7 @@ def test_problem_is_frozen_and_keyword_only() -> None:
 
 def test_problem_to_dict_leaves_out_what_is_unset() -> None:
     """to_dict keeps the set fields (severity always) and drops the None ones."""
-    assert ERROR.to_dict() == {
+    assert ERROR.to_document() == {
         "code": "unknown-actor",
         "location": "steps[1].actor",
         "message": "unknown actor 'core.ecko'",
@@ -56,9 +56,9 @@ def test_problem_to_dict_leaves_out_what_is_unset() -> None:
         "severity": "error",
         "step": "b",
     }
-    assert SYNTAX.to_dict()["line"] == 3
-    assert SYNTAX.to_dict()["column"] == 13
-    assert "hint" not in WARNING.to_dict()
+    assert SYNTAX.to_document()["line"] == 3
+    assert SYNTAX.to_document()["column"] == 13
+    assert "hint" not in WARNING.to_document()
 
 
 def test_problem_str_shows_severity_location_message_code_and_hint() -> None:
@@ -102,13 +102,13 @@ def test_errors_and_warnings_partition_the_problems_in_order() -> None:
 def test_report_to_dict_summarises_and_lists() -> None:
     """to_dict gives ok, hash, step count, error and warning counts and every problem."""
     report = ValidationReport(problems=(WARNING, ERROR), plan_hash=None, step_count=2)
-    assert report.to_dict() == {
+    assert report.to_document() == {
         "ok": False,
         "plan_hash": None,
         "steps": 2,
         "errors": 1,
         "warnings": 1,
-        "problems": [WARNING.to_dict(), ERROR.to_dict()],
+        "problems": [WARNING.to_document(), ERROR.to_document()],
     }
 
 
@@ -138,7 +138,7 @@ def test_report_to_dict_summarises_and_lists() -> None:
 def test_report_to_dict_is_json(plan: Any) -> None:
     """The dict form of a real report survives json.dumps/json.loads unchanged."""
     report = validate(plan, catalog=Catalog.discover())
-    data = report.to_dict()
+    data = report.to_document()
     assert json.loads(json.dumps(data)) == data
     assert data["ok"] is report.ok
     assert len(data["problems"]) == len(report.problems)

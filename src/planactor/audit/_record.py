@@ -80,7 +80,7 @@ class Finding:
     def where(self) -> str:
         return f"event #{self.seq}" if self.seq is not None else "the run's stored record"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_document(self) -> dict[str, Any]:
         return {"check": self.check, "seq": self.seq, "message": self.message}
 
 
@@ -119,7 +119,7 @@ class PolicyInForce:
             f"default (its hash {recorded}, the shipped default's {shipped})"
         )
 
-    def to_json(self) -> dict[str, Any]:
+    def to_document(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "hash": self.hash,
@@ -175,7 +175,7 @@ class Verification:
         """The chain's head as an anchor, when the chain verifies."""
         return _head(self.run_id, self.chain)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_document(self) -> dict[str, Any]:
         first = self.findings[0] if self.findings else None
         head = self.head
         return {
@@ -187,8 +187,8 @@ class Verification:
             "reason": first.message if first else None,
             "anchors": [str(a) for a in self.anchors],
             "approvals_checked": self.approvals_checked,
-            "findings": [f.to_json() for f in self.findings],
-            "policy": self.policy.to_json() if self.policy else None,
+            "findings": [f.to_document() for f in self.findings],
+            "policy": self.policy.to_document() if self.policy else None,
             "outside_chain": list(self.outside_chain),
             "notes": list(self.notes),
         }
@@ -222,7 +222,7 @@ class ApprovalAudit:
     def ok(self) -> bool:
         return self.recorded != "valid" or self.verdict == "valid"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_document(self) -> dict[str, Any]:
         return {
             **self.document,
             "recorded_verdict": self.recorded,
@@ -250,7 +250,7 @@ class AttemptAudit:
     error: dict[str, Any] | None = None
     note: str | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_document(self) -> dict[str, Any]:
         return {
             "attempt": self.attempt,
             "outcome": self.outcome,
@@ -281,7 +281,7 @@ class CompensationAudit:
     duration_s: float | None = None
     error: dict[str, Any] | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_document(self) -> dict[str, Any]:
         return {
             "actor": self.actor,
             "outcome": self.outcome,
@@ -309,7 +309,7 @@ class StepAudit:
     skipped: str | None = None
     compensations: tuple[CompensationAudit, ...] = ()
 
-    def to_json(self) -> dict[str, Any]:
+    def to_document(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "actor": self.actor,
@@ -319,8 +319,8 @@ class StepAudit:
             "state": self.state,
             "output": self.output,
             "skipped": self.skipped,
-            "attempts": [a.to_json() for a in self.attempts],
-            "compensations": [c.to_json() for c in self.compensations],
+            "attempts": [a.to_document() for a in self.attempts],
+            "compensations": [c.to_document() for c in self.compensations],
         }
 
 
@@ -334,7 +334,7 @@ class RunEventAudit:
     step: str | None
     detail: dict[str, Any]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_document(self) -> dict[str, Any]:
         return {"kind": self.kind, "seq": self.seq, "at": self.at, "step": self.step, **self.detail}
 
 
@@ -350,7 +350,7 @@ class EventAudit:
     data: dict[str, Any]
     hash: str
 
-    def to_json(self) -> dict[str, Any]:
+    def to_document(self) -> dict[str, Any]:
         return {
             "seq": self.seq,
             "at": self.at,
@@ -441,7 +441,7 @@ class AuditRecord:
             outside_chain=self.outside_chain,
         )
 
-    def to_json(self) -> dict[str, Any]:
+    def to_document(self) -> dict[str, Any]:
         head = self.head
         return {
             "format": AUDIT_FORMAT,
@@ -462,11 +462,11 @@ class AuditRecord:
             "ended_at": self.ended_at,
             "duration_s": self.duration_s,
             "authorization": self.authorization,
-            "policy": self.policy.to_json() if self.policy else None,
-            "approvals": [a.to_json() for a in self.approvals],
-            "steps": [s.to_json() for s in self.steps],
-            "interruptions": [i.to_json() for i in self.interruptions],
-            "events": [e.to_json() for e in self.events],
+            "policy": self.policy.to_document() if self.policy else None,
+            "approvals": [a.to_document() for a in self.approvals],
+            "steps": [s.to_document() for s in self.steps],
+            "interruptions": [i.to_document() for i in self.interruptions],
+            "events": [e.to_document() for e in self.events],
             "integrity": {
                 "ok": self.ok,
                 "chain": {
@@ -478,7 +478,7 @@ class AuditRecord:
                 },
                 "head": str(head) if head else None,
                 "anchors": [str(a) for a in self.anchors],
-                "findings": [f.to_json() for f in self.findings],
+                "findings": [f.to_document() for f in self.findings],
                 "outside_chain": list(self.outside_chain),
                 "notes": list(self.notes),
             },

@@ -11,4 +11,4 @@ __all__ = ["audit_json"]
 
 def audit_json(record: AuditRecord) -> str:
     """The audit record as JSON (format `planactor-audit/v1`), every event included."""
-    return json.dumps(record.to_json(), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(record.to_document(), indent=2, ensure_ascii=False) + "\n"

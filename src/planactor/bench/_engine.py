@@ -141,7 +141,7 @@ class Result:
     def commits_per_step(self) -> float | None:
         return None if self.commits is None else self.commits / self.steps
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_document(self) -> dict[str, Any]:
         return {
             **asdict(self),
             "label": self.label,
@@ -554,7 +554,7 @@ def main(argv: list[str] | None = None) -> int:
                 "commits_per_step": TARGET_COMMITS_PER_STEP,
                 "group_steps_per_s": TARGET_GROUP_STEPS_PER_S,
             },
-            "results": [r.to_dict() for r in results],
+            "results": [r.to_document() for r in results],
             "ratios": ratios(results),
             "verdicts": verdicts(results),
         }

@@ -95,7 +95,7 @@ class Result:
     def graph_speedup(self) -> float:
         return self.networkx_us / self.graph_us
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_document(self) -> dict[str, Any]:
         return {
             **asdict(self),
             "actor_speedup": self.actor_speedup,
@@ -252,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
             "igraph": igraph.__version__,
             "target": {"nodes": TARGET_NODES, "us": TARGET_US},
             "mean_degree_gnp": args.degree,
-            "results": [r.to_dict() for r in results],
+            "results": [r.to_document() for r in results],
             "verdicts": _verdicts(results),
         }
         print(json.dumps(doc, indent=2))

@@ -97,7 +97,7 @@ class Result:
         """Generate + validate, over networkx building the bare graph."""
         return self.total_ms / self.networkx_ms
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_document(self) -> dict[str, Any]:
         return {**asdict(self), "ratio": self.ratio}
 
 
@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         doc = {
             "python": sys.version.split()[0],
             "target": {"switches": TARGET_SWITCHES, "ms": TARGET_MS},
-            "results": [r.to_dict() for r in results],
+            "results": [r.to_document() for r in results],
             "verdicts": [
                 {"case": c, "switches": s, "ms": ms, "pass": ok}
                 for c, s, ms, ok in _verdicts(results)

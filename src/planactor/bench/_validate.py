@@ -98,7 +98,7 @@ class Result:
     def per_step_us(self) -> float:
         return self.validate_ms * 1000 / self.steps
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_document(self) -> dict[str, Any]:
         return {**asdict(self), "ratio": self.ratio, "per_step_us": self.per_step_us}
 
 
@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
             "python": sys.version.split()[0],
             "target": {"steps": TARGET_STEPS, "ms": TARGET_MS},
             "default_limits": asdict(Limits()),
-            "results": [r.to_dict() for r in results],
+            "results": [r.to_document() for r in results],
             "verdicts": [{"shape": s, "ms": ms, "pass": ok} for s, ms, ok in _verdicts(results)],
         }
         print(json.dumps(doc, indent=2))

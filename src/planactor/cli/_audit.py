@@ -204,7 +204,7 @@ def _verify(db: Path | None, run_id: str | None, anchors: list[Anchor], as_json:
                 {
                     "ok": ok,
                     "journal": str(path),
-                    "runs": [v.to_json() for v in results],
+                    "runs": [v.to_document() for v in results],
                     "missing": [{"anchor": str(a), "reason": _MISSING} for a in missing],
                 }
             )

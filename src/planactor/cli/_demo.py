@@ -203,7 +203,9 @@ def _run(
         engine = Engine(
             catalog=cat, journal=journal, on_event=events, resources=lablib.lab_resources(lab)
         )
-        return engine.run(validated, dry_run=dry_run, authorization=auth.record() if auth else None)
+        return engine.run(
+            validated, dry_run=dry_run, authorization=auth.to_document() if auth else None
+        )
 
 
 @app.command("demo")

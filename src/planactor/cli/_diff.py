@@ -43,7 +43,7 @@ def diff_cmd(
     new_plan = load_plan(new, catalog=cat).plan
     result = diff_plans(old_plan, new_plan)
     if as_json:
-        doc = {"old_source": _source(old), "new_source": _source(new), **result.to_json()}
+        doc = {"old_source": _source(old), "new_source": _source(new), **result.to_document()}
         sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     else:
         _print_diff(result, new_plan, _source(old), _source(new))

@@ -140,7 +140,7 @@ def eval_planner(
             on_case=advance,
         )
     if as_json:
-        out.print_json(data=result.to_json())
+        out.print_json(data=result.to_document())
         return
     _print(result)
 

@@ -110,7 +110,7 @@ def lab_show(path: Path | None = PathOption, as_json: bool = JsonOption) -> None
     lab = current_lab(path)
     doc = lab.read()
     if as_json:
-        typer.echo(json.dumps(doc.to_json(), indent=2, ensure_ascii=False))
+        typer.echo(json.dumps(doc.to_document(), indent=2, ensure_ascii=False))
         return
     out.print(
         f"{doc.kind} lab at {lab.path} (scenario {doc.scenario}, latency {doc.latency_ms} ms, "

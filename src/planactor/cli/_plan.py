@@ -177,7 +177,7 @@ def plan_cmd(
             plan_hash=result.report.plan_hash,
             routine=result.chosen.routine,
             notes=result.chosen.grounding.notes,
-            warnings=[p.to_dict() for p in result.report.warnings],
+            warnings=[p.to_document() for p in result.report.warnings],
             extra_warnings=[],
             flagged=ungrounded(
                 result.plan, result.chosen.routine, result.chosen.grounding.notes, inv
@@ -207,7 +207,7 @@ def plan_cmd(
         plan_hash=got.report.plan_hash,
         routine=got.routine,
         notes=notes,
-        warnings=[p.to_dict() for p in got.report.warnings],
+        warnings=[p.to_document() for p in got.report.warnings],
         extra_warnings=list(got.warnings),
         flagged=flagged,
         output=output,

@@ -221,7 +221,7 @@ def run_cmd(
             validated,  # validated against this catalog once, and bound to its hash
             dry_run=dry_run,
             parallel=parallel,
-            authorization=auth.record() if auth is not None else None,
+            authorization=auth.to_document() if auth is not None else None,
         )
     _print_result(result, as_json)
     raise typer.Exit(result.exit_code)

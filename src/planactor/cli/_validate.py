@@ -61,7 +61,7 @@ def validate_cmd(
         except PlanInvalid as e:
             report = e.report
     if as_json:
-        out.print_json(json.dumps({"source": source, **report.to_dict()}))
+        out.print_json(json.dumps({"source": source, **report.to_document()}))
     elif report.ok:
         warn = f", {len(report.warnings)} warning(s)" if report.warnings else ""
         out.print(f"[green]valid[/] {source}: {report.step_count} steps{warn}", markup=True)

@@ -86,6 +86,6 @@ def resume_gate(
                         "the steps still to run are unsafe on the lab as it is now",
                         [_line(p) for p in found],
                     )
-        return auth.record() if auth is not None else None
+        return auth.to_document() if auth is not None else None
 
     return gate

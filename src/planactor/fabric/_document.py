@@ -266,7 +266,7 @@ class ReportDocument(BaseModel):
 
     @classmethod
     def of(cls, report: FabricReport) -> ReportDocument:
-        return cls.model_validate(report.to_dict())
+        return cls.model_validate(report.to_document())
 
 
 def _port(name: str) -> int:

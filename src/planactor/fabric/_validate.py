@@ -69,7 +69,7 @@ class Finding:
     hint: str | None = None
     severity: Severity = "error"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_document(self) -> dict[str, Any]:
         return {
             "code": self.code,
             "severity": self.severity,
@@ -104,12 +104,12 @@ class FabricReport:
     def codes(self) -> list[str]:
         return [f.code for f in self.findings]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_document(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
             "errors": len(self.errors),
             "warnings": len(self.warnings),
-            "findings": [f.to_dict() for f in self.findings],
+            "findings": [f.to_document() for f in self.findings],
         }
 
 

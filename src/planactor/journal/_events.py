@@ -89,7 +89,7 @@ class RunStartedData(TypedDict):
     dry_run: bool
     parallel: int
     steps: int
-    authorization: NotRequired[dict[str, Any]]  # planactor.policy.Authorization.record()
+    authorization: NotRequired[dict[str, Any]]  # planactor.policy.Authorization.to_document()
     planner: NotRequired[dict[str, Any]]  # the plan's planner metadata (outside its hash)
 
 

@@ -72,7 +72,7 @@ class OpError:
     message: str
     hint: str | None = None
 
-    def to_doc(self) -> dict[str, Any]:
+    def to_document(self) -> dict[str, Any]:
         return {"kind": self.kind, "message": self.message, "hint": self.hint}
 
 
@@ -114,7 +114,7 @@ class KindOutcome:
 
 
 class _Documented(Protocol):
-    def to_doc(self) -> dict[str, Any]: ...
+    def to_document(self) -> dict[str, Any]: ...
 
 
 DocViolationT = TypeVar("DocViolationT", bound=_Documented)
@@ -135,8 +135,8 @@ def kind_outcome(
         status=out.status,
         result=out.result,
         changes=list(out.changes),
-        violations=[v.to_doc() for v in out.violations],
-        error=out.error.to_doc() if out.error else None,
+        violations=[v.to_document() for v in out.violations],
+        error=out.error.to_document() if out.error else None,
         logged=op in writes and out.status != "refused",
     )
 

@@ -71,7 +71,7 @@ class LabDocument:
     created_at: str = ""
     updated_at: str = ""
 
-    def to_json(self) -> dict[str, Any]:
+    def to_document(self) -> dict[str, Any]:
         return {
             "format": FORMAT,
             "kind": self.kind,
@@ -304,7 +304,7 @@ class Lab:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def _write(self, doc: LabDocument) -> None:
-        text = json.dumps(doc.to_json(), indent=1, ensure_ascii=False) + "\n"
+        text = json.dumps(doc.to_document(), indent=1, ensure_ascii=False) + "\n"
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
             with open(tmp, "w", encoding="utf-8") as f:

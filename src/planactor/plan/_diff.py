@@ -60,7 +60,7 @@ class ValueChange:
     def path(self) -> str:
         return _format_path(self.location)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_document(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"path": self.path, "kind": self.kind}
         if self.kind != "added":
             doc["old"] = self.old
@@ -77,7 +77,7 @@ class StepEntry:
     actor: str
     index: int
 
-    def to_json(self) -> dict[str, Any]:
+    def to_document(self) -> dict[str, Any]:
         return {"id": self.id, "actor": self.actor, "index": self.index}
 
 
@@ -99,14 +99,14 @@ class StepChange:
     def actor_changed(self) -> bool:
         return self.old_actor != self.new_actor
 
-    def to_json(self) -> dict[str, Any]:
+    def to_document(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "actor": {"old": self.old_actor, "new": self.new_actor} if self.actor_changed else None,
-            "args": [c.to_json() for c in self.args],
+            "args": [c.to_document() for c in self.args],
             "after_added": list(self.after_added),
             "after_removed": list(self.after_removed),
-            "settings": [c.to_json() for c in self.settings],
+            "settings": [c.to_document() for c in self.settings],
         }
 
 
@@ -152,7 +152,7 @@ class PlanDiff:
                 first = False
         return ", ".join(parts)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_document(self) -> dict[str, Any]:
         """A JSON-able dict; documented in docs/cli.md (`planactor diff --json`)."""
         return {
             "old_hash": self.old_hash,
@@ -165,12 +165,12 @@ class PlanDiff:
                 "changed": len(self.steps_changed),
                 "moved": len(self.moved),
             },
-            "header": [c.to_json() for c in self.header],
-            "steps_added": [s.to_json() for s in self.steps_added],
-            "steps_removed": [s.to_json() for s in self.steps_removed],
-            "steps_changed": [s.to_json() for s in self.steps_changed],
+            "header": [c.to_document() for c in self.header],
+            "steps_added": [s.to_document() for s in self.steps_added],
+            "steps_removed": [s.to_document() for s in self.steps_removed],
+            "steps_changed": [s.to_document() for s in self.steps_changed],
             "moved": list(self.moved),
-            "planner": [c.to_json() for c in self.planner],
+            "planner": [c.to_document() for c in self.planner],
         }
 
 

@@ -66,7 +66,7 @@ class Completion:
     cost_usd: float
     cost_note: str | None = None  # why cost_usd is 0 for a model the price table lacks
 
-    def metadata(self) -> dict[str, Any]:
+    def to_document(self) -> dict[str, Any]:
         """Everything but the text, for the plan's planner metadata (`PlannerInfo`)."""
         record: dict[str, Any] = {
             "backend": self.backend,

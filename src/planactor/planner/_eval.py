@@ -284,7 +284,7 @@ class CaseResult:
             "" if self.valid else " (invalid plan)"
         )
 
-    def to_json(self) -> dict[str, Any]:
+    def to_document(self) -> dict[str, Any]:
         return {
             "id": self.case.id,
             "intent": self.case.intent,
@@ -394,7 +394,7 @@ class EvalResult:
                 out[t] = (hit + int(c.match), n + 1)
         return dict(sorted(out.items()))
 
-    def to_json(self) -> dict[str, Any]:
+    def to_document(self) -> dict[str, Any]:
         return {
             "planner": self.planner,
             "model": self.model,
@@ -424,7 +424,7 @@ class EvalResult:
                 "by_tag": {t: {"matched": h, "cases": n} for t, (h, n) in self.by_tag().items()},
             },
             "failures": [c.case.id for c in self.failures],
-            "cases": [c.to_json() for c in self.cases],
+            "cases": [c.to_document() for c in self.cases],
         }
 
 

@@ -507,7 +507,7 @@ def _info(
         tokens_out=sum(c.tokens_out for c in calls),
         latency_s=round(sum(c.latency_s for c in calls), 4),
         cost_usd=round(sum(c.cost_usd for c in calls), 6),
-        llm_calls=[c.metadata() for c in calls],
+        llm_calls=[c.to_document() for c in calls],
         **extra,
     )
 

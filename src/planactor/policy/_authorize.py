@@ -27,7 +27,7 @@ class Authorization:
     report: PolicyReport
     approvals: ApprovalCheck
 
-    def record(self) -> dict[str, Any]:
+    def to_document(self) -> dict[str, Any]:
         return {
             "checked_at": self.checked_at.isoformat(timespec="seconds"),
             "policy": {

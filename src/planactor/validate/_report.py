@@ -23,7 +23,7 @@ class Problem:
     line: int | None = None
     column: int | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_document(self) -> dict[str, Any]:
         return {k: v for k, v in _fields(self).items() if v is not None}
 
     def __str__(self) -> str:
@@ -67,12 +67,12 @@ class ValidationReport:
     def codes(self) -> list[str]:
         return [p.code for p in self.problems]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_document(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
             "plan_hash": self.plan_hash,
             "steps": self.step_count,
             "errors": len(self.errors),
             "warnings": len(self.warnings),
-            "problems": [p.to_dict() for p in self.problems],
+            "problems": [p.to_document() for p in self.problems],
         }

@@ -164,7 +164,7 @@ class Violation:
     kind: Literal["partition"] = "partition"
     invariant: str = INVARIANT
 
-    def to_doc(self) -> dict[str, Any]:
+    def to_document(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
             "invariant": self.invariant,

@@ -44,7 +44,7 @@ class StorageKind:
                     lun=lun,
                     array=arr,
                     cause=f"scenario {scenario_name!r} starts without a working path",
-                ).to_doc()
+                ).to_document()
                 for (h, lun), arr in sorted(broken.items())
             ],
         )

@@ -144,7 +144,7 @@ class Violation:
     cause: str
     invariant: str = "every host keeps a working path to each of its LUNs"
 
-    def to_doc(self) -> dict[str, Any]:
+    def to_document(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
             "invariant": self.invariant,
