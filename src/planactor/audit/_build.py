@@ -24,7 +24,7 @@ from planactor.audit._verify import (
     policy_in_force,
     status_of,
 )
-from planactor.journal import ChainReport, JournalEvent, RunRecord
+from planactor.journal import ChainReport, EventKind, JournalEvent, RunRecord
 from planactor.plan import Plan, dependencies
 
 __all__ = ["build_audit"]
@@ -55,23 +55,23 @@ def build_audit(
     steps = _steps(record.plan, events)
     interruptions = tuple(
         RunEventAudit(
-            kind="paused" if e.type == "run.paused" else "resumed",
+            kind="paused" if e.type == EventKind.RUN_PAUSED else "resumed",
             seq=e.seq,
             at=e.at,
             step=e.step,
             detail=dict(e.data),
         )
         for e in events
-        if e.type in ("run.paused", "run.resumed")
+        if e.type in (EventKind.RUN_PAUSED, EventKind.RUN_RESUMED)
     )
     derived = status_of(events)
     status = derived[0] if derived else record.status
     reason = None
     for e in reversed(events):
-        if e.type in ("run.succeeded", "run.failed", "run.paused"):
+        if e.type in (EventKind.RUN_SUCCEEDED, EventKind.RUN_FAILED, EventKind.RUN_PAUSED):
             reason = e.data.get("reason")
             break
-        if e.type == "run.resumed":
+        if e.type == EventKind.RUN_RESUMED:
             break
     ended = status in ("succeeded", "failed", "compensated")
     started_at = started.at if started else None
@@ -128,11 +128,11 @@ def _steps(plan: Plan, events: Sequence[JournalEvent]) -> tuple[StepAudit, ...]:
         sid = e.step
         if sid is None or sid not in attempts:
             continue
-        if e.type == "step.retrying":
+        if e.type == EventKind.STEP_RETRYING:
             delay = e.data.get("delay_s")
             if isinstance(delay, int | float):
                 delays[(sid, e.attempt)] = float(delay)
-        elif e.type == "step.started":
+        elif e.type == EventKind.STEP_STARTED:
             attempts[sid].append(
                 {
                     "attempt": e.attempt or len(attempts[sid]) + 1,
@@ -144,8 +144,8 @@ def _steps(plan: Plan, events: Sequence[JournalEvent]) -> tuple[StepAudit, ...]:
                 }
             )
             state[sid] = "running"
-        elif e.type in ("step.succeeded", "step.failed"):
-            outcome = "succeeded" if e.type == "step.succeeded" else "failed"
+        elif e.type in (EventKind.STEP_SUCCEEDED, EventKind.STEP_FAILED):
+            outcome = "succeeded" if e.type == EventKind.STEP_SUCCEEDED else "failed"
             target = _open(attempts[sid], e.attempt)
             if target is None:  # a result without its start: keep it, visibly
                 target = {
@@ -166,17 +166,17 @@ def _steps(plan: Plan, events: Sequence[JournalEvent]) -> tuple[StepAudit, ...]:
                 note=e.data.get("note"),
             )
             state[sid] = outcome
-        elif e.type == "step.skipped":
+        elif e.type == EventKind.STEP_SKIPPED:
             reason = e.data.get("reason")
             skipped[sid] = reason if isinstance(reason, str) else "skipped"
             state[sid] = "skipped"
-        elif e.type == "compensation.started":
+        elif e.type == EventKind.COMPENSATION_STARTED:
             comps[sid].append(
                 {"actor": e.data.get("actor"), "started_seq": e.seq, "started_at": e.at}
             )
             state[sid] = "compensating"
-        elif e.type in ("compensation.succeeded", "compensation.failed"):
-            outcome = "succeeded" if e.type == "compensation.succeeded" else "failed"
+        elif e.type in (EventKind.COMPENSATION_SUCCEEDED, EventKind.COMPENSATION_FAILED):
+            outcome = "succeeded" if e.type == EventKind.COMPENSATION_SUCCEEDED else "failed"
             open_comps = [c for c in comps[sid] if "outcome" not in c]
             if open_comps:
                 target = open_comps[-1]

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from planactor.audit._record import ApprovalAudit, Finding, KindOf, PolicyInForce
-from planactor.journal import ChainReport, JournalEvent, RunRecord
+from planactor.journal import ChainReport, EventKind, JournalEvent, RunRecord
 from planactor.plan import Approval, Plan
 from planactor.policy import PublicKey, check_approvals
 
@@ -115,7 +115,7 @@ def check_run(
     return tuple(findings)
 
 
-RUN_ENDS = frozenset({"run.succeeded", "run.failed"})
+RUN_ENDS = frozenset({EventKind.RUN_SUCCEEDED, EventKind.RUN_FAILED})
 
 # The row's time and its first event's are two readings of the clock in one call; a forger
 # moves them by more than this.
@@ -126,7 +126,7 @@ def _sequence(events: Sequence[JournalEvent]) -> list[Finding]:
     """A run starts once, with its first event, and nothing follows its end: an event after
     `run.succeeded` or `run.failed` was added later (the engine never writes one)."""
     first = events[0]
-    if first.type != "run.started":
+    if first.type != EventKind.RUN_STARTED:
         return [
             Finding(
                 check="sequence",
@@ -146,7 +146,7 @@ def _sequence(events: Sequence[JournalEvent]) -> list[Finding]:
                     "so it was added later",
                 )
             ]
-        if e.type == "run.started":
+        if e.type == EventKind.RUN_STARTED:
             return [
                 Finding(
                     check="sequence",
@@ -324,7 +324,7 @@ def recheck_resumes(
     return {
         e.seq: recheck_approvals(auth, plan=plan, plan_hash=plan_hash, trusted=trusted)
         for e in events
-        if e.type == "run.resumed" and isinstance(auth := e.data.get("authorization"), dict)
+        if e.type == EventKind.RUN_RESUMED and isinstance(auth := e.data.get("authorization"), dict)
     }
 
 
@@ -358,18 +358,22 @@ def outside_chain(record: RunRecord, events: Sequence[JournalEvent]) -> tuple[st
     return tuple(out)
 
 
-_RUN_END = {"run.succeeded": "succeeded", "run.paused": "paused", "run.resumed": "running"}
+_RUN_END = {
+    EventKind.RUN_SUCCEEDED: "succeeded",
+    EventKind.RUN_PAUSED: "paused",
+    EventKind.RUN_RESUMED: "running",
+}
 
 
 def status_of(events: Sequence[JournalEvent]) -> tuple[str, int] | None:
     """The run's status as its last run-level event says, and that event's number."""
     for e in reversed(events):
-        if e.type == "run.failed":
+        if e.type == EventKind.RUN_FAILED:
             status = e.data.get("status")
             return (status if isinstance(status, str) else "failed"), e.seq
         if e.type in _RUN_END:
             return _RUN_END[e.type], e.seq
-        if e.type == "run.started":
+        if e.type == EventKind.RUN_STARTED:
             return "running", e.seq
         if e.type.startswith("run."):
             return None  # an event this version does not know: no claim about the status

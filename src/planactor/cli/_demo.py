@@ -31,7 +31,7 @@ from planactor.cli._app import app, catalog, err, kind_of, out
 from planactor.cli._lab_context import lab_context
 from planactor.cli._run import _Progress
 from planactor.engine import Engine, RunResult
-from planactor.journal import Journal
+from planactor.journal import EventKind, Journal
 from planactor.plan import Plan, render_table
 from planactor.planner import LLMPlanner, get_backend
 from planactor.policy import (
@@ -312,7 +312,11 @@ def _acts(workdir: Path, home: Path, lab_file: Path, *, yes: bool) -> None:
 
         def inject(kind: str, step: str | None, _data: Mapping[str, Any]) -> None:
             # Mid-run, once hosts start leaving array-02-a: its upgrade is going to fail.
-            if kind == "step.succeeded" and (step or "").startswith("drain-first") and not injected:
+            if (
+                kind == EventKind.STEP_SUCCEEDED
+                and (step or "").startswith("drain-first")
+                and not injected
+            ):
                 lab.inject_fault({"kind": "upgrade-fails", "controller": "array-02-a"})
                 injected.append(step or "")
                 out.print(
