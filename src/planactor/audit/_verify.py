@@ -358,7 +358,7 @@ def outside_chain(record: RunRecord, events: Sequence[JournalEvent]) -> tuple[st
     return tuple(out)
 
 
-_RUN_END = {
+_RUN_END: dict[str, str] = {
     EventKind.RUN_SUCCEEDED: "succeeded",
     EventKind.RUN_PAUSED: "paused",
     EventKind.RUN_RESUMED: "running",
