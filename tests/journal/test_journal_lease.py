@@ -11,8 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
-from planactor import Plan, RunBusy
+from planactor import JournalError, Plan, RunBusy
+from planactor.catalog import Catalog, actor
+from planactor.engine import Engine
 from planactor.journal import Journal
 from planactor.journal._lease import Holder, holder_alive
 
@@ -24,6 +27,14 @@ PLAN = Plan.model_validate(
         "steps": [{"id": "e", "actor": "core.echo", "args": {"message": "hi"}}],
     }
 )
+
+
+class LockIn(BaseModel):
+    pass
+
+
+class LockOut(BaseModel):
+    ok: bool = True
 
 
 def _begin(db: Path, run_id: str = "r1") -> Journal:
@@ -174,3 +185,46 @@ def test_holder_alive_tells_a_reused_pid_from_its_process() -> None:
         )
         is False
     )
+
+
+def test_a_journal_lock_that_stops_a_run_names_the_run_and_its_resume(tmp_path: Path) -> None:
+    """When the journal stays locked by another program past SQLite's busy timeout, the run
+    stops with a JournalError whose hint names the run and `planactor resume RUN`."""
+    db = tmp_path / "j.db"
+    holders: list[sqlite3.Connection] = []
+
+    @actor(name="t.lock_journal", effect="read")
+    def lock_journal(args: LockIn) -> LockOut:
+        """Take the journal's write lock and keep it (another program's long transaction)."""
+        conn = sqlite3.connect(db, isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        holders.append(conn)
+        return LockOut()
+
+    plan = Plan.model_validate(
+        {
+            "api_version": "planactor/v1",
+            "intent": "lock",
+            "requested_by": "alice",
+            "steps": [{"id": "lock", "actor": "t.lock_journal", "args": {}}],
+        }
+    )
+    journal = Journal(db)
+    with pytest.raises(JournalError) as info:
+        Engine(catalog=Catalog([lock_journal], pack="t"), journal=journal).run(
+            plan, run_id="run-locked"
+        )
+    for conn in holders:  # the other program ends its transaction: nothing was lost
+        conn.rollback()
+        conn.close()
+    journal.close()
+    assert "database is locked" in info.value.message
+    assert info.value.hint is not None
+    assert "run-locked" in info.value.hint
+    assert "planactor resume run-locked" in info.value.hint
+    with Journal(db) as reread:
+        assert [e.type for e in reread.events("run-locked")][-2:] == [
+            "step.succeeded",
+            "run.succeeded",
+        ]
+        assert reread.verify("run-locked").ok
