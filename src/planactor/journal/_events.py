@@ -31,9 +31,13 @@ __all__ = [
     "CompensationFailedData",
     "CompensationStartedData",
     "CompensationSucceededData",
+    "AskAnswerData",
+    "AskObservationData",
+    "AskTurnData",
     "ErrorData",
     "EventKind",
     "KindSpec",
+    "LlmCallData",
     "Replay",
     "RunEndedData",
     "RunPausedData",
@@ -65,6 +69,10 @@ class EventKind(StrEnum):
     COMPENSATION_STARTED = "compensation.started"
     COMPENSATION_SUCCEEDED = "compensation.succeeded"
     COMPENSATION_FAILED = "compensation.failed"
+    LLM_CALL = "llm.call"  # an LLM skill's model call: prompt, model, parameters, raw output
+    ASK_TURN = "ask.turn"  # one model turn of `planactor ask`: its raw output and choice
+    ASK_OBSERVATION = "ask.observation"  # what the read the turn chose observed (its run)
+    ASK_ANSWER = "ask.answer"  # how the ask ended: an answer (supported or not), or none
 
 
 # Unknown fields are tolerated (a later version may add some); the listed ones must be there.
@@ -91,6 +99,10 @@ class RunStartedData(TypedDict):
     steps: int
     authorization: NotRequired[dict[str, Any]]  # planactor.policy.Authorization.to_document()
     planner: NotRequired[dict[str, Any]]  # the plan's planner metadata (outside its hash)
+    kind: NotRequired[str]  # what started the run when not a plan's `run`: "ask"
+    read_only: NotRequired[bool]  # the engine refuses every step whose actor writes
+    question: NotRequired[str]  # an ask's question
+    ask: NotRequired[str]  # an ask's action run: the ask run it serves
 
 
 @with_config(_TOLERANT)
@@ -160,6 +172,59 @@ class CompensationFailedData(TypedDict):
     error: ErrorData
 
 
+@with_config(_TOLERANT)
+class LlmCallData(TypedDict):
+    """An LLM skill asked its model: enough to see what it was told and what it said.
+
+    Replay and resume never call the model again: the step's recorded output stands."""
+
+    skill: str
+    backend: str
+    model: str
+    prompt: str
+    parameters: dict[str, Any]  # max_tokens, temperature...
+    raw: str  # the model's text, as it came back
+    tokens_in: int
+    tokens_out: int
+
+
+@with_config(_TOLERANT)
+class AskTurnData(TypedDict):
+    """One model turn of an ask: what it said and what the harness made of it."""
+
+    turn: int
+    raw: str  # the model's text, as it came back ("" when the call failed)
+    choice: Literal["action", "answer", "invalid"]
+    action: NotRequired[str]
+    args: NotRequired[dict[str, Any]]
+    problem: NotRequired[str]  # why the turn was invalid
+    tokens_in: int
+    tokens_out: int
+
+
+@with_config(_TOLERANT)
+class AskObservationData(TypedDict):
+    """What the chosen read observed: its step id (what answers cite) and its own run."""
+
+    id: str  # the observation's step id, e.g. "obs-1"
+    run: str  # the read-only run that executed it
+    run_head: str  # that run's last hash: the transcript is chained to it
+    actor: str
+    status: str  # the run's status: succeeded or failed
+    output: dict[str, Any] | None
+    error: NotRequired[str]
+
+
+@with_config(_TOLERANT)
+class AskAnswerData(TypedDict):
+    """How an ask ended."""
+
+    verdict: Literal["supported", "unsupported", "undecided"]
+    answer: str | None
+    cites: list[str]
+    reason: NotRequired[str]  # why unsupported or undecided
+
+
 # header: the first event, which sets the run up; command: a decision of the scheduler,
 # which replay re-derives and compares; result: what the scheduler was told (an outcome, a
 # person's decision), which replay feeds it; info: beside the run, passed over by replay.
@@ -190,6 +255,10 @@ KINDS: dict[EventKind, KindSpec] = {
     EventKind.COMPENSATION_STARTED: KindSpec(CompensationStartedData, "command", "required"),
     EventKind.COMPENSATION_SUCCEEDED: KindSpec(CompensationSucceededData, "result", "required"),
     EventKind.COMPENSATION_FAILED: KindSpec(CompensationFailedData, "result", "required"),
+    EventKind.LLM_CALL: KindSpec(LlmCallData, "info", "required", attempt=True),
+    EventKind.ASK_TURN: KindSpec(AskTurnData, "info"),
+    EventKind.ASK_OBSERVATION: KindSpec(AskObservationData, "info"),
+    EventKind.ASK_ANSWER: KindSpec(AskAnswerData, "info"),
 }
 
 
