@@ -21,7 +21,9 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     ),
     "shortest-path": (
         "planactor.bench._shortest_path",
-        "the graph pack's Dijkstra (igraph, cached) next to networkx, 100 to 100,000 nodes",
+        "the graph pack's Dijkstra (igraph, cached) next to networkx, 100 to 100,000 nodes;"
+        " with --methods algorithm,llm,llm-cot,llm-tool, next to an LLM (valid/optimal"
+        " answers, latency, tokens, $, energy)",
     ),
     "validate": (
         "planactor.bench._validate",

@@ -17,6 +17,9 @@ benchmark checks they agree on the distance. Per query, median over all queries 
 
     planactor bench shortest-path [--json] [--sizes 100,1000] [--degree 4]
 
+With `--methods algorithm,llm,llm-cot,llm-tool` the same command runs the other benchmark,
+the algorithm next to LLMs on the original experiment's small graphs (`_sp_llm`).
+
 Target at 100 nodes: the actor's warm query under 15 µs and faster than networkx.
 """
 
@@ -237,13 +240,19 @@ def _sizes(text: str) -> tuple[int, ...]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args_in = list(sys.argv[1:] if argv is None else argv)
+    if any(a == "--methods" or a.startswith("--methods=") for a in args_in):
+        # The algorithm next to LLMs: a sweep of its own (planactor.bench._sp_llm).
+        from planactor.bench._sp_llm import main as llm_main
+
+        return llm_main(args_in)
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--sizes", type=_sizes, default=SIZES, help="node counts, e.g. 100,1000")
     parser.add_argument(
         "--degree", type=float, default=MEAN_DEGREE, help="mean degree of the G(n, p) part"
     )
-    args = parser.parse_args(argv)
+    args = parser.parse_args(args_in)
     results = run(args.sizes, degree=args.degree)
     if args.json:
         doc = {
