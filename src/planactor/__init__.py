@@ -14,6 +14,7 @@ from planactor._errors import (
     PlanInvalid,
     PlanLoadError,
     RunBusy,
+    StalePlan,
     UnexpectedState,
     UnknownActor,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "Problem",
     "RetryPolicy",
     "RunBusy",
+    "StalePlan",
     "Step",
     "UnexpectedState",
     "UnknownActor",

@@ -5,7 +5,9 @@
     │   ├── PlanLoadError          exit 2  a plan file is missing, unreadable or not JSON
     │   ├── PlanInvalid            exit 2  a plan failed validation (carries the report)
     │   ├── CatalogError           exit 2  an actor or pack cannot be loaded, or is unknown
-    │   └── UnknownActor           exit 2  a name is not in the catalog (carries suggestions)
+    │   ├── UnknownActor           exit 2  a name is not in the catalog (carries suggestions)
+    │   └── StalePlan              exit 2  lab facts the plan was made from changed since
+    │                                      (carries the changes); plan again
     ├── ApprovalRequired           exit 3  a plan that writes was not approved to run
     ├── BackendError               exit 1  an LLM backend did not answer usably (timeout,
     │                                      server error, garbage); `retryable` says whether
@@ -29,6 +31,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
+    from planactor.plan import FactChange
     from planactor.validate import ValidationReport
 
 __all__ = [
@@ -42,6 +45,7 @@ __all__ = [
     "PlanLoadError",
     "PlanactorError",
     "RunBusy",
+    "StalePlan",
     "UnexpectedState",
     "UnknownActor",
 ]
@@ -108,6 +112,17 @@ class UnknownActor(InputError):
         super().__init__(f"unknown actor {name!r}", hint=hint or "run `planactor actors`")
         self.name = name
         self.suggestions = suggestions
+
+
+class StalePlan(InputError):
+    """The lab facts the plan was made from (its basis) read differently now; `changes`
+    names each one, from what to what. Approvals cannot help: the plan must be made again."""
+
+    def __init__(
+        self, message: str, *, changes: tuple[FactChange, ...], hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.changes = changes
 
 
 class ApprovalRequired(PlanactorError):

@@ -32,6 +32,7 @@ from planactor.lab._actor_access import (
     actor_preview,
     lab_resources,
 )
+from planactor.lab._basis import basis_reader, replan_command, stale_facts, stale_plan_error
 from planactor.lab._common import OpError
 from planactor.lab._kinds import Built, KindOutcome, LabKind, kinds, register_kind
 from planactor.lab._store import (
@@ -66,6 +67,7 @@ __all__ = [
     "actor_observe",
     "actor_operate",
     "actor_preview",
+    "basis_reader",
     "create_lab",
     "current_lab",
     "facts",
@@ -75,6 +77,9 @@ __all__ = [
     "lab_resources",
     "network",
     "register_kind",
+    "replan_command",
+    "stale_facts",
+    "stale_plan_error",
     "storage",
     "storage_state",
 ]

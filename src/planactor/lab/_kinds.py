@@ -2,13 +2,14 @@
 
 A kind builds a scenario's initial state and applies operations to a state, both as JSON
 documents, so the store stays ignorant of what it stores; and it tells the planner and the
-validator what a lab of its kind holds (inventory, facts) and how to judge a plan against
-it (safety). `planactor.lab` registers the built-in kinds; `register_kind` adds one.
+validator what a lab of its kind holds (inventory, facts), how to judge a plan against it
+(safety) and which of its facts a plan depends on (basis). `planactor.lab` registers the
+built-in kinds; `register_kind` adds one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, Protocol
 
 from planactor.lab._common import Built, KindOutcome
@@ -49,6 +50,18 @@ class LabKind(Protocol):
 
     def safety(self, state: Mapping[str, Any]) -> Policy | None:
         """A Policy judging plans against the lab's state at validation time, if any."""
+        ...
+
+    def basis(self, state: Mapping[str, Any], names: Collection[str]) -> dict[str, Any]:
+        """The facts a plan naming `names` depends on: entity (KIND/NAME) -> field -> value.
+
+        Only entities the plan names or reads through them, so drift elsewhere never makes
+        the plan stale (see `planactor.plan.Basis`)."""
+        ...
+
+    def footprint(self, op: str, args: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """(entity, field) glob patterns of the basis facts operation `op` changes on
+        purpose: a resumed run's own writes are expected to have changed them."""
         ...
 
 

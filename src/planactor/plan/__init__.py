@@ -4,6 +4,15 @@ Pure code: nothing here reads files, the clock or the network.
 """
 
 from planactor.plan._approval import APPROVAL_DOMAIN, Approval
+from planactor.plan._basis import (
+    Basis,
+    BasisReader,
+    FactChange,
+    basis_changes,
+    basis_digest,
+    make_basis,
+    plan_names,
+)
 from planactor.plan._canonical import canonical_json, canonical_text, content_hash
 from planactor.plan._dag import dependencies, dependency_map, find_cycle, topological_order
 from planactor.plan._diff import (
@@ -58,8 +67,11 @@ __all__ = [
     "STEP_ID_PATTERN",
     "Approval",
     "BadReference",
+    "Basis",
+    "BasisReader",
     "ChangeKind",
     "Condition",
+    "FactChange",
     "InputRef",
     "Inventory",
     "JsonSyntaxError",
@@ -76,6 +88,8 @@ __all__ = [
     "StepEntry",
     "StepKind",
     "ValueChange",
+    "basis_changes",
+    "basis_digest",
     "canonical_json",
     "canonical_text",
     "content_hash",
@@ -87,8 +101,10 @@ __all__ = [
     "identity_key",
     "identity_problem",
     "iter_references",
+    "make_basis",
     "parse_json",
     "parse_output_ref",
+    "plan_names",
     "remaining_plan",
     "render_dot",
     "render_mermaid",

@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 from planactor.plan._approval import Approval
+from planactor.plan._basis import Basis
 from planactor.plan._identity import requester_problem
 from planactor.plan._json import format_location
 
@@ -256,6 +257,11 @@ class Plan(_Strict):
     origin: Origin | None = Field(
         default=None, description="The routine that made the plan; hashed (absent: none)."
     )
+    basis: Basis | None = Field(
+        default=None,
+        description="The lab facts the plan was made from, with their digest; hashed, so "
+        "approvals cover it; `run` and `resume` refuse the plan once they changed.",
+    )
     planner: PlannerInfo | None = Field(default=None, description="Not part of the hash.")
     approvals: list[Approval] = Field(
         default_factory=list,
@@ -286,6 +292,8 @@ class Plan(_Strict):
         # Only when present, so the hash of every plan without one is what it always was.
         if self.origin is not None:
             doc["origin"] = self.origin.to_document()
+        if self.basis is not None:
+            doc["basis"] = self.basis.to_document()
         return doc
 
     def to_document(self) -> dict[str, JsonValue]:

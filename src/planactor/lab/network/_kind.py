@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from planactor.lab._common import Built, KindOutcome, kind_outcome
+from planactor.lab.network._basis import basis_facts, footprint
 from planactor.lab.network._documents import (
     faults_from_doc,
     faults_to_doc,
@@ -58,3 +59,11 @@ class NetworkKind:
         """None: the network lab's guard refuses unsafe changes at run time, and no
         validation-time check simulates network plans yet."""
         return None
+
+    def basis(self, state: Mapping[str, Any], names: Collection[str]) -> dict[str, Any]:
+        """The facts a plan naming `names` depends on (`basis_facts`)."""
+        return basis_facts(state_from_doc(state), names)
+
+    def footprint(self, op: str, args: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """The basis facts `op` changes on purpose (`footprint`)."""
+        return footprint(op, args)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from planactor.lab._common import Built, KindOutcome, kind_outcome
+from planactor.lab.storage._basis import basis_facts, footprint
 from planactor.lab.storage._documents import (
     faults_from_doc,
     faults_to_doc,
@@ -68,3 +69,11 @@ class StorageKind:
     def safety(self, state: Mapping[str, Any]) -> StorageSafety:
         """A Policy that refuses plans whose order of storage writes would cause a DU."""
         return StorageSafety(state=state_from_doc(state))
+
+    def basis(self, state: Mapping[str, Any], names: Collection[str]) -> dict[str, Any]:
+        """The facts a plan naming `names` depends on (`basis_facts`)."""
+        return basis_facts(state_from_doc(state), names)
+
+    def footprint(self, op: str, args: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """The basis facts `op` changes on purpose (`footprint`)."""
+        return footprint(op, args)
