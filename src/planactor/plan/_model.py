@@ -262,6 +262,12 @@ class Plan(_Strict):
         description="The lab facts the plan was made from, with their digest; hashed, so "
         "approvals cover it; `run` and `resume` refuse the plan once they changed.",
     )
+    recovers: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$",
+        description="The paused run this plan remediates (`planactor recover`); hashed, so "
+        "approvals cover the link.",
+    )
     planner: PlannerInfo | None = Field(default=None, description="Not part of the hash.")
     approvals: list[Approval] = Field(
         default_factory=list,
@@ -294,6 +300,8 @@ class Plan(_Strict):
             doc["origin"] = self.origin.to_document()
         if self.basis is not None:
             doc["basis"] = self.basis.to_document()
+        if self.recovers is not None:
+            doc["recovers"] = self.recovers
         return doc
 
     def to_document(self) -> dict[str, JsonValue]:
