@@ -88,7 +88,7 @@ def results_stem(out: Path, methods: Sequence[str], planner: str, model: str) ->
 
 
 def _read_trials(path: Path) -> list[Trial]:
-    """The trials recorded so far; a last line cut off by an interruption is skipped."""
+    """The trials recorded so far (an InputError naming a damaged line)."""
     trials = []
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -100,13 +100,28 @@ def _read_trials(path: Path) -> list[Trial]:
         try:
             trials.append(Trial.from_document(json.loads(line)))
         except (ValueError, TypeError) as e:
-            if number == len(lines):
-                continue  # the write the interruption cut short: that trial runs again
             raise InputError(
                 f"{path}:{number} is not a trial record ({e})",
                 hint="remove the line, or run without --resume to start afresh",
             ) from None
     return trials
+
+
+def _drop_partial_line(path: Path) -> None:
+    """Cut the last line if an interruption cut it short (no newline, or not JSON), so that
+    its trial runs again and appends start on a line of their own."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return
+    body, _, last = text.rstrip("\n").rpartition("\n")
+    try:
+        json.loads(last)
+        complete = text.endswith("\n")
+    except ValueError:
+        complete = False
+    if last and not complete:
+        path.write_text(body + "\n" if body else "", encoding="utf-8")
 
 
 def run_sweep(
@@ -131,6 +146,7 @@ def run_sweep(
     wanted = {(m, size, seed) for size, seed, m in plan}
     done: dict[tuple[str, int, int], Trial] = {}
     if resume:
+        _drop_partial_line(jsonl)
         for t in _read_trials(jsonl):
             if t.key in wanted:
                 if backend is not None and t.method in LLM_METHODS and t.backend != backend.name:
