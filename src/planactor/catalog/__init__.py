@@ -5,10 +5,13 @@ from planactor.catalog._actor import (
     Actor,
     ActorContext,
     Effect,
+    LLMSkill,
+    LlmLog,
     actor,
     actor_of,
     entity,
 )
+from planactor.catalog._llm_skill import LLM_RESOURCE, LLMClient, llm_skill
 from planactor.catalog._catalog import BUILTIN_PACKS, ENTRY_POINT_GROUP, Catalog
 from planactor.catalog._routine import (
     Param,
@@ -22,16 +25,21 @@ __all__ = [
     "BUILTIN_PACKS",
     "ENTITY_KEY",
     "ENTRY_POINT_GROUP",
+    "LLM_RESOURCE",
     "Actor",
     "ActorContext",
     "Catalog",
     "Effect",
+    "LLMClient",
+    "LLMSkill",
+    "LlmLog",
     "Param",
     "Routine",
     "RoutineStep",
     "actor",
     "actor_of",
     "entity",
+    "llm_skill",
     "origin_problem",
     "parse_routine",
 ]

@@ -17,7 +17,17 @@ from pydantic_core import PydanticUndefined
 from planactor._errors import ActorError, CatalogError
 from planactor.plan import RetryPolicy, StepKind
 
-__all__ = ["ENTITY_KEY", "Actor", "ActorContext", "Effect", "actor", "actor_of", "entity"]
+__all__ = [
+    "ENTITY_KEY",
+    "Actor",
+    "ActorContext",
+    "Effect",
+    "LLMSkill",
+    "LlmLog",
+    "actor",
+    "actor_of",
+    "entity",
+]
 
 Effect = Literal["read", "write"]
 F = TypeVar("F", bound=Callable[..., Any])
@@ -40,6 +50,10 @@ def entity(kind: str, *, description: str | None = None, default: Any = Pydantic
     """
     return Field(default, description=description, json_schema_extra={ENTITY_KEY: kind})
 
+
+# Told of an LLM skill's model call (prompt, model, parameters, raw output) so that the
+# engine journals it beside the step (`llm.call`).
+LlmLog = Callable[["ActorContext", Mapping[str, Any]], None]
 
 # Shared by every context without resources: one empty read-only mapping.
 _NO_RESOURCES: Mapping[str, object] = MappingProxyType({})
@@ -64,6 +78,7 @@ class ActorContext:
     attempt: int = 1
     logger: logging.Logger = field(default_factory=lambda: _ACTOR_LOG)
     resources: Mapping[str, object] = field(default_factory=lambda: _NO_RESOURCES)
+    llm_log: LlmLog | None = None  # the engine's journal of LLM skill calls, if any
 
     @classmethod
     def for_step(
@@ -109,6 +124,16 @@ class ActorContext:
         return found
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LLMSkill:
+    """What makes an actor an LLM skill: its prompt template and the call's parameters."""
+
+    prompt: str
+    max_tokens: int = 256
+    temperature: float = 0.0
+    system: str = "You answer only with JSON that fits the schema."
+
+
 @dataclass(frozen=True, kw_only=True)
 class Actor:
     """A registered operation: a typed function plus what the engine and reviewers must know."""
@@ -129,6 +154,12 @@ class Actor:
     description: str = ""
     module: str = ""
     takes_context: bool = True
+    llm: LLMSkill | None = None  # set for an LLM skill (`@llm_skill`): a model writes its output
+
+    @property
+    def probabilistic(self) -> bool:
+        """A model, not code, produces the output: reviewers and audits must see it."""
+        return self.llm is not None
 
     @property
     def kind(self) -> StepKind:

@@ -236,6 +236,8 @@ class Catalog:
                     "compensate": a.compensate,
                     "input": a.input_schema,
                     "output": a.output_schema,
+                    # Only when set, so the fingerprints of catalogs without skills stay.
+                    **({"probabilistic": True} if a.probabilistic else {}),
                 }
                 for a in self
             ]

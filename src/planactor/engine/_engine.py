@@ -97,6 +97,8 @@ class Engine:
         parallel: int = 1,
         run_id: str | None = None,
         authorization: Mapping[str, Any] | None = None,
+        read_only: bool = False,
+        labels: Mapping[str, Any] | None = None,
     ) -> RunResult:
         """Run a validated plan to its end, or until it pauses.
 
@@ -107,6 +109,12 @@ class Engine:
 
         `authorization` (approvals and policy, see `planactor.policy.authorize`) is recorded
         in the run's first event, under the hash chain, for the audit.
+
+        `read_only` makes every step whose actor writes fail, final and before its actor is
+        called (`ReadOnlyViolation`, journaled), whatever the plan says: what an adaptive
+        loop (`planactor ask`) runs can look but never touch. It is recorded in the first
+        event, so a resume keeps it. `labels` (e.g. `{"kind": "ask", "question": ...}`) are
+        recorded there too, under the hash chain.
         """
         if isinstance(plan, Plan):
             plan = validate_plan(plan, catalog=self.catalog)
@@ -125,7 +133,7 @@ class Engine:
             max_parallel=parallel,
             dry_run=dry_run,
         )
-        runner = self._runner(run_id, checked, plan_hash, sched, parallel)
+        runner = self._runner(run_id, checked, plan_hash, sched, parallel, read_only)
         self.journal.begin_run(
             run_id=run_id,
             plan=checked,
@@ -136,6 +144,8 @@ class Engine:
                 "parallel": parallel,
                 "steps": len(checked.steps),
                 **({"authorization": dict(authorization)} if authorization is not None else {}),
+                **(dict(labels) if labels else {}),
+                **({"read_only": True} if read_only else {}),
                 # Planner metadata is outside the plan hash: chain it here for the audit.
                 **(
                     {"planner": checked.planner.model_dump(mode="json")}
@@ -155,6 +165,8 @@ class Engine:
         parallel: int = 1,
         run_id: str | None = None,
         authorization: Mapping[str, Any] | None = None,
+        read_only: bool = False,
+        labels: Mapping[str, Any] | None = None,
     ) -> RunResult:
         """`run` without blocking the event loop (the engine itself runs on a thread)."""
         return await asyncio.to_thread(
@@ -164,6 +176,8 @@ class Engine:
             parallel=parallel,
             run_id=run_id,
             authorization=authorization,
+            read_only=read_only,
+            labels=labels,
         )
 
     def resume(
@@ -229,7 +243,8 @@ class Engine:
                     abort=abort,
                 )
             )
-        runner = self._runner(run_id, plan, record.plan_hash, sched, parallel)
+        read_only = events[0].data.get("read_only") is True
+        runner = self._runner(run_id, plan, record.plan_hash, sched, parallel, read_only)
         # Decisions computed before the interruption but never recorded carry no effect:
         # record them now, and withdraw starts that never reached an actor.
         pending: list[Command] = []
@@ -298,7 +313,13 @@ class Engine:
     # -- helpers ------------------------------------------------------------------------------
 
     def _runner(
-        self, run_id: str, plan: Plan, plan_hash: str, sched: Scheduler, parallel: int
+        self,
+        run_id: str,
+        plan: Plan,
+        plan_hash: str,
+        sched: Scheduler,
+        parallel: int,
+        read_only: bool = False,
     ) -> Runner:
         return Runner(
             catalog=self.catalog,
@@ -311,6 +332,7 @@ class Engine:
             plan_hash=plan_hash,
             scheduler=sched,
             parallel=parallel,
+            read_only=read_only,
         )
 
     def _emit(self, kind: EventKind, step: str | None, data: Mapping[str, Any]) -> None:

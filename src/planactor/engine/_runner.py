@@ -47,6 +47,7 @@ OnEvent = Callable[[EventKind, str | None, Mapping[str, Any]], None]
 
 _STEP_STARTED = EventKind.STEP_STARTED
 _STEP_SUCCEEDED = EventKind.STEP_SUCCEEDED
+_LLM_CALL = EventKind.LLM_CALL.value
 
 
 class Runner:
@@ -65,6 +66,7 @@ class Runner:
         plan_hash: str,
         scheduler: Scheduler,
         parallel: int,
+        read_only: bool = False,
     ) -> None:
         self.catalog = catalog
         self.journal = journal
@@ -77,7 +79,11 @@ class Runner:
         self.scheduler = scheduler
         self.dry_run = scheduler.dry_run
         self.parallel = parallel
+        self.read_only = read_only
         self.notes: dict[str, str] = {}
+        # LLM skill calls by (step, attempt), journaled (`llm.call`) before the step's result.
+        self._llm_calls: dict[tuple[str, int], Mapping[str, Any]] = {}
+        self._llm_log = self._log_llm_call  # bound once: no new method object per step
         self.by_id = {s.id: s for s in plan.steps}
         self._pool: Pool | None = None
 
@@ -146,6 +152,16 @@ class Runner:
         return end
 
     def _record_result(self, event: Outcome) -> list[Command]:
+        if self._llm_calls and isinstance(event, StepSucceeded | StepFailed):
+            call = self._llm_calls.pop((event.step, event.attempt), None)
+            if call is not None:
+                self.journal.append(
+                    self.run_id,
+                    _LLM_CALL,
+                    step=event.step,
+                    attempt=event.attempt,
+                    data=call,
+                )
         notes = self.notes  # empty unless a dry run or a skip wrote one: no lookup then
         note = notes.get(event.step) if notes and type(event) is StepSucceeded else None
         kind, data = append_result(self.journal, self.run_id, event, note)
@@ -201,9 +217,26 @@ class Runner:
             dry_run=self.dry_run,
             attempt=attempt,
             resources=self._resources,
+            llm_log=None if suffix else self._llm_log,
         )
 
+    def _log_llm_call(self, ctx: ActorContext, call: Mapping[str, Any]) -> None:
+        # Possibly on a worker thread: one dict assignment, journaled by the run's thread.
+        self._llm_calls[(ctx.step_id, ctx.attempt)] = dict(call)
+
     def _call(self, actor: Actor, cmd: StartStep) -> Outcome:
+        if self.read_only and actor.effect != "read":
+            # Defence in depth: whatever chose this step, a read-only run never calls a write.
+            return StepFailed(
+                step=cmd.step,
+                attempt=cmd.attempt,
+                error=StepError(
+                    kind="ReadOnlyViolation",
+                    message=f"refused: {actor.name} is a {actor.effect} actor and this run "
+                    "is read-only; it was not called",
+                    retryable=False,
+                ),
+            )
         ctx = self._context(cmd.step, cmd.attempt)
         try:
             if self.dry_run and actor.effect == "write":
