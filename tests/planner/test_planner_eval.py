@@ -340,7 +340,7 @@ def test_a_composed_plan_that_validates_meets_a_no_routine_case_and_its_tokens_c
     its tokens counted, and the plan's values the intent does not give are flagged."""
     backend = Scripted(ECHO_PLAN)
     result = run_eval(
-        one_case("what is the weather in Paris", None),
+        one_case("echo the weather in Paris", None),
         context=tiny_context(),
         backend=backend,
         check_ungrounded=check_ungrounded,
@@ -367,7 +367,7 @@ def test_a_composed_plan_that_validates_meets_a_no_routine_case_and_its_tokens_c
 def test_a_composed_plan_for_a_routine_case_is_a_failure_but_a_valid_plan() -> None:
     """When a routine fits, a novel plan instead of it does not match, though it validates."""
     result = run_eval(
-        one_case("what is the weather in Paris", "test.ping_array", {"array": "array-01"}),
+        one_case("echo the weather in Paris", "test.ping_array", {"array": "array-01"}),
         context=tiny_context(),
         backend=Scripted(ECHO_PLAN),
         check_ungrounded=check_ungrounded,
@@ -380,7 +380,7 @@ def test_a_composition_that_never_validates_is_a_refusal_with_every_call_counted
     """Three invalid compositions end in PlanInvalid: a refusal (a match for a no-routine
     case), with all three calls and their tokens counted although no plan came out."""
     result = run_eval(
-        one_case("what is the weather in Paris", None),
+        one_case("echo the weather in Paris", None),
         context=tiny_context(),
         backend=Scripted(BAD_PLAN, BAD_PLAN, BAD_PLAN),
         check_ungrounded=check_ungrounded,
@@ -402,7 +402,7 @@ def test_a_backend_failure_never_counts_as_a_refusal() -> None:
     """A backend that cannot answer is an error, not a decision: no match even when no
     routine was expected; its failed calls count, without tokens."""
     result = run_eval(
-        one_case("what is the weather in Paris", None),
+        one_case("echo the weather in Paris", None),
         context=tiny_context(),
         backend=Scripted(*[BackendError("server down", backend="scripted")] * 3),
         check_ungrounded=check_ungrounded,

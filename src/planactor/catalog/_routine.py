@@ -13,10 +13,10 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from planactor._errors import CatalogError, InputError
+from planactor._reader import load_yaml
 from planactor.plan import (
     ACTOR_NAME_PATTERN,
     STEP_ID_PATTERN,
@@ -104,6 +104,11 @@ class Routine(_Strict):
     )
     steps: list[RoutineStep] = Field(min_length=1)
     examples: list[str] = Field(default_factory=list, description="Intents it answers.")
+    actions: list[str] = Field(
+        default_factory=list,
+        description="Words and phrases that ask for what it does (upgrade, flash, bring up "
+        "to): the planner chooses it only when one of them is said as an action.",
+    )
 
     def params_schema(self) -> dict[str, Any]:
         required = sorted(n for n, p in self.params.items() if p.default is None)
@@ -391,12 +396,8 @@ def _check_template(r: Routine) -> list[str]:
 
 def parse_routine(text: str, *, source: str) -> Routine:
     """A routine from YAML text; any mistake is a CatalogError naming the file and place."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise CatalogError(f"routine {source}{where}: not valid YAML: {e}") from None
+    # No tags, bounded depth and aliases, no duplicate keys (planactor._reader).
+    data = load_yaml(text, source=f"routine {source}", what="routine", error=CatalogError)
     if not isinstance(data, dict):
         raise CatalogError(f"routine {source}: a routine is a YAML mapping")
     try:

@@ -71,11 +71,21 @@ TAGS: Mapping[str, str] = {
     "underspecified": "a routine fits but a required value is missing",
     "no-routine": "nothing in the catalog does it",
     "injection": "text that tries to steer the planner past its rules",
+    "possessive": "a possessive or compound noun around the entity (array-02's controllers)",
+    "synonym": "other words for firmware and upgrade (controller code, release, bring up to)",
+    "excluded": "a second entity named only to exclude it (leave array-01 alone)",
+    "history": "a second entity or action mentioned as history or state",
+    "key-value": "parameters as key=value or key: value",
+    "forward-to": "a version said with forward to",
+    "negation": "says what not to do: no write plan",
+    "question": "asks rather than requests",
+    "multi-clause": "several requests in one intent: the plan covers one, reports the rest",
 }
+SPLITS = ("dev", "heldout")
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_CASE_KEYS = frozenset({"id", "intent", "expect", "tags", "note"})
-_EXPECT_KEYS = frozenset({"routine", "params"})
+_CASE_KEYS = frozenset({"id", "intent", "expect", "tags", "note", "split"})
+_EXPECT_KEYS = frozenset({"routine", "params", "uncovered"})
 _SET_HINT = "each case is {id, intent, expect: {routine: NAME or null, params: {...}}, tags: [...]}"
 
 # (step id, argument path, value) for each value a reviewer must look at.
@@ -96,6 +106,9 @@ class EvalCase:
     params: Mapping[str, Any]
     tags: tuple[str, ...]
     note: str | None = None
+    split: str = "dev"  # dev: may be tuned on; heldout: never looked at while tuning
+    # Substrings of the clauses the planner must report as not planned (None: not checked).
+    uncovered: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -202,6 +215,14 @@ def _parse_case(raw: Any, number: int, source: str) -> EvalCase:
     note = raw.get("note")
     if note is not None and not isinstance(note, str):
         raise bad("note", f"expected a string, got {note!r}")
+    split = raw.get("split", "dev")
+    if split not in SPLITS:
+        raise bad("split", f"expected one of {', '.join(SPLITS)}, got {split!r}")
+    uncovered = expect.get("uncovered")
+    if uncovered is not None and (
+        not isinstance(uncovered, list) or not all(isinstance(u, str) and u for u in uncovered)
+    ):
+        raise bad("expect.uncovered", f"expected a list of clause texts, got {uncovered!r}")
     return EvalCase(
         id=case_id,
         intent=intent,
@@ -209,6 +230,8 @@ def _parse_case(raw: Any, number: int, source: str) -> EvalCase:
         params=dict(params),
         tags=tuple(dict.fromkeys(tags)),
         note=note,
+        split=split,
+        uncovered=tuple(uncovered) if uncovered is not None else None,
     )
 
 
@@ -265,6 +288,19 @@ class CaseResult:
     tokens_out: int = 0
     calls: int = 0
     failed_calls: int = 0
+    writes: bool = False  # the plan produced changes something
+    not_planned: tuple[str, ...] = ()  # the clauses the planner reported as not covered
+
+    @property
+    def wrong_plan(self) -> bool:
+        """A plan came out that is not the one asked for: another routine or other
+        parameters, a plan where none should come out that changes something, or a plan
+        that silently drops a clause the case says must be reported."""
+        if self.outcome != "plan":
+            return False
+        if self.case.routine is None:
+            return self.routine is not None or self.writes
+        return not self.match
 
     @property
     def expected(self) -> str:
@@ -280,8 +316,10 @@ class CaseResult:
             return f"error: {_one_line(self.error)}"
         if self.path == "compose":
             return "composed (novel) plan" + ("" if self.valid else ", invalid")
-        return f"{self.routine} {_params_text(self.read_params)}" + (
-            "" if self.valid else " (invalid plan)"
+        return (
+            f"{self.routine} {_params_text(self.read_params)}"
+            + ("" if self.valid else " (invalid plan)")
+            + "".join(f'; not planned: "{c}"' for c in self.not_planned)
         )
 
     def to_document(self) -> dict[str, Any]:
@@ -289,9 +327,21 @@ class CaseResult:
             "id": self.case.id,
             "intent": self.case.intent,
             "tags": list(self.case.tags),
-            "expected": {"routine": self.case.routine, "params": dict(self.case.params)},
+            "split": self.case.split,
+            "expected": {
+                "routine": self.case.routine,
+                "params": dict(self.case.params),
+                **(
+                    {"uncovered": list(self.case.uncovered)}
+                    if self.case.uncovered is not None
+                    else {}
+                ),
+            },
             "outcome": self.outcome,
             "match": self.match,
+            "wrong_plan": self.wrong_plan,
+            "writes": self.writes,
+            "not_planned": list(self.not_planned),
             "path": self.path,
             "routine": self.routine,
             "params": dict(self.params) if self.params is not None else None,
@@ -326,6 +376,14 @@ class EvalResult:
     @property
     def exact_match(self) -> float:
         return self.matched / self.total if self.total else 0.0
+
+    @property
+    def wrong_plans(self) -> int:
+        return sum(1 for c in self.cases if c.wrong_plan)
+
+    def split(self, name: str) -> EvalResult:
+        """The same result over one split's cases only."""
+        return replace(self, cases=tuple(c for c in self.cases if c.case.split == name))
 
     @property
     def produced(self) -> int:
@@ -394,6 +452,23 @@ class EvalResult:
                 out[t] = (hit + int(c.match), n + 1)
         return dict(sorted(out.items()))
 
+    def wrong_by_tag(self) -> dict[str, int]:
+        """tag -> wrong plans among its cases (tags without any left out)."""
+        out: dict[str, int] = {}
+        for c in self.cases:
+            if c.wrong_plan:
+                for t in c.case.tags:
+                    out[t] = out.get(t, 0) + 1
+        return dict(sorted(out.items()))
+
+    def _summary(self) -> dict[str, Any]:
+        return {
+            "cases": self.total,
+            "matched": self.matched,
+            "exact_match": round(self.exact_match, 4),
+            "wrong_plans": self.wrong_plans,
+        }
+
     def to_document(self) -> dict[str, Any]:
         return {
             "planner": self.planner,
@@ -403,6 +478,9 @@ class EvalResult:
                 "cases": self.total,
                 "matched": self.matched,
                 "exact_match": round(self.exact_match, 4),
+                "wrong_plans": self.wrong_plans,
+                "splits": {name: self.split(name)._summary() for name in SPLITS},
+                "wrong_by_tag": self.wrong_by_tag(),
                 "plans": self.produced,
                 "valid_plans": self.valid,
                 "validity": round(self.validity, 4) if self.validity is not None else None,
@@ -494,6 +572,7 @@ class _Attempt:
     routine: Routine | None = None
     params: dict[str, Any] | None = None
     notes: Sequence[GroundingNote] = ()
+    not_planned: tuple[str, ...] = ()
     outcome: str = "plan"
     error: str | None = None
     completions: list[Completion] = field(default_factory=list)
@@ -546,6 +625,7 @@ def run_eval(
             if llm is not None:
                 got = llm.plan(case.intent, requested_by=requested_by)
                 attempt.plan, attempt.path, attempt.routine = got.plan, got.path, got.routine
+                attempt.not_planned = tuple(n.clause for n in got.not_planned)
                 if got.grounding is not None:
                     attempt.params = dict(got.grounding.values)
                     attempt.notes = got.grounding.notes
@@ -555,6 +635,7 @@ def run_eval(
                 attempt.routine = chosen.chosen.routine
                 attempt.params = dict(chosen.chosen.grounding.values)
                 attempt.notes = chosen.chosen.grounding.notes
+                attempt.not_planned = tuple(n.clause for n in chosen.not_planned)
         except BackendError as e:
             attempt.outcome, attempt.error = "error", e.message
         except PlanInvalid as e:  # the planner refused a plan it could not make valid
@@ -610,6 +691,10 @@ def _score(
     )
     routine = attempt.routine
     bound = _bound(routine, attempt.params, context.inventory)
+    writes = any(
+        s.actor not in context.catalog or context.catalog.get(s.actor).effect == "write"
+        for s in attempt.plan.steps
+    )
     if case.routine is None:
         match = routine is None and report.ok  # a novel plan that validates
     else:
@@ -619,6 +704,7 @@ def _score(
             and routine is not None
             and routine.name == case.routine
             and bound == _bound(expected, case.params, context.inventory)
+            and _coverage_met(case.uncovered, attempt.not_planned)
         )
     read = (
         {
@@ -640,7 +726,18 @@ def _score(
         valid=report.ok,
         problems=problems,
         ungrounded=flagged,
+        writes=writes,
+        not_planned=attempt.not_planned,
     )
+
+
+def _coverage_met(expected: Sequence[str] | None, reported: Sequence[str]) -> bool:
+    """Each expected clause is inside one reported clause, and nothing else is reported."""
+    if expected is None:
+        return True
+    if len(expected) != len(reported):
+        return False
+    return all(any(e.lower() in r.lower() for r in reported) for e in expected)
 
 
 def _bound(

@@ -128,6 +128,14 @@ def _entity(
             source="ambiguous",
             detail=f"the intent names several {p.entity}s: {', '.join(found)}",
         )
+    lettered = _by_letter(intent, known, inventory)
+    if lettered is not None and p.type != "list":
+        return lettered, GroundingNote(
+            param=name,
+            value=lettered,
+            source="intent",
+            detail=f"the {p.entity} named by its letter on the {p.entity}'s owner named",
+        )
     words = re.findall(r"[\w-]+", intent.lower())
     exact = (
         {n.lower() for names in inventory.entities.values() for n in names} if inventory else set()
@@ -171,6 +179,29 @@ def _entity(
         source="missing",
         detail=f"the intent names no {p.entity} (known: {', '.join(known[:8])})",
     )
+
+
+def _by_letter(intent: str, known: list[str], inventory: Inventory | None) -> str | None:
+    """ "controller b of array-01", "array-02's b controller": array-01-b, when exactly one
+    entity the intent names owns such a name. A lone "a" before the noun is an article."""
+    text = intent.lower()
+    letters = {
+        m.group(1) for m in re.finditer(r"\b(?:controller|sp|node|side)\s+([a-z])\b(?![-'])", text)
+    }
+    letters |= {
+        m.group(2)
+        for m in re.finditer(
+            r"(?:\b(the|its|their)\s+|'s\s+|^|\s)(?<![\w'])([a-z])\s+(?:controller|sp|side)\b",
+            text,
+        )
+        if m.group(2) != "a" or m.group(1)
+    }
+    if len(letters) != 1 or inventory is None:
+        return None
+    (letter,) = letters
+    owners = {n for names in inventory.entities.values() for n in names if _mentions(intent, n)}
+    hits = [k for k in known if any(k.lower() == f"{o.lower()}-{letter}" for o in owners)]
+    return hits[0] if len(hits) == 1 else None
 
 
 _UNIT = re.compile(r"^(?:g|gb|gbe|gbps|gig|gigs)$")
@@ -219,6 +250,7 @@ class NumberMention:
     unit: str | None
     before: tuple[str, ...]
     after: tuple[str, ...]
+    key: str | None = None  # "leaves" in leaves=24 or leaves: 24
 
 
 def _word_number(words: list[str], i: int) -> tuple[int, int] | None:
@@ -275,6 +307,7 @@ def number_mentions(intent: str) -> list[NumberMention]:
             if spelt is not None:
                 value, taken = spelt
         if value is not None:
+            keyed = re.search(r"([A-Za-z][A-Za-z_]*)\s*[=:]\s*$", intent[:start])
             after = texts[i + taken : i + taken + 3]
             if unit is None and after and _UNIT.match(after[0]):
                 unit, after = "gbps", after[1:]
@@ -285,6 +318,7 @@ def number_mentions(intent: str) -> list[NumberMention]:
                     unit=unit,
                     before=tuple(t for t in texts[max(0, i - 3) : i] if t not in ("=", ":")),
                     after=tuple(after),
+                    key=keyed.group(1).lower() if keyed else None,
                 )
             )
         i += taken
@@ -365,6 +399,16 @@ def _bind_by_name(routine: Routine, numbers: list[NumberMention]) -> dict[str, N
         and p.enum is None
         and p.type in ("integer", "number")
     ]
+    # A parameter named as a key ("leaves=24", "uplink_gbps: 400") takes its number.
+    for name in numeric:
+        p = routine.params[name]
+        for m in numbers:
+            if m.key is None or m.start in taken:
+                continue
+            if m.key == name or _singular(m.key) == _singular(name):
+                bound[name] = m
+                taken.add(m.start)
+                break
     # "k=8" is the strongest sign, then a word after the number, then one before it.
     passes = [
         ([n for n in numeric if len(_param_word(n)) == 1], False),

@@ -21,8 +21,9 @@ from typing import Any
 
 from planactor._errors import InputError, PlanInvalid
 from planactor.catalog import Catalog, Routine, origin_problem
-from planactor.plan import Inventory, Plan, PlannerInfo, canonical_json
+from planactor.plan import BasisReader, Inventory, Plan, PlannerInfo, canonical_json
 from planactor.planner._backends import Backend, BackendError, Completion, Message
+from planactor.planner._clauses import NotPlanned, stem
 from planactor.planner._grounding import (
     Grounding,
     GroundingNote,
@@ -30,7 +31,15 @@ from planactor.planner._grounding import (
     spoken_numbers,
     tokens,
 )
-from planactor.planner._routine_planner import MIN_SCORE, Candidate, applicable, rank
+from planactor.planner._routine_planner import (
+    MIN_SCORE,
+    Candidate,
+    Selection,
+    applicable,
+    refuse_selection,
+    select,
+    writes,
+)
 from planactor.validate import Policy, ValidationReport, validate
 
 __all__ = ["LLMPlanResult", "LLMPlanner", "plan_cache_key"]
@@ -52,6 +61,7 @@ class LLMPlanResult:
     attempts: int = 1
     cached: bool = False
     warnings: tuple[str, ...] = field(default=())
+    not_planned: tuple[NotPlanned, ...] = field(default=())
 
 
 def plan_cache_key(**parts: Any) -> str:
@@ -71,6 +81,7 @@ class LLMPlanner:
         policy: Policy | None = None,
         cache_dir: Path | None = None,
         max_attempts: int = 3,
+        basis: BasisReader | None = None,
     ) -> None:
         self.catalog = catalog
         self.backend = backend
@@ -79,6 +90,7 @@ class LLMPlanner:
         self.policy = policy
         self.cache_dir = cache_dir
         self.max_attempts = max_attempts
+        self.basis = basis  # records the lab facts a plan is made from (`Plan.basis`)
 
     # -- entry point --------------------------------------------------------------------------
 
@@ -109,10 +121,16 @@ class LLMPlanner:
     # -- routines first -----------------------------------------------------------------------
 
     def _routine(self, intent: str, requested_by: str, ticket: str | None) -> LLMPlanResult:
-        candidates = rank(applicable(self.catalog.routines, self.facts), intent, self.inventory)
-        fitting = [c for c in candidates if c.score >= MIN_SCORE][:MAX_CANDIDATES]
+        selection = select(
+            applicable(self.catalog.routines, self.facts),
+            intent,
+            self.inventory,
+            is_write=lambda r: writes(r, self._effect),
+        )
         calls: list[Completion] = []
-        if not fitting:
+        if selection.clause is None:
+            if not self._may_compose(selection):
+                raise refuse_selection(selection)
             return self._compose(
                 intent,
                 requested_by,
@@ -122,9 +140,15 @@ class LLMPlanner:
                     "marked novel, and needs review and approval like any other",
                 ),
             )
+        # The model sees the clause being planned, not text cut out or excluded around it.
+        asked = selection.clause.text
+        candidates = list(selection.candidates)
+        fitting = [c for c in candidates if c.score >= MIN_SCORE][:MAX_CANDIDATES] or [
+            candidates[0]
+        ]
         chosen, how = fitting[0], "grounding"
         if len(fitting) > 1 and fitting[0].score - fitting[1].score < CLEAR_LEAD:
-            picked, call = self._choose(intent, fitting)
+            picked, call = self._choose(asked, fitting)
             calls.append(call)
             # "none" from the model, when the ranker found close routines, is not a reason to
             # compose something untested: the ranker's best stands, and says so.
@@ -150,10 +174,10 @@ class LLMPlanner:
         while True:
             attempts += 1
             if unresolved:
-                filled, call = self._fill(intent, routine, unresolved, values, feedback)
+                filled, call = self._fill(asked, routine, unresolved, values, feedback)
                 calls.append(call)
                 invented = {
-                    k: v for k, v in filled.items() if not _traceable(v, routine.params[k], intent)
+                    k: v for k, v in filled.items() if not _traceable(v, routine.params[k], asked)
                 }
                 if invented:
                     # A count or a version the intent does not contain is made up: the
@@ -193,6 +217,8 @@ class LLMPlanner:
                 feedback = e.message
                 continue
             plan = plan.model_copy(update={"intent": intent})
+            if self.basis is not None:  # hashed: approvals cover the facts it relied on
+                plan = plan.model_copy(update={"basis": self.basis(plan.to_document())})
             report = validate(
                 plan.to_document(),
                 catalog=self.catalog,
@@ -222,7 +248,21 @@ class LLMPlanner:
             grounding=Grounding(routine=routine.name, values=values, notes=tuple(notes)),
             calls=tuple(calls),
             attempts=attempts,
+            not_planned=selection.not_planned,
         )
+
+    def _effect(self, actor: str) -> str:
+        return self.catalog.get(actor).effect if actor in self.catalog else "write"
+
+    def _may_compose(self, selection: Selection) -> bool:
+        """Compose from actors only for a plain request whose verb names an actor ("echo
+        the message"): never for a question, a negation, steered text, or a verb no actor
+        has ("delete all LUNs")."""
+        reading = selection.reading
+        if reading.injected or any(c.kind in ("negated", "question") for c in reading.clauses):
+            return False
+        verbs = {stem(a.name.rsplit(".", 1)[-1].split("_")[0]) for a in self.catalog}
+        return any((words := tokens(c.text)) and stem(words[0]) in verbs for c in reading.clauses)
 
     def _choose(
         self, intent: str, fitting: Sequence[Candidate]
@@ -348,6 +388,9 @@ class LLMPlanner:
                 "change_ticket": ticket,
                 "steps": steps if isinstance(steps, list) else [],
             }
+            basis = self.basis(document) if self.basis is not None else None
+            if basis is not None:
+                document["basis"] = basis.to_document()
             report = validate(
                 document, catalog=self.catalog, inventory=self.inventory, policy=self.policy
             )
@@ -403,6 +446,7 @@ class LLMPlanner:
             calls=result.calls,
             attempts=result.attempts,
             warnings=result.warnings,
+            not_planned=result.not_planned,
         )
 
     def _cache_key(self, intent: str, requested_by: str, ticket: str | None, compose: bool) -> str:
@@ -441,6 +485,8 @@ class LLMPlanner:
             return None  # no entry, or a damaged one: plan afresh
         if not notes_ok:
             return None
+        if self.basis is not None and plan.basis != self.basis(plan.to_document()):
+            return None  # made from facts the lab no longer holds: plan afresh
         # The catalog or policy may have changed how it validates: check again, always.
         report = validate(
             plan.to_document(), catalog=self.catalog, inventory=self.inventory, policy=self.policy
@@ -469,6 +515,10 @@ class LLMPlanner:
             attempts=int(doc.get("attempts", 1)),
             cached=True,
             warnings=tuple(doc.get("warnings", ())),
+            not_planned=tuple(
+                NotPlanned(clause=str(n["clause"]), reason=str(n["reason"]))
+                for n in doc.get("not_planned", ())
+            ),
         )
 
     def _store(self, key: str, result: LLMPlanResult) -> None:
@@ -485,6 +535,7 @@ class LLMPlanner:
                     "routine": result.routine.name if result.routine else None,
                     "attempts": result.attempts,
                     "warnings": list(result.warnings),
+                    "not_planned": [n.to_document() for n in result.not_planned],
                     "grounding": [_note(n) for n in result.grounding.notes]
                     if result.grounding is not None
                     else None,

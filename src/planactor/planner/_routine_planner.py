@@ -9,18 +9,37 @@ its ranking.
 from __future__ import annotations
 
 import difflib
+import re
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from planactor._errors import InputError, PlanInvalid
 from planactor.catalog import Catalog, Routine
-from planactor.plan import Inventory, Plan, PlannerInfo
+from planactor.plan import BasisReader, Inventory, Plan, PlannerInfo
+from planactor.planner._clauses import (
+    Clause,
+    NotPlanned,
+    Reading,
+    action_matches,
+    has_pronoun,
+    read_intent,
+)
 from planactor.planner._grounding import Grounding, ground, tokens
 from planactor.validate import Policy, ValidationReport, validate
 
-__all__ = ["Candidate", "PlanResult", "RoutinePlanner", "applicable", "rank"]
+__all__ = [
+    "Candidate",
+    "PlanResult",
+    "RoutinePlanner",
+    "Selection",
+    "actions_of",
+    "applicable",
+    "rank",
+    "select",
+    "writes",
+]
 
 # Words that say nothing about which routine is meant.
 _STOP = frozenset(
@@ -75,6 +94,10 @@ _STOP = frozenset(
     }
 )
 MIN_SCORE = 1.0
+_STATE = re.compile(r"\b(?:is|are)\b|'s\s", re.IGNORECASE)
+_PAST = re.compile(
+    r"\b(?:was|were|been|yesterday|last|earlier|ago|until|already)\b|\b\w+ed\b", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,6 +114,22 @@ class PlanResult:
     report: ValidationReport
     chosen: Candidate
     candidates: tuple[Candidate, ...]
+    not_planned: tuple[NotPlanned, ...] = field(default=())
+
+
+def actions_of(r: Routine) -> tuple[str, ...]:
+    """The words that ask for `r`: its declared `actions`, else (a routine written before
+    they existed) the verb of its name and the first word of its intent and examples."""
+    if r.actions:
+        return tuple(r.actions)
+    verb = r.name.rsplit(".", 1)[-1].split("_")[0]
+    firsts = [t[0] for t in (tokens(x) for x in (r.intent, *r.examples)) if t]
+    return tuple(dict.fromkeys([verb, *firsts]))
+
+
+def writes(r: Routine, effect_of: Callable[[str], str]) -> bool:
+    """Whether any step of `r` changes something (an actor with effect `write`)."""
+    return any(effect_of(s.actor) == "write" for s in r.steps)
 
 
 def _vocabulary(r: Routine) -> set[str]:
@@ -98,6 +137,8 @@ def _vocabulary(r: Routine) -> set[str]:
     words |= set(tokens(r.description))
     for e in r.examples:
         words |= set(tokens(e))
+    for a in r.actions:
+        words |= set(tokens(a))
     return words - _STOP
 
 
@@ -146,6 +187,124 @@ def rank(
     return sorted(out, key=lambda c: (-c.score, c.routine.name))
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Selection:
+    """Which clause of the intent a plan can cover, by which routines, and what it leaves."""
+
+    reading: Reading
+    clause: Clause | None  # the clause the plan covers; None: nothing can be planned
+    candidates: tuple[Candidate, ...]  # routines that say the clause's action, best first
+    not_planned: tuple[NotPlanned, ...]
+    refusal: str | None = None  # why nothing is planned, when clause is None
+
+
+def select(
+    routines: Mapping[str, Routine],
+    intent: str,
+    inventory: Inventory | None,
+    *,
+    is_write: Callable[[Routine], bool],
+) -> Selection:
+    """The clause to plan and the routines that may plan it.
+
+    A routine may plan a clause only when the clause says one of its actions: never the
+    best of weak matches. Questions, and any request carrying text that tries to steer the
+    planner, may be answered by read-only routines only; negated clauses and context are
+    never planned. The first action clause a routine covers is planned; every other action
+    clause is reported as not planned, with the reason.
+    """
+    every = [a for r in routines.values() for a in actions_of(r)]
+    reading = read_intent(intent, actions=every)
+    steered = bool(reading.injected)
+    context = " ".join(c.text for c in reading.clauses if c.kind in ("context", "question"))
+    # A state said now ("maintenance on array-01 is over") names what the request is about;
+    # history ("array-01 was done last week") does so only through a pronoun.
+    state = " ".join(
+        c.text
+        for c in reading.clauses
+        if c.kind == "context" and _STATE.search(c.text) and not _PAST.search(c.text)
+    )
+    read_only = {n: r for n, r in routines.items() if not is_write(r)}
+    covered: list[tuple[Clause, list[Candidate]]] = []
+    reasons: list[NotPlanned] = []
+    for clause in reading.clauses:
+        if clause.kind not in ("action", "question"):
+            continue
+        saying = {
+            n: r
+            for n, r in routines.items()
+            if any(action_matches(a, clause.text) for a in actions_of(r))
+        }
+        allowed = read_only if (steered or clause.kind == "question") else routines
+        eligible = {n: r for n, r in saying.items() if n in allowed}
+        if not eligible:
+            if saying and steered:
+                why = (
+                    f"the request carries {', '.join(reading.injected)}: only read-only "
+                    "routines may answer it"
+                )
+            elif saying:
+                why = "a question, not a request to change anything (`planactor ask` answers it)"
+            elif clause.kind == "question":
+                continue  # a question nothing answers: context, not a request
+            else:
+                why = "no routine does this (none of their action words is said)"
+            reasons.append(NotPlanned(clause=clause.text, reason=why))
+            continue
+        text = clause.text
+        ranked = rank(eligible, text, inventory)
+        if ranked[0].grounding.missing:
+            # "bounce it": the entity is in the clause before ("array-02-a is hung").
+            around = context if has_pronoun(text) else state
+            if around:
+                ranked = rank(eligible, f"{text} ({around})", inventory)
+        covered.append((clause, ranked))
+    # Requests before questions: "esx-01 lost a path? check it" plans the check.
+    covered.sort(key=lambda pair: pair[0].kind != "action")
+    if not covered:
+        negated = reading.of_kind("negated")
+        if reasons:
+            refusal = "; ".join(f"{n.clause!r}: {n.reason}" for n in reasons)
+        elif negated:
+            refusal = "the request says what not to do: " + "; ".join(repr(c.text) for c in negated)
+        elif steered:
+            refusal = f"the request carries {', '.join(reading.injected)} and asks nothing else"
+        else:
+            refusal = "no routine's action words are said"
+        return Selection(
+            reading=reading,
+            clause=None,
+            candidates=(),
+            not_planned=tuple(reasons),
+            refusal=refusal,
+        )
+    clause, ranked = covered[0]
+    for other, others in covered[1:]:
+        if other.kind == "question" and not is_write(others[0].routine):
+            continue  # answered alongside, or a question of its own: not a request
+        reasons.append(
+            NotPlanned(
+                clause=other.text,
+                reason=f"a second request ({others[0].routine.name} would do it): one plan "
+                "covers one routine; plan it separately",
+            )
+        )
+    order = {c.text: i for i, c in enumerate(reading.clauses)}
+    reasons.sort(key=lambda n: order.get(n.clause, 0))
+    return Selection(
+        reading=reading, clause=clause, candidates=tuple(ranked), not_planned=tuple(reasons)
+    )
+
+
+def refuse_selection(selection: Selection) -> InputError:
+    """The refusal for a selection that covers nothing."""
+    return InputError(
+        f"no routine matches {selection.reading.intent!r}: {selection.refusal}",
+        hint="`planactor routines` lists what exists; say the action (upgrade, reboot, "
+        "fail back ...) and what it acts on, or use --routine NAME with --param",
+    )
+
+
 class RoutinePlanner:
     """Intent -> routine -> grounded parameters -> plan -> validation."""
 
@@ -156,11 +315,13 @@ class RoutinePlanner:
         inventory: Inventory | None = None,
         facts: Mapping[str, Any] | None = None,
         policy: Policy | None = None,
+        basis: BasisReader | None = None,
     ) -> None:
         self.catalog = catalog
         self.inventory = inventory
         self.facts = facts
         self.policy = policy
+        self.basis = basis  # records the lab facts a plan is made from (`Plan.basis`)
 
     def plan(
         self,
@@ -182,19 +343,21 @@ class RoutinePlanner:
         routines = self.catalog.routines
         if not routines:
             raise InputError("no routines are installed", hint="install a pack that ships routines")
-        candidates = rank(applicable(routines, self.facts), intent, self.inventory)
+        usable = applicable(routines, self.facts)
+        not_planned: tuple[NotPlanned, ...] = ()
         if routine is not None:
+            # Explicit is better: the named routine, grounded on the whole intent.
+            candidates = rank(usable, intent, self.inventory)
             chosen = next(
                 (c for c in candidates if c.routine.name == routine), None
             ) or self._forced(routine, intent)
         else:
+            selection = select(usable, intent, self.inventory, is_write=self._writes)
+            if selection.clause is None:
+                raise refuse_selection(selection)
+            candidates = list(selection.candidates)
             chosen = candidates[0]
-            if chosen.score < MIN_SCORE:
-                raise InputError(
-                    f"no routine matches {intent!r}",
-                    hint="`planactor routines` lists what exists; compose a plan by hand, or "
-                    "use --routine NAME with --param",
-                )
+            not_planned = selection.not_planned
         values = {**chosen.grounding.values, **(params or {})}
         missing = [
             n
@@ -230,12 +393,25 @@ class RoutinePlanner:
                 ),
             }
         )
+        if self.basis is not None:  # hashed: approvals cover the facts the plan relied on
+            plan = plan.model_copy(update={"basis": self.basis(plan.to_document())})
         report = validate(
             plan.to_document(), catalog=self.catalog, inventory=self.inventory, policy=self.policy
         )
         if not report.ok:
             raise PlanInvalid(report, source=f"routine {chosen.routine.name}")
-        return PlanResult(plan=plan, report=report, chosen=chosen, candidates=tuple(candidates))
+        return PlanResult(
+            plan=plan,
+            report=report,
+            chosen=chosen,
+            candidates=tuple(candidates),
+            not_planned=not_planned,
+        )
+
+    def _writes(self, r: Routine) -> bool:
+        return writes(
+            r, lambda name: self.catalog.get(name).effect if name in self.catalog else "write"
+        )
 
     def _forced(self, name: str, intent: str) -> Candidate:
         r = self.catalog.routine(name)  # unknown: InputError with did-you-mean

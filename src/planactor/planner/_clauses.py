@@ -1,0 +1,370 @@
+"""Reading an intent as clauses: what is asked, what is excluded, what is only context.
+
+A write plan needs a positive reason: a clause that asks for an action a routine declares
+(its `actions`). Before any routine is ranked, the intent is cut into clauses and each is
+read as one of
+
+    action     asks for something to be done ("upgrade array-01 to 5.2.1")
+    negated    says not to do something, or excludes an entity ("do not reboot array-01-a",
+               "leave array-02 alone", "not array-03")
+    question   asks about something ("is it safe to reboot ...?", "what would happen if ...")
+    context    history or state ("array-01 was done last week", "array-02-a is hung")
+
+and text that tries to steer the planner (role markers, `[[routine: ...]]`, pasted JSON,
+"ignore your rules") is cut out and flagged: with it, no write plan is made. Pure text
+functions; which routine covers which clause is decided by the routine planner.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "Clause",
+    "NotPlanned",
+    "Reading",
+    "action_matches",
+    "has_pronoun",
+    "read_intent",
+    "stem",
+]
+
+# Text pasted into a request to steer a planner, and the reason each is named.
+_INJECTION: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(p, re.IGNORECASE), why)
+    for p, why in (
+        (r"\[\[.*?(\]\]|$)", "a [[...]] directive"),
+        (r"<!--.*?(-->|$)", "an HTML comment"),
+        (r"\{.*(\}|$)", "pasted JSON"),
+        (r"#{3,}.*?(#{3,}|$)", "a ### block"),
+        (r"(?:^|(?<=[.;!?\n]))\s*(?:system|assistant|developer|admin)\s*:.*$", "a role marker"),
+        (
+            r"\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+)?(?:the\s+|your\s+|my\s+)?"
+            r"(?:previous|prior|above|earlier|rules|instructions|policy|policies|guardrails)\b.*$",
+            "an instruction to ignore the rules",
+        ),
+        (
+            r"\b(?:disregard|drop|disable|bypass|skip|turn\s+off)\s+(?:the\s+|all\s+|any\s+)?"
+            r"(?:safety|policy|approvals?|checks|validation|guardrails)\b[^.;]*",
+            "an instruction to drop the safety checks",
+        ),
+        (r"\byou\s+are\s+(?:now\s+)?(?:dan|root|admin|an?\s+\w+)\b[^.;]*", "a role-play"),
+        (r"\bpretend\s+(?:you\s+are|to\s+be)\b[^.;]*", "a role-play"),
+        (r"\b(?:developer|maintenance|god|admin)\s+mode\b[^.;]*", "a mode switch"),
+        (r"\b(?:approvals?|policy|safety)\s*(?:=\s*off|disabled|off)\b", "a policy switch"),
+        (r"\b(?:routine|actor)\s*=\s*\S+", "a routine named by key"),
+        (r"\brm\s+-rf\b.*$", "a shell command"),
+        (r"\bwithout\s+(?:any\s+)?(?:checks|approvals?|validation)\b", "checks waived"),
+    )
+)
+
+# Where one clause ends and another starts.
+_SPLIT = re.compile(
+    r"\s*;\s*|(?<=[.!?])\s+(?=\S)|\s*\b\d\)\s*|\s*,?\s+and\s+then\s+|\s*,\s*then\s+"
+    r"|\s+then\s+|\s*,?\s+but\s+|\s*,?\s+also\s+|\s*,\s*|\s*\(\s*|\s*\)\s*|\s+-\s+|\s+--?>?\s+"
+)
+_LEADING = re.compile(
+    r"^(?:(?:and|also|then|now|so|just|please|pls|hey|ok|okay|after\s+that|afterwards|"
+    r"can\s+you|could\s+you|would\s+you|will\s+you|can\s+someone|could\s+someone|"
+    r"can\s+somebody|i\s+need\s+you\s+to|i\s+want\s+you\s+to|go\s+ahead\s+and|kindly)"
+    r"(?:[\s,:]+|$))+",
+    re.IGNORECASE,
+)
+_NEGATED = re.compile(
+    r"\b(?:do\s+not|don'?t|never|not|no\s+need|avoid|must\s*n[o']t|should\s*n[o']t|"
+    r"shouldn't|won'?t|hold\s+off|cancel|skip|leave\b.*\b(?:alone|as\s+is|where)|"
+    r"except|ignore|exclude|excluding|keep\s+\S+\s+out|instead\s+of|rather\s+than)\b",
+    re.IGNORECASE,
+)
+_QUESTION_START = re.compile(
+    r"^(?:could\s+we|could\s+i|can\s+we|can\s+i|should\s+we|should\s+i|"
+    r"when|why|what|what's|whats|how|which|who|where|is\s+it\s+safe|"
+    r"check\s+(?:whether|if)|see\s+(?:whether|if)|find\s+out|tell\s+me)\b",
+    re.IGNORECASE,
+)
+_HISTORY = re.compile(
+    r"\b(?:was|were|has\s+been|have\s+been|had\s+been|already|yesterday|yesterday's|"
+    r"last\s+(?:night|week|month|quarter|time)|last\s+night's|earlier|ago|until|"
+    r"is|are|'s\s+(?:hung|down|fine|over|done|lopsided|stuck))\b",
+    re.IGNORECASE,
+)
+_PRONOUN = re.compile(r"\b(?:it|its|them|their|this\s+one|that\s+one)\b", re.IGNORECASE)
+_TOKEN = re.compile(r"[a-z0-9][a-z0-9.'-]*")
+
+# Verbs that ask for a change no routine may declare: a clause led by one of them is an
+# action that must be covered, or reported as not covered.
+OPS_VERBS = frozenset(
+    [
+        "add",
+        "apply",
+        "attach",
+        "build",
+        "change",
+        "clean",
+        "clear",
+        "clone",
+        "close",
+        "configure",
+        "create",
+        "decommission",
+        "delete",
+        "deploy",
+        "destroy",
+        "detach",
+        "disable",
+        "downgrade",
+        "drain",
+        "drop",
+        "enable",
+        "erase",
+        "evacuate",
+        "expand",
+        "extend",
+        "format",
+        "grow",
+        "increase",
+        "install",
+        "kill",
+        "map",
+        "mask",
+        "migrate",
+        "mount",
+        "move",
+        "open",
+        "order",
+        "power",
+        "provision",
+        "purge",
+        "rebuild",
+        "remove",
+        "rename",
+        "replace",
+        "replicate",
+        "reset",
+        "resize",
+        "restore",
+        "revert",
+        "rollback",
+        "run",
+        "set",
+        "shrink",
+        "shut",
+        "shutdown",
+        "snapshot",
+        "start",
+        "stop",
+        "swap",
+        "take",
+        "tear",
+        "unmap",
+        "unmount",
+        "upgrade",
+        "vmotion",
+        "wipe",
+        "write",
+        "zone",
+    ]
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Clause:
+    """One clause of the intent and how it reads."""
+
+    text: str
+    kind: str  # action | negated | question | context
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NotPlanned:
+    """A clause the plan does not cover, and why."""
+
+    clause: str
+    reason: str
+
+    def to_document(self) -> dict[str, str]:
+        return {"clause": self.clause, "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reading:
+    """The intent as clauses, with what was cut out as an attempt to steer the planner."""
+
+    intent: str
+    clauses: tuple[Clause, ...]
+    injected: tuple[str, ...] = ()  # why: "a role marker", ...
+
+    def of_kind(self, kind: str) -> tuple[Clause, ...]:
+        return tuple(c for c in self.clauses if c.kind == kind)
+
+
+def stem(word: str) -> str:
+    """A crude stem so that upgrade, upgrades, upgrading and upgraded compare equal."""
+    w = word.lower().strip("'")
+    for suffix in ("ing", "ed", "es", "s"):
+        if len(w) > len(suffix) + 3 and w.endswith(suffix):
+            w = w[: -len(suffix)]
+            break
+    return w.removesuffix("e")
+
+
+def _tokens(text: str) -> list[str]:
+    return [t.rstrip(".'").removesuffix("'s") for t in _TOKEN.findall(text.lower())]
+
+
+def action_matches(action: str, text: str, *, gap: int = 4) -> bool:
+    """Whether `text` says `action`: its words in order, each a word of the text (by stem,
+    or a typo of a long word), with at most `gap` words between two of them."""
+    words = _tokens(text)
+    stems = [stem(w) for w in words]
+    said = [w for w in re.split(r"\s+", action.lower().strip()) if w]
+    wanted = [stem(w) for w in said]
+    if not wanted:
+        return False
+    raw = dict(zip(wanted, said, strict=True))
+
+    def at(i: int, target: str) -> bool:
+        if stems[i] == target or words[i] == target:
+            return True
+        if len(raw[target]) >= 4 and _transposed(words[i], raw[target]):
+            return True  # mvoe, rebot
+        return len(target) > 4 and bool(
+            difflib.get_close_matches(stems[i], [target], n=1, cutoff=0.8)
+        )
+
+    def from_(i: int, k: int) -> bool:
+        if k == len(wanted):
+            return True
+        stop = len(words) if k == 0 else min(len(words), i + gap + 1)
+        return any(at(j, wanted[k]) and from_(j + 1, k + 1) for j in range(i, stop))
+
+    return from_(0, 0)
+
+
+def _transposed(word: str, target: str) -> bool:
+    """Two neighbouring letters swapped, or one letter dropped: a typo of `target`."""
+    if word[:1] != target[:1]:
+        return False
+    if len(word) == len(target):
+        diff = [i for i in range(len(word)) if word[i] != target[i]]
+        return (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and word[diff[0]] == target[diff[1]]
+            and word[diff[1]] == target[diff[0]]
+        )
+    return len(word) == len(target) - 1 and any(
+        target[:i] + target[i + 1 :] == word for i in range(1, len(target))
+    )
+
+
+def _injections(intent: str) -> tuple[str, tuple[str, ...]]:
+    """The intent with steering text cut out, and why each cut was made."""
+    text, found = intent, []
+    for pattern, why in _INJECTION:
+        if pattern.search(text):
+            found.append(why)
+            text = pattern.sub(" ", text)
+    return " ".join(text.split()), tuple(dict.fromkeys(found))
+
+
+def _kind(text: str, actions: Iterable[str]) -> str:
+    lowered = text.lower()
+    if _NEGATED.search(lowered):
+        return "negated"
+    acts = any(action_matches(a, text) for a in actions)
+    first = _tokens(text)[:1]
+    asked = lowered.rstrip().endswith("?")
+    if _QUESTION_START.match(lowered) or asked:
+        return "question"
+    if _HISTORY.search(lowered) and not (first and (stem(first[0]) in _verb_stems(actions))):
+        return "context"
+    if acts or (first and first[0] in OPS_VERBS):
+        return "action"
+    return "elaboration"
+
+
+def _verb_stems(actions: Iterable[str]) -> set[str]:
+    return {stem(a.split()[0]) for a in actions if a.strip()} | {stem(v) for v in OPS_VERBS}
+
+
+def read_intent(intent: str, *, actions: Sequence[str]) -> Reading:
+    """Cut `intent` into clauses and read each; `actions` are every routine's action words.
+
+    Fragments that ask nothing of their own ("target 5.2.1", "tonight") join the action
+    before them (or after them, at the start), so a clause keeps its values.
+    """
+    text, injected = _injections(intent)
+    verbs = _verb_stems(actions)
+    parts = [piece for p in _SPLIT.split(text) for piece in _split_and(p.strip(" ,.:;!"), verbs)]
+    raw: list[tuple[str, str]] = []
+    for part in parts:
+        question_mark = part.endswith("?")
+        part = _LEADING.sub("", part.strip(" ,.:;!?")).strip()
+        if not part:
+            continue
+        kind = _kind(part + ("?" if question_mark else ""), actions)
+        # "can you reboot X?": a request, however it is punctuated.
+        if kind == "question" and question_mark and _polite(intent, part):
+            kind = "action" if any(action_matches(a, part) for a in actions) else kind
+        raw.append((part, kind))
+    merged: list[list[str]] = []  # [text, kind]
+    pending: list[str] = []
+    for part, kind in raw:
+        if kind == "elaboration":
+            target = next((m for m in reversed(merged) if m[1] == "action"), None)
+            if target is not None and merged[-1] is target:
+                target[0] = f"{target[0]}, {part}"
+            else:
+                pending.append(part)
+            continue
+        if kind == "action" and pending:
+            part = ", ".join([*pending, part])
+            pending = []
+        merged.append([part, kind])
+    if pending:
+        merged.append([", ".join(pending), "context"])
+    return Reading(
+        intent=intent,
+        clauses=tuple(Clause(text=t, kind=k) for t, k in merged),
+        injected=injected,
+    )
+
+
+def _split_and(text: str, verbs: set[str]) -> list[str]:
+    """ "health check array-01 and delete lun-2": two clauses, when a verb follows "and"
+    (or a negation: "and do not ..."); "esx-02 and esx-03" stays one."""
+    out: list[str] = []
+    rest = text
+    while True:
+        m = next(
+            (
+                m
+                for m in re.finditer(r"\s+and\s+(?P<next>[a-z'-]+)", rest, re.IGNORECASE)
+                if stem(m.group("next")) in verbs
+                or m.group("next").lower() in ("do", "don't", "dont", "never", "not", "also")
+            ),
+            None,
+        )
+        if m is None:
+            out.append(rest)
+            return [p for p in out if p]
+        out.append(rest[: m.start()])
+        rest = rest[m.start() :].strip()
+        rest = re.sub(r"^and\s+", "", rest, flags=re.IGNORECASE)
+
+
+def _polite(intent: str, part: str) -> bool:
+    """Whether the clause was asked as "can you ...", "could you ...": a request."""
+    at = intent.lower().find(part.lower()[:20])
+    before = intent.lower()[max(0, at - 40) : at] if at >= 0 else ""
+    return bool(
+        re.search(r"\b(?:can|could|would|will)\s+(?:you|someone|somebody)\s*$|\bplease\s*$", before)
+    )
+
+
+def has_pronoun(text: str) -> bool:
+    return _PRONOUN.search(text) is not None
