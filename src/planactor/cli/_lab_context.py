@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from planactor._errors import InputError
-from planactor.plan import Inventory
+from planactor.plan import BasisReader, Inventory
 from planactor.validate import Policy
 
 if TYPE_CHECKING:
@@ -31,6 +31,8 @@ class LabContext:
     inventory: Inventory
     facts: dict[str, Any]
     safety: Policy | None
+    # Records a plan's basis: the facts of this lab (as read here) the plan depends on.
+    basis: BasisReader | None = None
 
     @property
     def path(self) -> Path:
@@ -69,6 +71,7 @@ def lab_context(path: Path | None, *, required: bool = False) -> LabContext | No
             inventory=kind.inventory(doc.state),
             facts=kind.facts(doc.state),
             safety=kind.safety(doc.state),
+            basis=lab.basis_reader(doc),
         )
     except ValueError as e:
         raise InputError(

@@ -162,10 +162,14 @@ def plan_cmd(
     facts = ctx.facts if ctx else None
     policy = AllOf(load_policy(policy_file), ctx.safety if ctx else None)
     who = requested_by or requester()
+    # A plan made from a lab records the facts it relied on, so `run` can tell it is stale.
+    basis = ctx.basis if ctx else None
     if planner is PlannerName.routine or routine is not None or param:
         if compose:
             raise InputError("--compose needs a model", hint="use --planner local (the default)")
-        result = RoutinePlanner(catalog=catalog(), inventory=inv, facts=facts, policy=policy).plan(
+        result = RoutinePlanner(
+            catalog=catalog(), inventory=inv, facts=facts, policy=policy, basis=basis
+        ).plan(
             intent,
             requested_by=who,
             change_ticket=ticket,
@@ -194,6 +198,7 @@ def plan_cmd(
         facts=facts,
         policy=policy,
         cache_dir=None if no_cache else home() / "cache" / "plans",
+        basis=basis,
     )
     got = llm.plan(intent, requested_by=who, change_ticket=ticket, compose=compose)
     notes = got.grounding.notes if got.grounding is not None else ()

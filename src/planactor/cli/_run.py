@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -16,15 +16,16 @@ from rich.table import Table
 from rich.text import Text
 
 from planactor._errors import ApprovalRequired, InputError
-from planactor._files import load_plan
+from planactor._files import load_plan, read_plan_text
 from planactor._home import default_journal
 from planactor.cli._app import app, catalog, err, out
 from planactor.cli._approve import PolicyOption
-from planactor.cli._lab_context import LabOption, lab_context
-from planactor.engine import Engine, RunResult, resume_gate
+from planactor.cli._lab_context import LabContext, LabOption, lab_context
+from planactor.engine import Engine, RecordedRun, RunResult, resume_gate
 from planactor.journal import EventKind, Journal
+from planactor.plan import JsonSyntaxError, Plan, parse_json
 from planactor.policy import Authorization, KeyStore, authorize, load_policy
-from planactor.validate import AllOf
+from planactor.validate import AllOf, validate_plan
 
 _STATE_STYLE = {
     "succeeded": "green",
@@ -170,6 +171,48 @@ def _confirm_writes(writes: list[str], yes: bool, auth: Authorization) -> None:
         raise ApprovalRequired("not confirmed", hint="nothing ran")
 
 
+def _refuse_if_stale(data: bytes, ctx: LabContext, source: str) -> None:
+    """StalePlan (exit 2) if the lab facts the plan records as its basis changed.
+
+    Checked on the raw document before validation: the lab's safety check would otherwise
+    judge a stale plan against a state it was not made for and name a symptom, not the
+    cause. A plan that does not parse has no basis to check; validation reports it.
+    """
+    from planactor.lab import stale_facts, stale_plan_error
+
+    try:
+        doc = parse_json(data)
+        if not isinstance(doc, dict) or doc.get("basis") is None:
+            return
+        plan = Plan.model_validate(doc)
+    except (JsonSyntaxError, ValueError):
+        return
+    changes = stale_facts(plan, ctx.lab.read())
+    if changes:
+        output = None if source == "<stdin>" else source
+        raise stale_plan_error(plan, changes, lab=ctx.path, output=output)
+
+
+def _basis_check(ctx: LabContext, journal: Journal) -> Callable[[RecordedRun], None]:
+    """The resume gate's basis check: what changed apart from the writes of the run itself
+    and of the runs that recover it (`recovers: RUN` in their first event)."""
+    from planactor.lab import stale_facts, stale_plan_error
+
+    def check(run: RecordedRun) -> None:
+        if run.plan.basis is None:
+            return
+        runs = {run.run_id}
+        for other in journal.runs():
+            first = journal.events(other.run_id)[:1]
+            if first and first[0].data.get("recovers") == run.run_id:
+                runs.add(other.run_id)
+        changes = stale_facts(run.plan, ctx.lab.read(), runs=runs)
+        if changes:
+            raise stale_plan_error(run.plan, changes, lab=ctx.path, run_id=run.run_id)
+
+    return check
+
+
 @app.command("run")
 def run_cmd(
     plan: str = typer.Argument(..., help="Plan file (JSON), or - for standard input."),
@@ -197,7 +240,16 @@ def run_cmd(
     policy = load_policy(policy_file)
     ctx = lab_context(lab)
     checks = AllOf(policy, ctx.safety if ctx else None)
-    validated = load_plan(plan, catalog=cat, policy=checks)
+    data, source = read_plan_text(plan)
+    if ctx is not None:  # before the first effect: the facts it was made from still hold?
+        _refuse_if_stale(data, ctx, source)
+    validated = validate_plan(data, catalog=cat, policy=checks, source=source)
+    if ctx is None and validated.plan.basis is not None:
+        err.print(
+            f"note: the plan was made from a {validated.plan.basis.lab} lab's facts, but no "
+            "lab is given (--lab): whether they still hold is not checked",
+            markup=False,
+        )
     steps = validated.plan.steps
     auth = None
     if not dry_run:  # a dry run changes nothing, so it needs no approval
@@ -249,12 +301,16 @@ def resume_cmd(
     cat = catalog()
     policy = load_policy(policy_file)
     ctx = lab_context(lab)  # handed to the actors as the run's `lab` resource
-    # Approvals, policy, validity and the lab's safety are established again: the journal
-    # the run is rebuilt from is a file, and its chain is one anyone can recompute.
-    gate = resume_gate(
-        catalog=cat, policy=policy, now=datetime.now(UTC), safety=ctx.safety if ctx else None
-    )
     with _journal(db) as journal:
+        # Basis, approvals, policy, validity and the lab's safety are established again: the
+        # journal the run is rebuilt from is a file, its chain one anyone can recompute.
+        gate = resume_gate(
+            catalog=cat,
+            policy=policy,
+            now=datetime.now(UTC),
+            safety=ctx.safety if ctx else None,
+            basis=_basis_check(ctx, journal) if ctx else None,
+        )
         engine = Engine(catalog=cat, journal=journal, resources=ctx.resources if ctx else None)
         result = engine.resume(
             run_id, retry=retry, abort=abort, parallel=parallel, take_over=take_over, gate=gate

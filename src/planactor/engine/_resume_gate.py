@@ -3,14 +3,16 @@
 `run` validates the plan (with the policy and the lab's safety simulation), then
 authorizes it (approvals, policy). A resume rebuilds its plan from a journal that anyone
 with write access can extend, so it establishes all of that again before anything more
-happens: the authorization (`planactor.policy.reauthorize`), the plan's static validity
-under today's policy, and the safety simulation of the steps still to run over the lab as
-it is now (the finished steps are already in the lab's state).
+happens: the plan's basis (the lab facts it was made from must still hold, apart from
+what the run's own writes changed: `basis`), the authorization
+(`planactor.policy.reauthorize`), the plan's static validity under today's policy, and the
+safety simulation of the steps still to run over the lab as it is now (the finished steps
+are already in the lab's state).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -43,15 +45,19 @@ def resume_gate(
     now: datetime,
     trusted: Mapping[str, PublicKey] | None = None,
     safety: Policy | None = None,
+    basis: Callable[[RecordedRun], None] | None = None,
 ) -> ResumeGate:
     """A gate that refuses (ApprovalRequired, exit 3) what `run` would refuse now.
 
     `trusted` defaults to the key store's trusted keys; `safety` is the lab's validation
-    policy (for the storage lab, its DU simulation), judged on the remaining steps.
+    policy (for the storage lab, its DU simulation), judged on the remaining steps;
+    `basis` raises (StalePlan, exit 2) when the facts the plan was made from changed.
     """
     keys = KeyStore().trusted() if trusted is None else trusted
 
     def gate(run: RecordedRun) -> Mapping[str, Any] | None:
+        if basis is not None and not run.abort:  # an abort only compensates what ran
+            basis(run)
         recorded = run.started.get("authorization")
         if recorded is not None and not isinstance(recorded, Mapping):
             raise ApprovalRequired(
