@@ -10,6 +10,7 @@ import typer
 from planactor._errors import InputError, PlanInvalid, PlanLoadError
 from planactor._files import read_plan_text
 from planactor.cli._app import EXIT_BAD_INPUT, app, catalog, out, print_problems
+from planactor.cli._lab_context import LabOption, lab_context
 from planactor.plan import Inventory, JsonSyntaxError, parse_json
 from planactor.validate import Limits, Problem, ValidationReport, validate_plan
 
@@ -40,6 +41,7 @@ def validate_cmd(
     inventory: Path | None = typer.Option(
         None, "--inventory", help="JSON file: entity kind -> names; checks entity arguments."
     ),
+    lab: Path | None = LabOption,
     max_steps: int = typer.Option(10_000, min=1, help="Refuse plans with more steps."),
     max_bytes: int = typer.Option(1 << 20, min=1, help="Refuse plans larger than this."),
 ) -> None:
@@ -56,8 +58,16 @@ def validate_cmd(
         source = plan
     else:
         inv = load_inventory(inventory) if inventory is not None else None
+        ctx = lab_context(lab)  # with a lab: warn of a missing or stale basis
+        basis = None
+        if ctx is not None:
+            from planactor.lab import BasisCheck
+
+            basis = BasisCheck(doc=ctx.lab.read(), path=ctx.path)
         try:  # the hash shown is the one `run` and `approve` bind the plan to
-            report = validate_plan(data, catalog=catalog(), inventory=inv, limits=limits).report
+            report = validate_plan(
+                data, catalog=catalog(), inventory=inv, limits=limits, policy=basis
+            ).report
         except PlanInvalid as e:
             report = e.report
     if as_json:
