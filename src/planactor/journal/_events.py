@@ -207,8 +207,8 @@ class AskObservationData(TypedDict):
     """What the chosen read observed: its step id (what answers cite) and its own run."""
 
     id: str  # the observation's step id, e.g. "obs-1"
-    run: str  # the read-only run that executed it
-    run_head: str  # that run's last hash: the transcript is chained to it
+    run: NotRequired[str]  # the read-only run that executed it (none: refused before a run)
+    run_head: NotRequired[str]  # that run's last hash: the transcript is chained to it
     actor: str
     status: str  # the run's status: succeeded or failed
     output: dict[str, Any] | None

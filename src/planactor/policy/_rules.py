@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Approvals",
+    "LLMSkills",
     "Match",
     "PolicyDoc",
     "PolicyReport",
@@ -201,12 +202,20 @@ class Approvals(_Strict):
     )
 
 
+class LLMSkills(_Strict):
+    allow_writes: list[str] = Field(
+        default_factory=list,
+        description="Write LLM skills plans may call, by name; any other is refused.",
+    )
+
+
 class PolicyDoc(_Strict):
     version: Literal[1] = 1
     name: str = Field(min_length=1)
     description: str | None = None
     approvals: Approvals = Field(default_factory=Approvals)
     rules: list[Rule] = Field(default_factory=list)
+    llm_skills: LLMSkills | None = None
 
     @model_validator(mode="after")
     def _unique_names(self) -> PolicyDoc:
@@ -299,7 +308,10 @@ class RulePolicy:
     def __init__(self, *, doc: PolicyDoc, source: str = "<policy>") -> None:
         self.doc = doc
         self.source = source
-        self.hash = content_hash(doc.model_dump(mode="json"))
+        dumped = doc.model_dump(mode="json")
+        if doc.llm_skills is None:  # absent: the hash of a policy that predates the field
+            del dumped["llm_skills"]
+        self.hash = content_hash(dumped)
 
     @property
     def name(self) -> str:
@@ -407,6 +419,17 @@ class RulePolicy:
         an approval may still bring one."""
         del inventory  # the rules read the catalog; the inventory is the validator's
         index = {s.id: i for i, s in enumerate(plan.steps)}
+        allowed = set(self.doc.llm_skills.allow_writes) if self.doc.llm_skills else set()
+        for i, step in enumerate(plan.steps):
+            a = catalog.get(step.actor) if step.actor in catalog else None
+            if a is not None and a.probabilistic and a.effect == "write" and a.name not in allowed:
+                yield Problem(
+                    code="policy-llm-write",
+                    location=f"steps[{i}]",
+                    message=f"{a.name} is an LLM skill that writes: a model would decide a change",
+                    hint="list it under llm_skills.allow_writes in the policy to allow it",
+                    step=step.id,
+                )
         for outcome in self.evaluate(plan, catalog=catalog).applied:
             for req in outcome.requirements:
                 first = outcome.steps[0]
