@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
+from planactor._reader import LIMITS, load_yaml, read_text
 from planactor.catalog import Routine
 from planactor.cli._app import app, catalog, err, out
 from planactor.cli._lab_context import lab_context
@@ -28,11 +29,11 @@ from planactor.lab import create_lab
 from planactor.plan import Inventory, Plan
 from planactor.planner import GroundingNote, get_backend
 from planactor.planner._eval import (
+    SPLITS,
     CaseResult,
     EvalContext,
     EvalResult,
     EvalSet,
-    load_eval_set,
     parse_eval_set,
     run_eval,
 )
@@ -77,10 +78,23 @@ def storage_eval_context(directory: Path) -> EvalContext:
     )
 
 
+def _read_eval_set(path: Path) -> EvalSet:
+    """An eval set file through the bounded, strict reader (planactor._reader)."""
+    text = read_text(
+        path,
+        what="eval set",
+        max_bytes=LIMITS.eval_set,
+        label="cannot read the eval set",
+        missing="no such eval set",
+    )
+    load_yaml(text, source=str(path), what="eval set")  # no tags, deep nesting or alias bombs
+    return parse_eval_set(text, source=str(path))
+
+
 def default_eval_set() -> EvalSet:
     """`evals/planner.yaml` under the current directory if there is one, else the shipped copy."""
     if DEFAULT_SET.is_file():
-        return load_eval_set(DEFAULT_SET)
+        return _read_eval_set(DEFAULT_SET)
     shipped = files("planactor._evals").joinpath("planner.yaml")
     return parse_eval_set(shipped.read_text("utf-8"), source=f"{shipped} (shipped)")
 
@@ -108,7 +122,7 @@ def eval_planner(
 ) -> None:
     """Plan every intent of a labelled set; report exact match, validity, ungrounded values,
     latency and tokens, and list the failures."""
-    eval_set = load_eval_set(set_file) if set_file is not None else default_eval_set()
+    eval_set = _read_eval_set(set_file) if set_file is not None else default_eval_set()
     backend = (
         None
         if planner is PlannerName.routine
@@ -149,10 +163,11 @@ def _print(result: EvalResult) -> None:
     failures = result.failures
     if failures:
         table = Table(title=f"{len(failures)} failure(s)", title_justify="left")
-        for col in ("case", "intent", "expected", "got"):
-            table.add_column(col, overflow="fold", no_wrap=col == "case")
+        for col in ("case", "split", "intent", "expected", "got"):
+            table.add_column(col, overflow="fold", no_wrap=col in ("case", "split"))
         for c in failures:
-            table.add_row(c.case.id, c.case.intent, c.expected, c.got)
+            got = ("WRONG PLAN: " if c.wrong_plan else "") + c.got
+            table.add_row(c.case.id, c.case.split, c.case.intent, c.expected, got)
         out.print(table)
     planner = result.planner + (f" ({result.model})" if result.model else "")
     validity = (
@@ -164,6 +179,17 @@ def _print(result: EvalResult) -> None:
     score = Text(f"exact match {result.exact_match:.1%} ({result.matched}/{result.total})")
     score.stylize("bold green" if result.matched == result.total else "bold yellow")
     out.print(score)
+    wrong = Text(f"wrong plans {result.wrong_plans}")
+    wrong.stylize("bold green" if result.wrong_plans == 0 else "bold red")
+    out.print(wrong)
+    for name in SPLITS:
+        part = result.split(name)
+        if part.total:
+            out.print(
+                f"  {name}: exact match {part.exact_match:.1%} ({part.matched}/{part.total}), "
+                f"wrong plans {part.wrong_plans}",
+                markup=False,
+            )
     out.print(f"validity {validity}", markup=False)
     out.print(
         f"ungrounded values {result.ungrounded} in {result.plans_with_ungrounded} plan(s)",
@@ -187,3 +213,9 @@ def _print(result: EvalResult) -> None:
         )
     tags = ", ".join(f"{t} {hit}/{n}" for t, (hit, n) in result.by_tag().items())
     out.print(f"by tag: {tags}", markup=False)
+    wrong_tags = result.wrong_by_tag()
+    if wrong_tags:
+        out.print(
+            "wrong plans by tag: " + ", ".join(f"{t} {n}" for t, n in wrong_tags.items()),
+            markup=False,
+        )

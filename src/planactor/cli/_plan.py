@@ -25,6 +25,7 @@ from planactor.plan import Inventory, Plan, render_table
 from planactor.planner import (
     GroundingNote,
     LLMPlanner,
+    NotPlanned,
     RoutinePlanner,
     get_backend,
     ungrounded_values,
@@ -155,8 +156,16 @@ def plan_cmd(
     output: Path | None = typer.Option(None, "-o", "--output", help="Write the plan here."),
     policy_file: Path | None = PolicyOption,
     as_json: bool = typer.Option(False, "--json", help="Print the plan and notes as JSON."),
+    strict: bool = typer.Option(
+        False,
+        "--strict",
+        help="Refuse (exit 2) when the plan would not cover every clause of the intent.",
+    ),
 ) -> None:
-    """Compile an intent into a plan: choose a routine, ground it, expand it, validate it."""
+    """Compile an intent into a plan: choose a routine, ground it, expand it, validate it.
+
+    A clause the plan does not cover is reported as `not planned: "..."` with the reason;
+    with --strict it is a refusal instead."""
     ctx = lab_context(lab)
     inv = load_inventory(inventory) if inventory is not None else (ctx.inventory if ctx else None)
     facts = ctx.facts if ctx else None
@@ -176,6 +185,7 @@ def plan_cmd(
             routine=routine,
             params=parse_params(param),
         )
+        _strict(strict, result.not_planned)
         _report(
             plan=result.plan,
             plan_hash=result.report.plan_hash,
@@ -189,6 +199,7 @@ def plan_cmd(
             output=output,
             as_json=as_json,
             cached=False,
+            not_planned=result.not_planned,
         )
         return
     llm = LLMPlanner(
@@ -201,6 +212,7 @@ def plan_cmd(
         basis=basis,
     )
     got = llm.plan(intent, requested_by=who, change_ticket=ticket, compose=compose)
+    _strict(strict, got.not_planned)
     notes = got.grounding.notes if got.grounding is not None else ()
     flagged = (
         ungrounded(got.plan, got.routine, notes, inv, facts)
@@ -218,7 +230,17 @@ def plan_cmd(
         output=output,
         as_json=as_json,
         cached=got.cached,
+        not_planned=got.not_planned,
     )
+
+
+def _strict(strict: bool, not_planned: Sequence[NotPlanned]) -> None:
+    if strict and not_planned:
+        raise InputError(
+            "the plan would not cover every part of the intent (--strict):\n  "
+            + "\n  ".join(f'not planned: "{n.clause}": {n.reason}' for n in not_planned),
+            hint="plan each part separately, or drop --strict to plan the part that is covered",
+        )
 
 
 def _report(
@@ -233,6 +255,7 @@ def _report(
     output: Path | None,
     as_json: bool,
     cached: bool,
+    not_planned: Sequence[NotPlanned] = (),
 ) -> None:
     if output is not None:
         save_plan(plan, output)
@@ -253,6 +276,7 @@ def _report(
                     ],
                     "ungrounded": [{"step": s, "path": p, "value": v} for s, p, v in flagged],
                     "warnings": [*warnings, *({"message": w} for w in extra_warnings)],
+                    "not_planned": [n.to_document() for n in not_planned],
                     "written_to": str(output) if output else None,
                 }
             )
@@ -286,6 +310,10 @@ def _report(
         out.print(Text("ungrounded values (check them in review):", style="bold yellow"))
         for s, p, v in flagged:
             out.print(f"  {s}.{p} = {json.dumps(v)}", markup=False)
+    for n in not_planned:
+        line = Text(f'not planned: "{n.clause}"', style="bold yellow")
+        line.append(f" ({n.reason})", style="yellow")
+        out.print(line)
     for text in extra_warnings:
         out.print(Text(f"warning: {text}", style="yellow"))
     for problem in warnings:

@@ -17,6 +17,7 @@ from planactor.planner._backends import (
     prompt_hash,
     shipped_model_path,
 )
+from planactor.planner._clauses import Clause, NotPlanned, Reading, read_intent
 from planactor.planner._grounding import (
     Grounding,
     GroundingNote,
@@ -26,7 +27,14 @@ from planactor.planner._grounding import (
 )
 from planactor.planner._llm_planner import LLMPlanner, LLMPlanResult, plan_cache_key
 from planactor.planner._prices import PRICES, Price, estimate_cost
-from planactor.planner._routine_planner import Candidate, PlanResult, RoutinePlanner, rank
+from planactor.planner._routine_planner import (
+    Candidate,
+    PlanResult,
+    RoutinePlanner,
+    Selection,
+    rank,
+    select,
+)
 
 __all__ = [
     "BACKENDS",
@@ -35,6 +43,7 @@ __all__ = [
     "Backend",
     "BackendError",
     "Candidate",
+    "Clause",
     "Completion",
     "Grounding",
     "GroundingNote",
@@ -42,16 +51,21 @@ __all__ = [
     "LLMPlanner",
     "LocalBackend",
     "Message",
+    "NotPlanned",
     "OpenAIBackend",
     "PlanResult",
     "Price",
+    "Reading",
     "RoutinePlanner",
+    "Selection",
     "estimate_cost",
     "get_backend",
     "ground",
     "plan_cache_key",
     "prompt_hash",
     "rank",
+    "read_intent",
+    "select",
     "shipped_model_path",
     "tokens",
     "ungrounded_values",

@@ -45,6 +45,7 @@ from planactor.planner._routine_planner import RoutinePlanner
 from planactor.validate import Policy, validate
 
 __all__ = [
+    "SPLITS",
     "TAGS",
     "CaseResult",
     "EvalCase",
