@@ -1,0 +1,56 @@
+"""The harness: what decides, per request, between looking around and changing something.
+
+`ask` is the adaptive, read-only loop (ReAct over the catalog's read actors, every action a
+read-only engine run); writes are compiled into plans (`do`) and a paused run gets a
+remediation plan (`recover`). See docs/harness.md.
+"""
+
+from planactor.harness._ask import (
+    DEFAULT_MAX_STEPS,
+    DEFAULT_MAX_TOKENS,
+    AskResult,
+    AskTurn,
+    Observation,
+    ask,
+    ask_schema,
+    read_actors,
+)
+from planactor.harness._playbooks import (
+    Failure,
+    Next,
+    Playbook,
+    Proposal,
+    RecoveryContext,
+    playbooks,
+    propose_by_playbook,
+    register_playbook,
+)
+from planactor.harness._recover import Recovery, fix_runs, gather, propose_by_model, recover
+from planactor.harness._storage_playbooks import STORAGE_PLAYBOOKS, storage_diagnostics
+
+__all__ = [
+    "DEFAULT_MAX_STEPS",
+    "DEFAULT_MAX_TOKENS",
+    "AskResult",
+    "AskTurn",
+    "Observation",
+    "ask",
+    "ask_schema",
+    "read_actors",
+    # recover
+    "STORAGE_PLAYBOOKS",
+    "Failure",
+    "Next",
+    "Playbook",
+    "Proposal",
+    "Recovery",
+    "RecoveryContext",
+    "fix_runs",
+    "gather",
+    "playbooks",
+    "propose_by_model",
+    "propose_by_playbook",
+    "recover",
+    "register_playbook",
+    "storage_diagnostics",
+]

@@ -1,0 +1,140 @@
+"""Recovery playbooks: deterministic remediations, registered per pack and failure signature.
+
+A playbook is tried before any model: it declares what it answers (the pack, the actors
+whose failure it handles, a pattern on the error message, optionally a lab fault kind that
+must be pending) and a function from the recovery context to a `Proposal`: a remediation
+plan (or none, when no change of ours can help) and what a person should do with the paused
+run afterwards (resume or abort, and why). `register_playbook` adds one; the storage pack's
+playbooks are registered when this package is imported (`_storage_playbooks`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from planactor._errors import InputError
+from planactor.catalog import Catalog
+from planactor.plan import Inventory, Plan
+
+__all__ = [
+    "Failure",
+    "Next",
+    "Playbook",
+    "Proposal",
+    "RecoveryContext",
+    "playbooks",
+    "propose_by_playbook",
+    "register_playbook",
+]
+
+# What the paused run should get once the remediation (if any) has run.
+Next = Literal["resume", "abort", "repair-then-resume"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Failure:
+    """Why the run paused, from its journal: the pause reason and the failed step's error."""
+
+    run_id: str
+    reason: str  # the run.paused reason
+    step: str | None = None
+    actor: str | None = None
+    args: Mapping[str, Any] = field(default_factory=dict)
+    error_kind: str | None = None  # the error's class name (ActorError, UnexpectedState...)
+    message: str = ""
+    hint: str | None = None  # when the journal recorded one
+
+    @property
+    def text(self) -> str:
+        """What a signature's pattern is matched against: the error, else the pause reason."""
+        return self.message or self.reason
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecoveryContext:
+    """Everything a playbook (or the model) may read; nothing here can change the world."""
+
+    run_id: str
+    plan: Plan  # the paused run's plan
+    failure: Failure
+    tail: tuple[str, ...]  # the journal's last events, one line each
+    catalog: Catalog
+    requested_by: str  # who asks for the remediation
+    lab_kind: str | None = None
+    lab_state: Mapping[str, Any] | None = None  # fresh: read from the lab now
+    facts: Mapping[str, Any] | None = None
+    inventory: Inventory | None = None
+    faults: tuple[Mapping[str, Any], ...] = ()  # the lab's pending faults
+    fixes: tuple[tuple[str, str], ...] = ()  # (run id, status) of runs that recover this one
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Proposal:
+    """A remediation (`plan`, None when no change can help) and the advice for the run."""
+
+    source: str  # "playbook NAME" or "model"
+    why: str
+    plan: Plan | None
+    then: Next
+    then_why: str
+
+
+Propose = Callable[[RecoveryContext], Proposal | None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Playbook:
+    """`(pack, actors, error pattern, fault kind) -> propose(context)`."""
+
+    name: str
+    pack: str
+    description: str
+    propose: Propose
+    actors: tuple[str, ...] = ()  # the failed step's actor is one of these (empty: any)
+    error: str = ""  # a regular expression searched in the failure's text (empty: any)
+    fault: str | None = None  # a lab fault of this kind is pending
+
+    def matches(self, ctx: RecoveryContext) -> bool:
+        f = ctx.failure
+        if self.actors and f.actor not in self.actors:
+            return False
+        if self.error and re.search(self.error, f.text) is None:
+            return False
+        return self.fault is None or any(x.get("kind") == self.fault for x in ctx.faults)
+
+
+_REGISTRY: dict[str, Playbook] = {}
+
+
+def register_playbook(playbook: Playbook, *, replace: bool = False) -> Playbook:
+    """Add a playbook; tried in the order registered. A name is registered once."""
+    if playbook.name in _REGISTRY and not replace:
+        raise InputError(
+            f"a recovery playbook named {playbook.name!r} is registered already",
+            hint="choose another name, or pass replace=True",
+        )
+    try:
+        re.compile(playbook.error)
+    except re.error as e:
+        raise InputError(f"playbook {playbook.name}: bad error pattern: {e}") from None
+    _REGISTRY[playbook.name] = playbook
+    return playbook
+
+
+def playbooks() -> tuple[Playbook, ...]:
+    """The registered playbooks, in the order they are tried."""
+    return tuple(_REGISTRY.values())
+
+
+def propose_by_playbook(ctx: RecoveryContext) -> Proposal | None:
+    """The first proposal of a matching playbook (of a pack the paused plan uses), or None."""
+    packs = {ctx.catalog.pack_of(s.actor) for s in ctx.plan.steps if s.actor in ctx.catalog}
+    for pb in _REGISTRY.values():
+        if pb.pack in packs and pb.matches(ctx):
+            proposal = pb.propose(ctx)
+            if proposal is not None:
+                return proposal
+    return None
