@@ -27,6 +27,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("authorization, simulation, record, plan files", {"policy", "lab", "journal", "_files"}),
     ("static checks", {"validate"}),
     ("actors and routines", {"catalog"}),
+    ("the bounded file reader", {"_reader"}),
     ("pure domains", {"plan", "fabric"}),
     ("foundations", {"_errors", "_speed", "_home", "_examples", "_evals"}),
 ]
@@ -72,6 +73,7 @@ IO_MODULES = {
     "urllib",
     "planactor._files",
     "planactor._home",
+    "planactor._reader",
 }
 PURE_PACKAGES = {"plan", "validate"}
 # Spelled out although the layers imply them: the lab and the fabric domain sit below the

@@ -93,7 +93,7 @@ def test_read_os_errors_become_plan_load_errors(
     def refuse(*args: object, **kwargs: object) -> None:
         raise error
 
-    monkeypatch.setattr(Path, "open", refuse)
+    monkeypatch.setattr(os, "open", refuse)  # the reader opens with os.open (O_NONBLOCK)
     with pytest.raises(PlanLoadError) as exc:
         read_plan_text(plan_file)
     assert exc.value.exit_code == 2

@@ -9,7 +9,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from planactor._errors import PlanLoadError
+from planactor._errors import InputError, PlanLoadError
+from planactor._reader import read_bounded
 from planactor.catalog import Catalog
 from planactor.plan import Plan
 from planactor.validate import Limits, Policy, ValidatedPlan, validate_plan
@@ -23,25 +24,13 @@ def read_plan_text(path: str | Path, *, limits: Limits | None = None) -> tuple[b
     if str(path) == "-":
         data = sys.stdin.buffer.read(limits.max_bytes + 1)
         return data, "<stdin>"
-    p = Path(path)
-    source = str(p)
+    source = str(Path(path))
     try:
-        with p.open("rb") as f:
-            # Read one byte past the limit so the validator can say "too large" without
-            # pulling an arbitrarily large file into memory.
-            return f.read(limits.max_bytes + 1), source
-    except FileNotFoundError:
-        raise PlanLoadError(
-            f"{source}: no such file", source=source, hint="check the path"
-        ) from None
-    except IsADirectoryError:
-        raise PlanLoadError(
-            f"{source}: is a directory", source=source, hint="give the plan's JSON file"
-        ) from None
-    except PermissionError:
-        raise PlanLoadError(f"{source}: permission denied", source=source) from None
-    except OSError as e:
-        raise PlanLoadError(f"{source}: cannot read: {e.strerror}", source=source) from None
+        # One byte past the limit so the validator can say "too large" without pulling an
+        # arbitrarily large file into memory; FIFOs and devices (/dev/zero) are refused.
+        return read_bounded(path, what="plan", limit=limits.max_bytes), source
+    except InputError as e:
+        raise PlanLoadError(e.message, source=source, hint=e.hint) from None
 
 
 def load_plan(

@@ -22,6 +22,7 @@ ALLOWED = {
     "lab": {
         "planactor._errors",
         "planactor._home",
+        "planactor._reader",  # the bounded, strict file reader (plan and _errors below it)
         "planactor.catalog",  # ActorContext: how actors reach their lab
         "planactor.fabric",
         "planactor.plan",

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 import strategies
 from planactor.plan import JsonSyntaxError, canonical_json, format_location, parse_json
+from planactor.plan._json import MAX_DEPTH
 
 PROPERTY = settings(max_examples=150, deadline=None)
 
@@ -52,12 +53,36 @@ def test_parses_whatever_json_dumps_writes(
 
 
 @PROPERTY
-@given(value=json_values, bom=st.booleans())
-def test_bytes_are_read_as_utf8_with_an_optional_bom(value: Any, bom: bool) -> None:
-    """UTF-8 bytes parse like the text they encode, with or without a leading BOM."""
+@given(value=json_values)
+def test_bytes_are_read_as_utf8(value: Any) -> None:
+    """UTF-8 bytes parse like the text they encode."""
     data = json.dumps(value, ensure_ascii=False).encode("utf-8")
-    parsed = parse_json(BOM + data if bom else data)
-    assert _same_json(parsed, value)
+    assert _same_json(parse_json(data), value)
+
+
+@PROPERTY
+@given(value=json_values)
+def test_a_leading_bom_is_refused(value: Any) -> None:
+    """A byte-order mark is refused (bytes or text), as the Plan model's parser refuses it."""
+    data = json.dumps(value, ensure_ascii=False)
+    with pytest.raises(JsonSyntaxError, match="byte-order mark"):
+        parse_json(BOM + data.encode("utf-8"))
+    with pytest.raises(JsonSyntaxError, match="byte-order mark"):
+        parse_json("\ufeff" + data)
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 300, 100_000])
+def test_nesting_deeper_than_the_limit_is_refused(depth: int) -> None:
+    """Arrays nested deeper than MAX_DEPTH are refused as "nesting too deep"."""
+    with pytest.raises(JsonSyntaxError, match="nesting too deep"):
+        parse_json("[" * depth + "]" * depth)
+
+
+def test_nesting_at_the_limit_parses() -> None:
+    """Exactly MAX_DEPTH levels of objects and arrays still parse."""
+    text = '{"a":' * (MAX_DEPTH // 2) + "[" * (MAX_DEPTH // 2) + "]" * (MAX_DEPTH // 2)
+    text += "}" * (MAX_DEPTH // 2)
+    assert parse_json(text) is not None
 
 
 def test_parsed_objects_are_plain_dicts() -> None:

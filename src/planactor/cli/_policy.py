@@ -15,6 +15,7 @@ from planactor._files import load_plan
 from planactor.cli._app import app, catalog, out
 from planactor.cli._approve import PolicyOption
 from planactor.policy import KeyStore, default_policy_text, load_policy, policy_path, review
+from planactor.policy._load import read_policy_text
 
 policy_app = typer.Typer(
     name="policy",
@@ -130,6 +131,6 @@ def policy_show(policy_file: Path | None = PolicyOption) -> None:
     """Print the policy in force (a starting point for your own)."""
     path = policy_path(policy_file)
     load_policy(policy_file)  # refuse a broken file here, with its problems named
-    text = default_policy_text() if path is None else path.read_text("utf-8")
+    text = default_policy_text() if path is None else read_policy_text(path)
     typer.echo(f"# source: {path or 'built-in default'}")
     typer.echo(text, nl=False)

@@ -34,7 +34,9 @@ from typing import Any
 
 from planactor._errors import InputError
 from planactor._home import home
+from planactor._reader import LIMITS, read_document
 from planactor.lab._kinds import kinds
+from planactor.plan import JsonSyntaxError, parse_json
 
 __all__ = [
     "ENV_VAR",
@@ -89,6 +91,8 @@ class LabDocument:
     @classmethod
     def from_json(cls, doc: Any, *, source: str = "lab file") -> LabDocument:
         hint = "recreate it with `planactor lab init storage --force`"
+        from planactor.lab._schema import check_lab_document  # it imports the kinds
+
         if not isinstance(doc, dict):
             raise InputError(f"{source}: a lab file holds a JSON object", hint=hint)
         if doc.get("format") != FORMAT:
@@ -97,6 +101,8 @@ class LabDocument:
                 f"expected {FORMAT!r})",
                 hint=hint,
             )
+        # The shape and the kind's own checks, once here: a lab that loads works everywhere.
+        check_lab_document(doc, source=source)
         try:
             return cls(
                 kind=str(doc["kind"]),
@@ -177,17 +183,17 @@ class Lab:
 
     def read(self) -> LabDocument:
         """The current document (no lock: writes replace the whole file atomically)."""
+        if not os.path.lexists(self.path):
+            raise InputError(f"no lab at {self.path}", hint=_INIT_HINT)
+        # Bounded, regular files only (a FIFO or /dev/zero is refused), strict UTF-8 JSON.
+        data = read_document(
+            self.path, what="lab file", max_bytes=LIMITS.lab, label="cannot read the lab"
+        )
         try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise InputError(f"no lab at {self.path}", hint=_INIT_HINT) from None
-        except OSError as e:
-            raise InputError(f"cannot read the lab at {self.path}: {e.strerror}") from None
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as e:
+            doc = parse_json(data)
+        except JsonSyntaxError as e:
             raise InputError(
-                f"{self.path}: not JSON (line {e.lineno}, column {e.colno}: {e.msg})",
+                f"{self.path}: not JSON ({e})",
                 hint="recreate it with `planactor lab init storage --force`",
             ) from None
         return LabDocument.from_json(doc, source=str(self.path))

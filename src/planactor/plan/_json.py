@@ -11,7 +11,11 @@ import math
 import re
 from typing import Any
 
-__all__ = ["JsonSyntaxError", "format_location", "parse_json"]
+__all__ = ["MAX_DEPTH", "JsonSyntaxError", "format_location", "parse_json"]
+
+# Nesting deeper than this is refused by every parser planactor uses, so `validate` and
+# the Plan model (whose JSON parser stops near 255 levels) never disagree about a file.
+MAX_DEPTH = 200
 
 
 class JsonSyntaxError(Exception):
@@ -111,10 +115,21 @@ def parse_json(text: str | bytes) -> Any:
     """Parse strict JSON. Raises JsonSyntaxError with a line and column, or a JSON path."""
     decoded = isinstance(text, bytes)
     if isinstance(text, bytes):
+        if text.startswith(b"\xef\xbb\xbf"):
+            # Refused, not skipped: the Plan model's parser and other tools reject it.
+            raise JsonSyntaxError(
+                message="starts with a UTF-8 byte-order mark (BOM); save it without one"
+            )
         try:
-            text = text.decode("utf-8-sig")
+            text = text.decode("utf-8")
         except UnicodeDecodeError as e:
-            raise JsonSyntaxError(message=f"not UTF-8 text (byte {e.start})") from None
+            raise JsonSyntaxError(
+                message=f"not UTF-8 text (bad byte 0x{text[e.start]:02x} at byte offset {e.start})"
+            ) from None
+    elif text.startswith("\ufeff"):
+        raise JsonSyntaxError(
+            message="starts with a byte-order mark (BOM, U+FEFF); save it without one"
+        )
     duplicated = False
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -137,12 +152,28 @@ def parse_json(text: str | bytes) -> Any:
         raise JsonSyntaxError(message=str(e)) from None
     except RecursionError:
         raise JsonSyntaxError(message="nesting too deep") from None
+    _check_depth(raw, text)
     if not duplicated and not _may_hold_surrogate(text, decoded):
         return raw  # the common case: nothing to locate, no second walk
     try:
         return _plain(raw, ())
     except RecursionError:
         raise JsonSyntaxError(message="nesting too deep") from None
+
+
+def _check_depth(value: Any, text: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH; walks only when the text could be that deep."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return  # cheap bound: fewer brackets than levels
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise JsonSyntaxError(message="nesting too deep")
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values() if isinstance(v, dict | list))
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item if isinstance(v, dict | list))
 
 
 def format_location(path: tuple[str | int, ...]) -> str:

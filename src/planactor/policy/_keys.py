@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from planactor._errors import InputError
 from planactor._home import home
+from planactor._reader import LIMITS, read_document
 from planactor.plan import IDENTITY_PATTERN, identity_key, identity_problem
 
 __all__ = ["IDENTITY_PATTERN", "KeyStore", "PublicKey", "is_machine_identity", "key_id_of"]
@@ -71,7 +72,7 @@ class KeyStore:
                 f"a key named {name!r} already exists in {self.directory}",
                 hint="pick another name, or remove the old key files on purpose",
             )
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self._make_directory()
         private = Ed25519PrivateKey.generate()
         pem = private.private_bytes(
             serialization.Encoding.PEM,
@@ -94,10 +95,7 @@ class KeyStore:
         """Trust `source` (a public key PEM) as approver `name`."""
         check_identity(name)
         self._check_lookalike(name)
-        try:
-            data = source.read_bytes()
-        except OSError as e:
-            raise InputError(f"{source}: cannot read: {e.strerror}") from None
+        data = read_document(source, what="public key", max_bytes=LIMITS.key, label="cannot read")
         key = _load_public(data, source)
         key_id = key_id_of(key)
         for other in self.trusted().values():
@@ -108,12 +106,12 @@ class KeyStore:
                     hint=f"if {name} is a different person, ask them for their own public key",
                 )
         _, public_path = self._paths(name)
-        if public_path.exists() and public_path.read_bytes() != _public_pem(key):
+        if public_path.exists() and _read_key(public_path, "public key") != _public_pem(key):
             raise InputError(
                 f"{name!r} is already trusted with a different key ({public_path})",
                 hint="remove the old .pub file on purpose if the key was rotated",
             )
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self._make_directory()
         public_path.write_bytes(_public_pem(key))
         return PublicKey(identity=name, key_id=key_id_of(key), key=key, path=public_path)
 
@@ -122,15 +120,12 @@ class KeyStore:
     def private(self, name: str, *, path: Path | None = None) -> Ed25519PrivateKey:
         """`name`'s private key, from the store or from an explicit `path`."""
         source = path or self._paths(name)[0]
-        try:
-            data = source.read_bytes()
-        except FileNotFoundError:
+        if not os.path.lexists(source):
             raise InputError(
                 f"no private key for {name!r} at {source}",
                 hint=f"create one with `planactor keys new --name {name}`",
-            ) from None
-        except OSError as e:
-            raise InputError(f"{source}: cannot read: {e.strerror}") from None
+            )
+        data = _read_key(source, "private key")
         try:
             key = serialization.load_pem_private_key(data, password=None)
         except (ValueError, TypeError, UnsupportedAlgorithm):
@@ -146,16 +141,17 @@ class KeyStore:
         """Every trusted approver, by identity. Unreadable files are skipped, not fatal; a
         key held by two `.pub` files is (InputError): one key may not be two approvers."""
         found: dict[str, PublicKey] = {}
-        if not self.directory.is_dir():
+        if not self.directory.exists():
             return found
+        self._check_directory()
         by_key: dict[str, PublicKey] = {}
         for path in sorted(self.directory.glob("*.pub")):
             name = path.stem
             if identity_problem(name) is not None or is_machine_identity(name):
                 continue
-            try:
-                key = _load_public(path.read_bytes(), path)
-            except (OSError, InputError):
+            try:  # bounded, regular files only: a FIFO named x.pub must not hang every run
+                key = _load_public(_read_key(path, "public key"), path)
+            except InputError:
                 continue
             entry = PublicKey(identity=name, key_id=key_id_of(key), key=key, path=path)
             first = by_key.get(entry.key_id)
@@ -178,6 +174,17 @@ class KeyStore:
                     hint="pick a name nobody could mistake for another approver's",
                 )
 
+    def _check_directory(self) -> None:
+        if self.directory.exists() and not self.directory.is_dir():
+            raise InputError(
+                f"{self.directory}: the keys folder is not a directory",
+                hint="move the file away; `planactor keys new` creates the folder",
+            )
+
+    def _make_directory(self) -> None:
+        self._check_directory()
+        self.directory.mkdir(parents=True, exist_ok=True)
+
     def _paths(self, name: str) -> tuple[Path, Path]:
         return self.directory / f"{name}.key", self.directory / f"{name}.pub"
 
@@ -195,6 +202,10 @@ def check_identity(name: str) -> None:
             f"{name!r} is reserved for machines (planners, LLMs, the tool itself)",
             hint="approvers are people: use the person's name, e.g. alice",
         )
+
+
+def _read_key(path: Path, what: str) -> bytes:
+    return read_document(path, what=what, max_bytes=LIMITS.key, label="cannot read")
 
 
 def _public_pem(key: Ed25519PublicKey) -> bytes:

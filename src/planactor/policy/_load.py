@@ -12,10 +12,11 @@ from pydantic import ValidationError
 
 from planactor._errors import InputError
 from planactor._home import home
+from planactor._reader import LIMITS, StrictLoader, load_yaml, read_text
 from planactor.plan import format_location
 from planactor.policy._rules import PolicyDoc, RulePolicy
 
-__all__ = ["default_policy_text", "load_policy", "policy_path"]
+__all__ = ["default_policy_text", "load_policy", "policy_path", "read_policy_text"]
 
 
 def default_policy_text() -> str:
@@ -38,16 +39,21 @@ def load_policy(explicit: Path | None = None) -> RulePolicy:
     path = policy_path(explicit)
     if path is None:
         return parse_policy(default_policy_text(), source="default policy")
-    try:
-        text = path.read_text("utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such policy file", hint="check the path") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(f"{path}: cannot read the policy: {e}") from None
-    return parse_policy(text, source=str(path))
+    return parse_policy(read_policy_text(path), source=str(path))
 
 
-class _PolicyLoader(yaml.SafeLoader):
+def read_policy_text(path: Path) -> str:
+    """A policy file's text: a bounded, regular, UTF-8 file (planactor._reader)."""
+    return read_text(
+        path,
+        what="policy",
+        max_bytes=LIMITS.policy,
+        label="cannot read the policy",
+        missing="no such policy file",
+    )
+
+
+class _PolicyLoader(StrictLoader):
     """YAML without base-60 integers: `start: 22:00` stays the time 22:00, not 1320."""
 
 
@@ -69,64 +75,10 @@ _PolicyLoader.add_implicit_resolver(
 )
 
 
-def _duplicate_key(node: yaml.Node, path: tuple[str | int, ...] = ()) -> str | None:
-    """The first key given twice in one mapping, with its path and both lines, or None.
-
-    YAML lets the last of two equal keys win silently; a reviewer reading the first one
-    would then approve a policy that is not the one in force.
-    """
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[object, int] = {}
-        for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
-                line = key.start_mark.line + 1
-                if key.value in seen:
-                    where = format_location((*path, key.value))
-                    return (
-                        f"line {line}: duplicate key {where} (first given on line "
-                        f"{seen[key.value]}); the last one would silently win"
-                    )
-                seen[key.value] = line
-            below = (*path, key.value) if isinstance(key, yaml.ScalarNode) else path
-            found = _duplicate_key(value, below)
-            if found:
-                return found
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            found = _duplicate_key(item, (*path, i))
-            if found:
-                return found
-    return None
-
-
-def _load_yaml(text: str, source: str) -> object:
-    loader = _PolicyLoader(text)  # a SafeLoader: no arbitrary objects
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None
-        duplicate = _duplicate_key(node)
-        if duplicate is not None:
-            raise InputError(
-                f"{source}: {duplicate}",
-                hint="keep one of them: each key may appear once in a mapping",
-            )
-        return loader.construct_document(node)
-    finally:
-        loader.dispose()
-
-
 def parse_policy(text: str, *, source: str) -> RulePolicy:
     """A policy from YAML text; every mistake is named with its place in the file."""
-    try:
-        data = _load_yaml(text, source)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(e, "problem", None) or str(e)
-        raise InputError(
-            f"{source}{where}: not valid YAML: {problem}", hint="check the indentation and quotes"
-        ) from None
+    # No tags, bounded depth and aliases, no duplicate keys (planactor._reader).
+    data = load_yaml(text, source=source, what="policy", loader=_PolicyLoader)
     if not isinstance(data, dict):
         raise InputError(
             f"{source}: a policy is a YAML mapping (version, name, approvals, rules)",

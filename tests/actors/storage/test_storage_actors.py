@@ -134,9 +134,8 @@ def test_a_missing_lab_is_a_final_actor_error(
 
 def test_a_lab_of_another_kind_is_refused(lab: Lab) -> None:
     """A lab file of another kind is not a storage lab."""
-    doc = json.loads(lab.path.read_text())
-    doc["kind"] = "network"
-    lab.path.write_text(json.dumps(doc))
+    # A real network lab: a storage state labelled "network" is refused as malformed at load.
+    create_lab(lab.path, kind="network", overwrite=True)
     with pytest.raises(ActorError, match="network lab, not a storage lab"):
         call(storage.inventory, {})
     with pytest.raises(ActorError, match="network lab, not a storage lab"):
