@@ -9,6 +9,7 @@ import typer
 
 from planactor._errors import InputError, PlanInvalid, PlanLoadError
 from planactor._files import read_plan_text
+from planactor._reader import LIMITS, read_document
 from planactor.cli._app import EXIT_BAD_INPUT, app, catalog, out, print_problems
 from planactor.cli._lab_context import LabOption, lab_context
 from planactor.plan import Inventory, JsonSyntaxError, parse_json
@@ -17,10 +18,11 @@ from planactor.validate import Limits, Problem, ValidationReport, validate_plan
 
 def load_inventory(path: Path) -> Inventory:
     """An inventory file: a JSON object mapping an entity kind to a list of names."""
+    raw = read_document(
+        path, what="inventory", max_bytes=LIMITS.inventory, label="cannot read inventory"
+    )
     try:
-        data = parse_json(path.read_bytes())
-    except OSError as e:
-        raise InputError(f"{path}: cannot read inventory: {e.strerror}") from None
+        data = parse_json(raw)
     except (JsonSyntaxError, ValueError) as e:
         # JsonSyntaxError is not a ValueError: left uncaught it escaped as an internal error.
         raise InputError(f"{path}: inventory is not valid JSON: {e}") from None
@@ -42,8 +44,12 @@ def validate_cmd(
         None, "--inventory", help="JSON file: entity kind -> names; checks entity arguments."
     ),
     lab: Path | None = LabOption,
-    max_steps: int = typer.Option(10_000, min=1, help="Refuse plans with more steps."),
-    max_bytes: int = typer.Option(1 << 20, min=1, help="Refuse plans larger than this."),
+    max_steps: int = typer.Option(
+        10_000, min=1, max=10_000_000, help="Refuse plans with more steps."
+    ),
+    max_bytes: int = typer.Option(
+        1 << 20, min=1, max=1 << 30, help="Refuse plans larger than this (at most 1 GiB)."
+    ),
 ) -> None:
     """Check a plan against the catalog (and an inventory); list every problem found."""
     limits = Limits(max_steps=max_steps, max_bytes=max_bytes)
