@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import time
 import uuid
@@ -199,6 +200,7 @@ class Journal:
         self._base: dict[str, tuple[int, str]] = {}
         self._releases: set[str] = set()
         self._token = uuid.uuid4().hex
+        self._me: _lease.Holder | None = None
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -279,7 +281,7 @@ class Journal:
         events are read afresh afterwards.
         """
         self.flush()
-        me = _lease.Holder.this_process(token=self._token, since=_now())
+        me = self._holder()
         try:
             with self._transaction():
                 stale = _lease.claim(self._db, run_id, me, take_over=take_over)
@@ -295,7 +297,7 @@ class Journal:
         if not (self._pending or self._runs_pending or self._status_pending):
             return
         touched = {row[0] for row in self._pending}
-        me = _lease.Holder.this_process(token=self._token, since=_now())
+        me = self._holder()
         try:
             with self._transaction():
                 for run_id in sorted(touched | self._status_pending.keys()):
@@ -350,6 +352,13 @@ class Journal:
         """
         if not self._in_memory or len(self._pending) >= _MEMORY_BATCH:
             self.flush()
+
+    def _holder(self) -> _lease.Holder:
+        """This process as a lease holder: read once (it reads /proc), again after a fork."""
+        me = self._me
+        if me is None or me.pid != os.getpid():
+            me = self._me = _lease.Holder.this_process(token=self._token, since=_now())
+        return me
 
     def _check_base(self, run_id: str) -> None:
         """RunBusy unless the run's last committed event is the one this process built on."""
