@@ -29,6 +29,8 @@ from planactor.audit import (
     audit_json,
     audit_markdown,
     audit_run,
+    linked_runs,
+    links_markdown,
     run_ids,
     verify_run,
 )
@@ -133,12 +135,17 @@ def _report(
         record = audit_run(
             journal, run_id, trusted=KeyStore().trusted(), anchors=anchors, kind_of=kind_of
         )
+        links = linked_runs(journal, run_id)  # a remediation and the run it recovers
     if fmt is Format.html:
         text = audit_html(record, kind_of=kind_of)
     elif fmt is Format.json:
         text = audit_json(record)
+        if links:
+            doc = json.loads(text)
+            doc["linked_runs"] = [x.to_document() for x in links]
+            text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
     else:
-        text = audit_markdown(record, kind_of=kind_of)
+        text = audit_markdown(record, kind_of=kind_of) + links_markdown(run_id, links)
     if output is None:
         sys.stdout.write(text)
         sys.stdout.flush()

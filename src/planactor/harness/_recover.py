@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -208,14 +208,18 @@ def recover(
     ctx: RecoveryContext,
     *,
     diagnostics: tuple[str, ...] = (),
-    backend: Backend | None,
+    backend: Backend | Callable[[], Backend] | None,
     policy: RulePolicy,
     safety: Policy | None,
     trusted: Mapping[str, PublicKey],
     now: datetime,
     model_only: bool = False,
 ) -> Recovery:
-    """Propose a remediation: playbooks first, the model second (or only, `model_only`)."""
+    """Propose a remediation: playbooks first, the model second (or only, `model_only`).
+
+    `backend` may be a factory, called only when the model is needed. Nothing runs here:
+    the proposal's plan is validated (with `safety`, the lab's check) and its policy
+    verdict reviewed against `trusted` keys at `now`."""
     started = time.perf_counter()
     checks = AllOf(policy, safety)
     notes: list[str] = []
@@ -231,7 +235,9 @@ def recover(
         proposal = _after_fixes(ctx)
     if proposal is None and backend is not None:
         try:
-            proposal = propose_by_model(ctx, backend=backend, checks=checks)
+            # A factory is called only now: the playbook path never loads a model.
+            model = backend if hasattr(backend, "complete") else backend()  # type: ignore[operator]
+            proposal = propose_by_model(ctx, backend=model, checks=checks)
             assert proposal.plan is not None
             validated = _validate(ctx, proposal.plan, checks)
         except (PlanInvalid, BackendError) as e:

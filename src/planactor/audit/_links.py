@@ -1,0 +1,75 @@
+"""Runs linked to a run: the paused run a remediation run `recovers`, and the runs that
+recover it (their plans say `recovers: RUN_ID`, inside their hashes). An edge like `_read`:
+it reads the journal; the report shows the linked runs beside the run it audits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from planactor.journal import Journal
+
+__all__ = ["LinkedRun", "linked_runs", "links_markdown"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LinkedRun:
+    run_id: str
+    relation: Literal["recovers", "recovered by"]  # what this run is to the audited one
+    status: str
+    intent: str
+    plan_hash: str
+    chain_ok: bool
+
+    def to_document(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "relation": self.relation,
+            "status": self.status,
+            "intent": self.intent,
+            "plan_hash": self.plan_hash,
+            "chain_ok": self.chain_ok,
+        }
+
+
+def linked_runs(journal: Journal, run_id: str) -> tuple[LinkedRun, ...]:
+    """The run this one recovers (if any), then the runs that recover it, oldest first."""
+    record = journal.run(run_id)
+    links: list[LinkedRun] = []
+    target = record.plan.recovers
+    for r in journal.runs():
+        if r.run_id == target:
+            relation: Literal["recovers", "recovered by"] = "recovers"
+        elif r.plan.recovers == run_id:
+            relation = "recovered by"
+        else:
+            continue
+        links.append(
+            LinkedRun(
+                run_id=r.run_id,
+                relation=relation,
+                status=r.status,
+                intent=r.intent,
+                plan_hash=r.plan_hash,
+                chain_ok=journal.verify(r.run_id).ok,
+            )
+        )
+    return tuple(sorted(links, key=lambda x: x.relation != "recovers"))
+
+
+def links_markdown(run_id: str, links: tuple[LinkedRun, ...]) -> str:
+    """A `## Linked runs` section (empty text when there are none)."""
+    if not links:
+        return ""
+    rows = [
+        f"| {x.run_id} | {run_id} {x.relation} it | {x.status} | "
+        f"{'verifies' if x.chain_ok else 'DOES NOT VERIFY'} | {x.intent} |"
+        for x in links
+    ]
+    return (
+        "\n## Linked runs\n\n"
+        "| run | link | status | journal | intent |\n| --- | --- | --- | --- | --- |\n"
+        + "\n".join(rows)
+        + "\n\nEach remediation plan names the run it recovers inside its hash "
+        "(`recovers`), so its approvals cover the link.\n"
+    )
