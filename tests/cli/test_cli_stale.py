@@ -106,7 +106,9 @@ def test_unrelated_drift_does_not_stop_the_run(
 ) -> None:
     """esx-01 moved on array-02 and a path of array-03 down: the array-01 plan runs."""
     plan, lab = _approved_plan(capsys, tmp_path)
-    lab.operate("move_paths", {"array": "array-02", "host": "esx-01", "to_controller": "array-02-b"})
+    lab.operate(
+        "move_paths", {"array": "array-02", "host": "esx-01", "to_controller": "array-02-b"}
+    )
     lab.inject_fault({"kind": "path-down", "host": "esx-07", "controller": "array-03-b"})
     code, out, err = run(capsys, "run", str(plan), "--lab", str(lab.path), "--yes", "--json")
     assert code == 0, out + err

@@ -73,7 +73,9 @@ def test_a_hand_move_of_a_named_host_is_a_change(tmp_path: Path) -> None:
     lab = create_lab(tmp_path / "lab.json")
     plan = _planned(lab)
     assert stale_facts(plan, lab.read()) == []
-    lab.operate("move_paths", {"array": "array-01", "host": "esx-01", "to_controller": "array-01-b"})
+    lab.operate(
+        "move_paths", {"array": "array-01", "host": "esx-01", "to_controller": "array-01-b"}
+    )
     (change,) = stale_facts(plan, lab.read())
     assert (change.entity, change.field) == ("host/esx-01", "active.array-01")
     assert (change.before, change.after) == ("array-01-a", "array-01-b")
@@ -83,7 +85,9 @@ def test_drift_outside_the_plan_never_flags(tmp_path: Path) -> None:
     """esx-01 moved on array-02, another array's controller failing a path: not the plan's."""
     lab = create_lab(tmp_path / "lab.json")
     plan = _planned(lab)
-    lab.operate("move_paths", {"array": "array-02", "host": "esx-01", "to_controller": "array-02-b"})
+    lab.operate(
+        "move_paths", {"array": "array-02", "host": "esx-01", "to_controller": "array-02-b"}
+    )
     lab.inject_fault({"kind": "path-down", "host": "esx-07", "controller": "array-03-b"})
     assert stale_facts(plan, lab.read()) == []
 
@@ -138,7 +142,9 @@ def test_basis_check_warns_of_a_missing_or_stale_basis(tmp_path: Path) -> None:
     assert (problem.code, problem.severity) == ("no-basis", "warning")
     plan = _planned(lab)
     assert check.check(plan, catalog=None, inventory=None) == []  # type: ignore[arg-type]
-    lab.operate("move_paths", {"array": "array-01", "host": "esx-01", "to_controller": "array-01-b"})
+    lab.operate(
+        "move_paths", {"array": "array-01", "host": "esx-01", "to_controller": "array-01-b"}
+    )
     later = BasisCheck(doc=lab.read(), path=lab.path)
     (problem,) = later.check(plan, catalog=None, inventory=None)  # type: ignore[arg-type]
     assert (problem.code, problem.severity) == ("stale-basis", "warning")

@@ -29,6 +29,7 @@ __all__ = [
     "plan_names",
 ]
 
+
 def basis_digest(*, lab: str, facts: Mapping[str, Mapping[str, Any]]) -> str:
     """`sha256:<hex>` of the canonical JSON of the lab kind and facts (key order ignored)."""
     return content_hash({"lab": lab, "facts": facts})

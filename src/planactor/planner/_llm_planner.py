@@ -381,7 +381,7 @@ class LLMPlanner:
                     raise
                 feedback = f"{e.message}; answer with JSON only"
                 continue
-            document = {
+            document: dict[str, Any] = {
                 "api_version": "planactor/v1",
                 "intent": intent,
                 "requested_by": requested_by,
