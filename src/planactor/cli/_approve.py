@@ -13,7 +13,8 @@ from rich.table import Table
 from planactor._errors import InputError
 from planactor._files import load_plan, save_plan
 from planactor.cli._app import app, catalog, out
-from planactor.policy import KeyStore, load_policy, sign
+from planactor.plan import Approval, Plan
+from planactor.policy import KeyStore, PublicKey, load_policy, sign
 
 keys_app = typer.Typer(
     name="keys",
@@ -116,6 +117,38 @@ def keys_import(
     out.print(f"trusted {name}: {key.key_id}", markup=False)
 
 
+def sign_plan(
+    plan: Plan,
+    *,
+    identity: str,
+    store: KeyStore,
+    key: Path | None = None,
+    ticket: str | None = None,
+    expires: str = "24h",
+    comment: str | None = None,
+) -> tuple[Plan, Approval, PublicKey | None]:
+    """`plan` with `identity`'s signed approval added (replacing an older one of theirs),
+    the approval, and the key trusted here under that name (None: none). Separation of
+    duties and the other checks are `sign`'s; `approve` and `do --as` both sign here."""
+    # Read before anything is written: a keys folder it refuses (one key under two names)
+    # leaves the plan file as it was.
+    trusted = store.trusted().get(identity)
+    private = store.private(identity, path=key)
+    now = datetime.now(UTC).replace(microsecond=0)  # what sign() records, to the second
+    approval = sign(
+        plan,
+        identity=identity,
+        key=private,
+        now=now,
+        valid_for=parse_expiry(expires, now=now),
+        ticket=ticket,
+        comment=comment,
+    )
+    # A newer approval by the same person replaces the older one.
+    kept = [a for a in plan.approvals if a.identity != identity]
+    return plan.model_copy(update={"approvals": [*kept, approval]}), approval, trusted
+
+
 @app.command("approve")
 def approve_cmd(
     plan: Path = typer.Argument(..., help="The plan file; the approval is added to it."),
@@ -131,25 +164,15 @@ def approve_cmd(
 ) -> None:
     """Sign the plan's exact hash as NAME; the approval travels inside the plan file."""
     validated = load_plan(plan, catalog=catalog(), policy=load_policy(policy_file))
-    parsed = validated.plan
-    store = KeyStore()
-    # Read before anything is written: a keys folder it refuses (one key under two names)
-    # leaves the plan file as it was.
-    trusted = store.trusted().get(identity)
-    private = store.private(identity, path=key)
-    now = datetime.now(UTC).replace(microsecond=0)  # what sign() records, to the second
-    approval = sign(
-        parsed,
+    approved, approval, trusted = sign_plan(
+        validated.plan,
         identity=identity,
-        key=private,
-        now=now,
-        valid_for=parse_expiry(expires, now=now),
+        store=KeyStore(),
+        key=key,
         ticket=ticket,
+        expires=expires,
         comment=comment,
     )
-    # A newer approval by the same person replaces the older one.
-    kept = [a for a in parsed.approvals if a.identity != identity]
-    approved = parsed.model_copy(update={"approvals": [*kept, approval]})
     target = output or plan
     save_plan(approved, target)
     out.print(
