@@ -3,6 +3,7 @@ exit codes in one place (`_app.main`). The exit codes are documented in docs/cli
 
 from planactor.cli import (
     _actors,
+    _ask,
     _approve,
     _audit,
     _bench,
@@ -26,6 +27,7 @@ __all__ = ["app", "main"]
 # Importing the command modules registers their commands on `app`.
 del (
     _actors,
+    _ask,
     _approve,
     _audit,
     _bench,

@@ -190,18 +190,23 @@ def read_actors(
     return [a for _, _, a in sorted(scored)[:limit]]
 
 
-def _grounded(schema: Any, inventory: Inventory | None) -> Any:
-    """`schema` with every entity field limited to the inventory's names of its kind."""
+def _grounded(schema: Any, inventory: Inventory | None, said: str = "") -> Any:
+    """`schema` with every entity field limited to the inventory's names of its kind: those
+    the question names when it names some (a small model otherwise picks any), else all."""
     if isinstance(schema, Mapping):
-        out = {k: _grounded(v, inventory) for k, v in schema.items() if k not in ("title",)}
+        out = {k: _grounded(v, inventory, said) for k, v in schema.items() if k != "title"}
         kind = schema.get(ENTITY_KEY)
-        if isinstance(kind, str) and inventory is not None:
-            names = inventory.names(kind)
-            if names and schema.get("type") == "string":
-                out["enum"] = sorted(names)
+        names = inventory.names(kind) if isinstance(kind, str) and inventory is not None else None
+        if names:
+            # pydantic marks the field; an optional one keeps its string inside `anyOf`.
+            for branch in [out, *out.get("anyOf", [])]:
+                if branch.get("type") == "string":
+                    # The names the question gives are what it is about: only those then.
+                    named = sorted(n for n in names if n in said)
+                    branch["enum"] = named or sorted(names)
         return out
     if isinstance(schema, list):
-        return [_grounded(v, inventory) for v in schema]
+        return [_grounded(v, inventory, said) for v in schema]
     return schema
 
 
@@ -210,6 +215,7 @@ def ask_schema(
     inventory: Inventory | None,
     observed: Sequence[str],
     *,
+    question: str = "",
     answer_only: bool = False,
 ) -> dict[str, Any]:
     """The grammar of one turn: `{"action", "args"}` for an offered actor, or an answer."""
@@ -231,7 +237,7 @@ def ask_schema(
             "type": "object",
             "properties": {
                 "action": {"type": "string", "enum": [a.name]},
-                "args": _grounded(a.input_schema, inventory),
+                "args": _grounded(a.input_schema, inventory, question),
             },
             "required": ["action", "args"],
             "additionalProperties": False,
@@ -282,7 +288,10 @@ def _messages(
     if feedback:
         lines.append(feedback)
     if answer_only:
-        lines.append('No more tools. Answer: {"answer": TEXT, "cites": [observation ids]}.')
+        lines.append(
+            "Now answer the question in one sentence from the observations, and cite the ids "
+            "of the observations you used."
+        )
     else:
         lines.append(
             'Call one tool: {"action": NAME, "args": {...}}, or, when the observations answer '
@@ -403,12 +412,16 @@ def ask(
     observations: list[Observation] = []
     spent_in = spent_out = 0
     feedback: str | None = None
+    stale: set[str] = set()
     verdict: Verdict = "undecided"
     answer: str | None = None
     cites: list[str] = []
     reason: str | None = None
     while True:
-        answer_only = len(observations) >= max_steps
+        # An actor the model called twice with the same arguments is withdrawn: a small
+        # model otherwise repeats itself until the budget is gone.
+        offered = [a for a in actors if a.name not in stale]
+        answer_only = len(observations) >= max_steps or not offered
         if len(turns) > max_steps + 1:
             reason = f"no answer within {len(turns)} model turns (step budget {max_steps})"
             break
@@ -416,8 +429,10 @@ def ask(
             reason = f"the token budget ({max_tokens}) is spent"
             break
         observed = [o.id for o in observations if o.status == "succeeded"]
-        schema = ask_schema(actors, inventory, observed, answer_only=answer_only)
-        messages = _messages(question, actors, inventory, observations, feedback, answer_only)
+        schema = ask_schema(
+            offered, inventory, observed, question=question, answer_only=answer_only
+        )
+        messages = _messages(question, offered, inventory, observations, feedback, answer_only)
         number = len(turns) + 1
         try:
             call = backend.complete(messages, schema=schema, max_tokens=TURN_TOKENS)
@@ -466,6 +481,7 @@ def ask(
         )
         if repeat is not None:
             # Looking again sees the same: no new run, and the model is told to move on.
+            stale.add(name)
             feedback = (
                 f"You already called {name} with these args: see [{repeat.id}]. "
                 "Call another tool or answer."
