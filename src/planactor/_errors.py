@@ -28,10 +28,9 @@ a new class is drawn here or the build fails. Packs subclass ActorError for thei
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
-    from planactor.plan import FactChange
     from planactor.validate import ValidationReport
 
 __all__ = [
@@ -119,9 +118,10 @@ class StalePlan(InputError):
     names each one, from what to what. Approvals cannot help: the plan must be made again."""
 
     def __init__(
-        self, message: str, *, changes: tuple[FactChange, ...], hint: str | None = None
+        self, message: str, *, changes: tuple[Any, ...], hint: str | None = None
     ) -> None:
         super().__init__(message, hint=hint)
+        # Each a planactor.plan.FactChange (not named here: the errors sit below the plan).
         self.changes = changes
 
 
