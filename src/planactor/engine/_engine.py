@@ -146,6 +146,8 @@ class Engine:
                 **({"authorization": dict(authorization)} if authorization is not None else {}),
                 **(dict(labels) if labels else {}),
                 **({"read_only": True} if read_only else {}),
+                # A remediation's link to the paused run it recovers (hashed in the plan too).
+                **({"recovers": checked.recovers} if checked.recovers is not None else {}),
                 # Planner metadata is outside the plan hash: chain it here for the audit.
                 **(
                     {"planner": checked.planner.model_dump(mode="json")}

@@ -103,6 +103,7 @@ class RunStartedData(TypedDict):
     read_only: NotRequired[bool]  # the engine refuses every step whose actor writes
     question: NotRequired[str]  # an ask's question
     ask: NotRequired[str]  # an ask's action run: the ask run it serves
+    recovers: NotRequired[str]  # a remediation run: the paused run it recovers (plan.recovers)
 
 
 @with_config(_TOLERANT)
