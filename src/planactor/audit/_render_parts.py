@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from planactor.audit._record import AuditRecord, KindOf, StepAudit
+from planactor.journal import EventKind
 from planactor.plan import StepKind, dependencies
 
 __all__ = [
@@ -362,4 +363,65 @@ def integrity_facts(r: AuditRecord) -> list[tuple[str, Cell]]:
         ("Anchors checked", plain(", ".join(str(a) for a in r.anchors) or "none given")),
         ("Approvals re-checked", plain(len(r.approvals))),
         ("Outside the chain", plain(", ".join(r.outside_chain) or "nothing the report shows")),
+    ]
+
+
+TRANSCRIPT_COLS = ("#", "turn", "what", "detail")
+LLM_CALL_COLS = ("#", "step", "try", "skill", "model", "tokens", "prompt", "raw output")
+
+
+def _clip(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def transcript_rows(r: AuditRecord) -> list[Row]:
+    """An ask's transcript: each model turn, each observation, the answer (`ask.*` events)."""
+    rows: list[Row] = []
+    for e in r.events:
+        d = e.data
+        if e.type == EventKind.ASK_TURN:
+            what = str(d.get("choice"))
+            if d.get("choice") == "action":
+                detail = f"{d.get('action')} {compact(d.get('args', {}))}"
+            elif d.get("choice") == "invalid":
+                detail = f"{d.get('problem')}; raw: {d.get('raw')}"
+            else:
+                detail = f"raw: {d.get('raw')}"
+            rows.append([plain(e.seq), plain(d.get("turn")), plain(what), mono(_clip(detail))])
+        elif e.type == EventKind.ASK_OBSERVATION:
+            seen = d.get("error") or compact(d.get("output"))
+            detail = f"[{d.get('id')}] {d.get('actor')} {d.get('status')} (run {d.get('run', '-')})"
+            rows.append(
+                [plain(e.seq), plain(None), plain("observation"), mono(_clip(f"{detail}: {seen}"))]
+            )
+        elif e.type == EventKind.ASK_ANSWER:
+            detail = f"{d.get('answer')} (cites {', '.join(d.get('cites', [])) or 'nothing'})"
+            if d.get("reason"):
+                detail += f"; {d.get('reason')}"
+            rows.append(
+                [
+                    plain(e.seq),
+                    plain(None),
+                    Cell(str(d.get("verdict")), "ok" if d.get("verdict") == "supported" else "bad"),
+                    plain(_clip(detail, 400)),
+                ]
+            )
+    return rows
+
+
+def llm_call_rows(r: AuditRecord) -> list[Row]:
+    """Every LLM skill call (`llm.call`): probabilistic output, recorded for replay."""
+    return [
+        [
+            plain(e.seq),
+            mono(e.step),
+            plain(e.attempt),
+            mono(e.data.get("skill")),
+            plain(f"{e.data.get('backend')} {e.data.get('model')}"),
+            plain(f"{e.data.get('tokens_in')}/{e.data.get('tokens_out')}"),
+            plain(_clip(str(e.data.get("prompt", "")))),
+            mono(_clip(str(e.data.get("raw", "")))),
+        ]
+        for e in r.events
+        if e.type == EventKind.LLM_CALL
     ]

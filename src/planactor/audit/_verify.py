@@ -296,6 +296,8 @@ def _unauthorized(
         return []
     if bool(started.data.get("dry_run", record.dry_run)):
         return []
+    if started.data.get("read_only") is True:  # the engine refused every write, uncalled
+        return []
     writes = []
     for s in record.plan.steps:
         kind = kind_of(s.actor) if kind_of is not None else "unknown"

@@ -32,6 +32,13 @@ def _describe(a: Actor) -> dict[str, Any]:
         "timeout_s": a.timeout_s,
         "retry": a.retry.model_dump() if a.retry else None,
         "tags": list(a.tags),
+        # An LLM skill: a model writes the output (journaled, replayed as recorded).
+        "probabilistic": a.probabilistic,
+        **(
+            {"llm": {"prompt": a.llm.prompt, "max_tokens": a.llm.max_tokens}}
+            if a.llm is not None
+            else {}
+        ),
     }
 
 
@@ -57,6 +64,8 @@ def print_actor_table() -> None:
         table.add_column(col, no_wrap=col in ("actor", "compensate"))
     for a in cat:
         label = "write ⚠ irreversible" if a.irreversible else a.effect
+        if a.probabilistic:
+            label += " (LLM skill: probabilistic)"
         table.add_row(
             a.name,
             Text(label, style=_STYLE[a.kind]),

@@ -377,7 +377,9 @@ def ask(
     """
     question = question.strip()
     if not question:
-        raise InputError("the question is empty", hint='planactor ask "is any host down to one path?"')
+        raise InputError(
+            "the question is empty", hint='planactor ask "is any host down to one path?"'
+        )
     if max_steps < 1:
         raise InputError(f"--max-steps must be at least 1, not {max_steps}")
     if max_tokens < 1:
@@ -395,7 +397,12 @@ def ask(
         journal,
         run_id,
         Plan.model_validate(
-            {"api_version": "planactor/v1", "intent": question, "requested_by": requested_by, "steps": []}
+            {
+                "api_version": "planactor/v1",
+                "intent": question,
+                "requested_by": requested_by,
+                "steps": [],
+            }
         ),
         {
             "kind": "ask",
@@ -445,7 +452,12 @@ def ask(
         spent_in += call.tokens_in
         spent_out += call.tokens_out
         choice, value, problem = _parse(call.text)
-        base = {"turn": number, "raw": call.text, "tokens_in": call.tokens_in, "tokens_out": call.tokens_out}
+        base = {
+            "turn": number,
+            "raw": call.text,
+            "tokens_in": call.tokens_in,
+            "tokens_out": call.tokens_out,
+        }
         if choice == "invalid" or value is None:
             turn = AskTurn(**base, choice="invalid", problem=problem)
             turns.append(turn)
@@ -476,7 +488,11 @@ def ask(
         turns.append(turn)
         record.add(EventKind.ASK_TURN, turn.to_document())
         repeat = next(
-            (o for o in observations if o.actor == name and o.args == args and o.status == "succeeded"),
+            (
+                o
+                for o in observations
+                if o.actor == name and o.args == args and o.status == "succeeded"
+            ),
             None,
         )
         if repeat is not None:
@@ -548,11 +564,15 @@ def _observe(
     args: dict[str, Any],
 ) -> Observation:
     """Run one chosen action as a read-only engine run of its own."""
+    # A failed read ends its run `failed` rather than pausing it for a person; a write the
+    # engine refuses ends it `compensated` (failed, and nothing to undo: it never ran).
+    known = catalog.get(actor) if actor in catalog else None
+    on_failure = "continue" if known is not None and known.effect == "read" else "compensate"
     document = {
         "api_version": "planactor/v1",
         "intent": question,
         "requested_by": requested_by,
-        "steps": [{"id": step_id, "actor": actor, "args": args}],
+        "steps": [{"id": step_id, "actor": actor, "args": args, "on_failure": on_failure}],
     }
     try:
         checked = validate_plan(document, catalog=catalog, inventory=inventory)
@@ -571,9 +591,7 @@ def _observe(
     step = result.steps[step_id]
     error = None
     if step.state != "succeeded":
-        failed = [
-            e for e in engine.journal.events(run_id) if e.type == EventKind.STEP_FAILED.value
-        ]
+        failed = [e for e in engine.journal.events(run_id) if e.type == EventKind.STEP_FAILED.value]
         error = (
             f"{failed[-1].data['error']['kind']}: {failed[-1].data['error']['message']}"
             if failed
