@@ -507,3 +507,119 @@ def test_every_expectation_of_the_shipped_set_binds_against_the_default_lab(
     for c in s.cases:
         if c.routine is not None:
             ctx.catalog.routines[c.routine].bind(c.params, inventory=ctx.inventory)
+
+
+# -- wrong plans, splits, coverage ---------------------------------------------------------------
+
+WRONG = """
+version: 1
+cases:
+  - id: right
+    intent: ping array-01
+    expect: {routine: test.ping_array, params: {array: array-01}}
+    tags: [canonical]
+  - id: other-params
+    intent: ping array-02
+    expect: {routine: test.ping_array, params: {array: array-03}}
+    tags: [distractor]
+    split: heldout
+  - id: plan-where-none
+    intent: ping array-01
+    expect: {routine: null}
+    tags: [no-routine]
+    split: heldout
+  - id: refused
+    intent: ping the array
+    expect: {routine: test.ping_array, params: {array: array-01}}
+    tags: [underspecified]
+  - id: dropped-clause
+    intent: ping array-01; also delete array-02
+    expect: {routine: test.ping_array, params: {array: array-01}, uncovered: [delete array-02]}
+    tags: [multi-clause]
+"""
+
+
+def test_a_plan_other_than_the_label_is_a_wrong_plan_and_a_refusal_is_not() -> None:
+    """Other parameters, or a routine plan where none should come out, count as wrong
+    plans; a refusal is a miss but never a wrong plan; the counts split dev / heldout."""
+    result = run_eval(
+        parse_eval_set(WRONG, source="wrong"),
+        context=tiny_context(),
+        backend=None,
+        check_ungrounded=check_ungrounded,
+    )
+    wrong = {c.case.id: c.wrong_plan for c in result.cases}
+    assert wrong == {
+        "right": False,
+        "other-params": True,
+        "plan-where-none": True,
+        "refused": False,
+        "dropped-clause": False,
+    }
+    assert result.wrong_plans == 2
+    assert (result.split("heldout").total, result.split("heldout").wrong_plans) == (2, 2)
+    assert (result.split("dev").matched, result.split("dev").wrong_plans) == (2, 0)
+    doc = result.to_document()["summary"]
+    assert doc["wrong_plans"] == 2
+    assert doc["splits"]["heldout"] == {
+        "cases": 2,
+        "matched": 0,
+        "exact_match": 0.0,
+        "wrong_plans": 2,
+    }
+    assert doc["wrong_by_tag"] == {"distractor": 1, "no-routine": 1}
+
+
+def test_a_case_expecting_a_reported_clause_needs_that_report() -> None:
+    """expect.uncovered: the plan matches only when the planner reports that clause as not
+    planned; the report is shown with what the planner did."""
+    result = run_eval(
+        parse_eval_set(WRONG, source="wrong"),
+        context=tiny_context(),
+        backend=None,
+        check_ungrounded=check_ungrounded,
+    )
+    case = next(c for c in result.cases if c.case.id == "dropped-clause")
+    assert case.match
+    assert case.not_planned == ("delete array-02",)
+    assert 'not planned: "delete array-02"' in case.got
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "problem"),
+    [
+        ("split", "train", "split: expected one of dev, heldout"),
+        ("uncovered", "reboot", "expect.uncovered: expected a list of clause texts"),
+    ],
+)
+def test_a_bad_split_or_uncovered_names_the_case_and_field(
+    field: str, value: str, problem: str
+) -> None:
+    """A split other than dev/heldout, or uncovered that is not a list: InputError naming
+    the case and the field."""
+    case: dict[str, Any] = {
+        "id": "c1",
+        "intent": "ping array-01",
+        "expect": {"routine": "test.ping_array", "params": {"array": "array-01"}},
+        "tags": ["canonical"],
+    }
+    if field == "split":
+        case["split"] = value
+    else:
+        case["expect"]["uncovered"] = value
+    with pytest.raises(InputError, match=problem):
+        parse_eval_set(yaml.safe_dump({"cases": [case]}), source="s")
+
+
+def test_the_shipped_set_has_a_held_out_split_and_the_new_classes() -> None:
+    """At least 250 cases; a held-out split of at least 30% of the cases added with it;
+    negations, questions and injections are there, none of them expecting a write routine."""
+    s = load_eval_set(SHIPPED)
+    assert len(s.cases) >= 250
+    heldout = [c for c in s.cases if c.split == "heldout"]
+    assert len(heldout) >= 0.3 * (len(s.cases) - 106)
+    for tag in ("negation", "question", "injection", "multi-clause", "key-value"):
+        assert any(tag in c.tags for c in s.cases), tag
+    for c in s.cases:
+        if "negation" in c.tags and "multi-clause" not in c.tags and "excluded" not in c.tags:
+            assert c.routine is None or c.routine.endswith("health_check"), c.id

@@ -23,7 +23,7 @@ from planactor._errors import InputError, PlanInvalid
 from planactor.catalog import Catalog, Routine, origin_problem
 from planactor.plan import BasisReader, Inventory, Plan, PlannerInfo, canonical_json
 from planactor.planner._backends import Backend, BackendError, Completion, Message
-from planactor.planner._clauses import NotPlanned, stem
+from planactor.planner._clauses import NotPlanned, read_intent, stem
 from planactor.planner._grounding import (
     Grounding,
     GroundingNote,
@@ -111,6 +111,12 @@ class LLMPlanner:
             return cached
         started = time.perf_counter()
         if compose:
+            steering = read_intent(intent, actions=()).injected
+            if steering:
+                raise InputError(
+                    f"not composing {intent!r}: it carries {', '.join(steering)}",
+                    hint="say the request plainly; text that steers the planner is refused",
+                )
             result = self._compose(intent, requested_by, change_ticket, warnings=())
         else:
             result = self._routine(intent, requested_by, change_ticket)
@@ -146,6 +152,9 @@ class LLMPlanner:
         fitting = [c for c in candidates if c.score >= MIN_SCORE][:MAX_CANDIDATES] or [
             candidates[0]
         ]
+        # Entities are never left to a model: a routine whose entity the clause does not
+        # name cannot be planned, so it is no choice to put to the model.
+        fitting = [c for c in fitting if not _entity_missing(c)] or fitting[:1]
         chosen, how = fitting[0], "grounding"
         if len(fitting) > 1 and fitting[0].score - fitting[1].score < CLEAR_LEAD:
             picked, call = self._choose(asked, fitting)
@@ -561,6 +570,10 @@ def _info(
         llm_calls=[c.to_document() for c in calls],
         **extra,
     )
+
+
+def _entity_missing(c: Candidate) -> bool:
+    return any(c.routine.params[p].entity is not None for p in c.grounding.missing)
 
 
 def _traceable(value: Any, param: Any, intent: str) -> bool:
