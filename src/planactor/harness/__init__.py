@@ -15,6 +15,7 @@ from planactor.harness._ask import (
     ask_schema,
     read_actors,
 )
+from planactor.harness._do import Effect, Gate, gate, plan_effect
 from planactor.harness._playbooks import (
     Failure,
     Next,
@@ -34,7 +35,9 @@ __all__ = [
     "STORAGE_PLAYBOOKS",
     "AskResult",
     "AskTurn",
+    "Effect",
     "Failure",
+    "Gate",
     "Next",
     "Observation",
     "Playbook",
@@ -44,7 +47,9 @@ __all__ = [
     "ask",
     "ask_schema",
     "fix_runs",
+    "gate",
     "gather",
+    "plan_effect",
     "playbooks",
     "propose_by_model",
     "propose_by_playbook",

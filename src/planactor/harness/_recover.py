@@ -150,18 +150,13 @@ def gather(
 def _model_intent(ctx: RecoveryContext) -> str:
     f = ctx.failure
     args = " ".join(f"{k}={v}" for k, v in sorted(f.args.items()) if isinstance(v, str | int))
-    text = (
-        f"Remediate paused run {ctx.run_id}: step {f.step} ({f.actor} {args}) failed: "
-        f"{f.text}."
-    )
+    text = f"Remediate paused run {ctx.run_id}: step {f.step} ({f.actor} {args}) failed: {f.text}."
     if f.hint:
         text += f" Hint: {f.hint}."
     return text + " Compose the steps that repair this safely so that the run can resume."
 
 
-def propose_by_model(
-    ctx: RecoveryContext, *, backend: Backend, checks: Policy | None
-) -> Proposal:
+def propose_by_model(ctx: RecoveryContext, *, backend: Backend, checks: Policy | None) -> Proposal:
     """The LLM planner's composition path, with the failure in the intent; validated."""
     result = LLMPlanner(
         catalog=ctx.catalog,

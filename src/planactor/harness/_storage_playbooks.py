@@ -184,7 +184,8 @@ def _unresponsive(ctx: RecoveryContext) -> Proposal | None:
         answers = state.hosts[host].responsive
         return Proposal(
             source="playbook storage.host-unresponsive",
-            why=f"{host} " + ("answers again" if answers else "does not respond")
+            why=f"{host} "
+            + ("answers again" if answers else "does not respond")
             + ": no plan of ours can change that",
             plan=None,
             then="resume" if answers else "repair-then-resume",
