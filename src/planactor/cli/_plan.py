@@ -310,9 +310,9 @@ def _report(
         out.print(Text("ungrounded values (check them in review):", style="bold yellow"))
         for s, p, v in flagged:
             out.print(f"  {s}.{p} = {json.dumps(v)}", markup=False)
-    for n in not_planned:
-        line = Text(f'not planned: "{n.clause}"', style="bold yellow")
-        line.append(f" ({n.reason})", style="yellow")
+    for skipped in not_planned:
+        line = Text(f'not planned: "{skipped.clause}"', style="bold yellow")
+        line.append(f" ({skipped.reason})", style="yellow")
         out.print(line)
     for text in extra_warnings:
         out.print(Text(f"warning: {text}", style="yellow"))
