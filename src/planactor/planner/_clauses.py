@@ -30,6 +30,7 @@ __all__ = [
     "has_pronoun",
     "read_intent",
     "stem",
+    "transposed",
 ]
 
 # Text pasted into a request to steer a planner, and the reason each is named.
@@ -229,7 +230,7 @@ def action_matches(action: str, text: str, *, gap: int = 4) -> bool:
     def at(i: int, target: str) -> bool:
         if stems[i] == target or words[i] == target:
             return True
-        if len(raw[target]) >= 4 and _transposed(words[i], raw[target]):
+        if len(raw[target]) >= 4 and transposed(words[i], raw[target]):
             return True  # mvoe, rebot
         return len(target) > 4 and bool(
             difflib.get_close_matches(stems[i], [target], n=1, cutoff=0.8)
@@ -244,7 +245,7 @@ def action_matches(action: str, text: str, *, gap: int = 4) -> bool:
     return from_(0, 0)
 
 
-def _transposed(word: str, target: str) -> bool:
+def transposed(word: str, target: str) -> bool:
     """Two neighbouring letters swapped, or one letter dropped: a typo of `target`."""
     if word[:1] != target[:1]:
         return False

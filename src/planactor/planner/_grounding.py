@@ -15,6 +15,7 @@ from typing import Any
 
 from planactor.catalog import Param, Routine
 from planactor.plan import Inventory
+from planactor.planner._clauses import transposed
 
 __all__ = ["Grounding", "GroundingNote", "ground", "tokens", "ungrounded_values"]
 
@@ -383,7 +384,11 @@ def _names_param(m: NumberMention, name: str, *, after: bool) -> bool:
         return not after and bool(m.before) and m.before[-1] == word
     names = {word, *_SYNONYMS.get(word, ())}
     near = m.after[:3] if after else m.before[-3:]
-    return any(_singular(t) in names for t in near)
+    # "4 spiens": two letters swapped still name the parameter.
+    return any(
+        _singular(t) in names or any(len(n) >= 4 and transposed(_singular(t), n) for n in names)
+        for t in near
+    )
 
 
 def _bind_by_name(routine: Routine, numbers: list[NumberMention]) -> dict[str, NumberMention]:
