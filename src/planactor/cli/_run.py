@@ -60,8 +60,10 @@ ParallelOption = typer.Option(
 )
 
 
-def _journal(db: Path | None, sync: Sync = Sync.FULL) -> Journal:
-    return Journal(db or default_journal(), synchronous=sync.value)
+def _journal(db: Path | None, sync: Sync = Sync.FULL, *, create: bool = False) -> Journal:
+    # Only `run` creates a journal: a command that reads one never makes a file, and a
+    # journal named with --db that does not exist is bad input (exit 2).
+    return Journal(db or default_journal(), synchronous=sync.value, create=create)
 
 
 _COMPENSATION: dict[str, str] = {
@@ -195,17 +197,13 @@ def _refuse_if_stale(data: bytes, ctx: LabContext, source: str) -> None:
 
 def _basis_check(ctx: LabContext, journal: Journal) -> Callable[[RecordedRun], None]:
     """The resume gate's basis check: what changed apart from the writes of the run itself
-    and of the runs that recover it (`recovers: RUN` in their first event)."""
+    and of the runs that recover it (their plans say `recovers: RUN`)."""
     from planactor.lab import stale_facts, stale_plan_error
 
     def check(run: RecordedRun) -> None:
         if run.plan.basis is None:
             return
-        runs = {run.run_id}
-        for other in journal.runs():
-            first = journal.events(other.run_id)[:1]
-            if first and first[0].data.get("recovers") == run.run_id:
-                runs.add(other.run_id)
+        runs = {run.run_id} | {r.run_id for r in journal.runs() if r.plan.recovers == run.run_id}
         changes = stale_facts(run.plan, ctx.lab.read(), runs=runs)
         if changes:
             raise stale_plan_error(run.plan, changes, lab=ctx.path, run_id=run.run_id)
@@ -262,7 +260,7 @@ def run_cmd(
         )
         _confirm_writes([s.id for s in steps if cat.get(s.actor).effect == "write"], yes, auth)
     progress = _Progress(len(steps), enabled=not as_json and err.is_terminal)
-    with _journal(db, sync) as journal, progress.bar:
+    with _journal(db, sync, create=True) as journal, progress.bar:
         engine = Engine(
             catalog=cat,
             journal=journal,
@@ -323,7 +321,7 @@ def resume_cmd(
 def runs_cmd(db: Path | None = DbOption, as_json: bool = JsonOption) -> None:
     """List the runs in the journal, oldest first."""
     path = db or default_journal()
-    if not path.exists():
+    if db is None and not path.exists():  # no journal yet; a named one must exist
         records = []
     else:
         with _journal(path) as journal:
