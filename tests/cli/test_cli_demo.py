@@ -23,11 +23,15 @@ def test_demo_runs_both_acts_without_data_unavailability(
     workdir = tmp_path / "demo"
     code, out, err = run(capsys, "demo", "--dir", str(workdir), "--yes")
     assert code == 0, err
-    assert out.count("DU events: 0") == 2
+    assert out.count("DU events: 0") == 3
     assert "SUCCEEDED" in out
     assert "PAUSED" in out
     assert "fault injected" in out
     assert "planactor resume" in out
+    # Act 2 ends with recover: the playbook's fix, approved and run linked, then the resume.
+    assert "planactor recover" in out
+    assert "playbook storage.controller-failed-upgrade" in out
+    assert "(recovers run-" in out
     # The approved plan file is valid and carries two approvals by people other than sam.
     plan = load_plan(workdir / "upgrade-array-01.json").plan
     assert plan.requested_by == "sam"
@@ -40,7 +44,8 @@ def test_demo_runs_both_acts_without_data_unavailability(
     # Every run's journal verifies; the demo left the user's home untouched.
     with Journal(workdir / "home" / "journal.db") as journal:
         runs = journal.runs()
-        assert [r.status for r in runs] == ["succeeded", "succeeded", "paused"]
+        assert [r.status for r in runs] == ["succeeded", "succeeded", "succeeded", "succeeded"]
+        assert runs[3].plan.recovers == runs[2].run_id  # the fix run, linked to act 2's run
         assert all(journal.verify(r.run_id).ok for r in runs)
     assert not home.exists()
 

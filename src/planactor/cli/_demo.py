@@ -3,8 +3,10 @@
 Act 1: "Upgrade the firmware on array-01 to 5.2.1" is planned, validated (including the
 data-availability check against the lab), shown, approved by two people, dry-run, run with a
 progress display, audited and verified; the lab's monitor reports no DU event. Act 2: the same
-upgrade on array-02, with a controller failing its upgrade mid-run: the run pauses with a
-clear next step, and still no host lost access to its data.
+upgrade on array-02, with a controller failing its upgrade mid-run: the run pauses, and
+still no host lost access to its data; `recover` proposes the fix from a playbook (reboot
+that controller safely), which is approved and runs as a run linked to the paused one, and
+the original upgrade resumes to success, still without a DU event.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from planactor import harness
 from planactor import lab as lablib
 from planactor._errors import ApprovalRequired
 from planactor._files import save_plan
@@ -30,7 +33,7 @@ from planactor.audit import verify_run
 from planactor.cli._app import app, catalog, err, kind_of, out
 from planactor.cli._lab_context import lab_context
 from planactor.cli._run import _Progress
-from planactor.engine import Engine, RunResult
+from planactor.engine import Engine, RunResult, resume_gate
 from planactor.journal import EventKind, Journal
 from planactor.plan import Plan, render_table
 from planactor.planner import LLMPlanner, get_backend
@@ -317,7 +320,8 @@ def _acts(workdir: Path, home: Path, lab_file: Path, *, yes: bool) -> None:
                 and (step or "").startswith("drain-first")
                 and not injected
             ):
-                lab.inject_fault({"kind": "upgrade-fails", "controller": "array-02-a"})
+                # Once: a flash that fails and halts the controller, as field failures do.
+                lab.inject_fault({"kind": "upgrade-fails", "controller": "array-02-a", "times": 1})
                 injected.append(step or "")
                 out.print(
                     Text("  ⚡ fault injected: array-02-a will fail its upgrade", style="yellow")
@@ -331,21 +335,98 @@ def _acts(workdir: Path, home: Path, lab_file: Path, *, yes: bool) -> None:
         out.print(Text(f"DU events: {len(du)}", style="bold green" if not du else "bold red"))
         out.print(
             "the hosts had left array-02-a before its upgrade started, so every LUN kept a "
-            "working path; the run waits for a decision:",
+            "working path; the run waits for a decision",
             markup=False,
         )
-        rid = second.run_id
-        out.print(
-            "  planactor lab show               # array-02-a failed; hosts on array-02-b",
-            markup=False,
-        )
-        out.print(
-            f"  planactor resume {rid} --abort   # stop; moves back onto the failed controller "
-            "are refused, so hosts stay where they are safe",
-            markup=False,
-        )
-        out.print(
-            f"  planactor resume {rid}           # once array-02-a is repaired (a reboot "
-            "brings it back), the upgrade continues",
-            markup=False,
-        )
+        _recover_act(second, journal, lab_file, workdir, store=store, lab=lab)
+
+
+def _recover_act(
+    paused: RunResult,
+    journal: Journal,
+    lab_file: Path,
+    workdir: Path,
+    *,
+    store: KeyStore,
+    lab: lablib.Lab,
+) -> None:
+    """Act 2's end: `recover` proposes the fix (a playbook), it is approved and run as a
+    linked run, `recover` says to resume, and the original upgrade resumes to success."""
+    cat = catalog()
+    rid = paused.run_id
+    _section(9, "Recover: a playbook proposes the fix; it is approved and runs, linked")
+    fix_path = workdir / "fix-array-02-a.json"
+    _cmd(f"planactor recover {rid} --lab {lab_file} -o {fix_path}")
+    ctx_lab = lab_context(lab_file, required=True)
+    assert ctx_lab is not None
+    ctx, found = harness.gather(journal, rid, catalog=cat, lab=lab, requested_by=REQUESTER)
+    rec = harness.recover(
+        ctx,
+        diagnostics=found,
+        backend=None,  # a playbook answers; no model is needed
+        policy=_policy(),
+        safety=ctx_lab.safety,
+        trusted=store.trusted(),
+        now=datetime.now(UTC),
+    )
+    for line in found:
+        out.print(f"  lab now: {line}", markup=False)
+    proposal = rec.proposal
+    if proposal is None or rec.validated is None:
+        out.print(f"no remediation could be proposed: {'; '.join(rec.notes)}", markup=False)
+        return
+    out.print(f"proposal ({proposal.source}): {proposal.why}", markup=False)
+    fix = rec.validated.plan
+    save_plan(fix, fix_path)
+    out.print(render_table(fix, kind_of, title=f"remediation of {rid}: {fix.intent}"))
+    out.print(
+        f"validated with the DU check; recovers {rid} (inside the plan hash); "
+        f"recover took {rec.latency_s * 1000:.1f} ms and ran nothing",
+        markup=False,
+    )
+    fix = _approve(fix, fix_path, yes=True, store=store)
+    _cmd(f"planactor run {fix_path}")
+    fixed = _run(fix, journal, dry_run=False, store=store, lab=lab)
+    out.print(Text(f"run {fixed.run_id} (recovers {rid}): {fixed.status.upper()}", style="bold"))
+
+    _section(10, "Resume: recover says why, and the original upgrade finishes")
+    _cmd(f"planactor recover {rid} --lab {lab_file}")
+    ctx, found = harness.gather(journal, rid, catalog=cat, lab=lab, requested_by=REQUESTER)
+    after = harness.recover(
+        ctx,
+        diagnostics=found,
+        backend=None,
+        policy=_policy(),
+        safety=ctx_lab.safety,
+        trusted=store.trusted(),
+        now=datetime.now(UTC),
+    )
+    if after.proposal is not None:
+        out.print(f"{after.proposal.why}; {after.proposal.then}: ", markup=False, end="")
+        out.print(after.proposal.then_why, markup=False)
+    if after.proposal is None or after.proposal.then != "resume":
+        return
+    _cmd(f"planactor resume {rid}")
+    now_lab = lab_context(lab_file, required=True)  # the lab as the fix left it
+    assert now_lab is not None
+    gate = resume_gate(
+        catalog=cat,
+        policy=_policy(),
+        now=datetime.now(UTC),
+        trusted=store.trusted(),
+        safety=now_lab.safety,
+    )
+    engine = Engine(catalog=cat, journal=journal, resources=lablib.lab_resources(lab))
+    resumed = engine.resume(rid, gate=gate)
+    out.print(Text(f"run {rid}: {resumed.status.upper()}", style="bold"))
+    state = lablib.storage_state(lablib.current_lab(lab_file).read())
+    firmware = lablib.facts(state)["arrays"]["array-02"]["firmware"]
+    out.print(f"array-02 firmware now: {firmware}", markup=False)
+    head = journal.head(rid)
+    out.print(
+        f"`planactor audit {rid}` shows the linked fix run {fixed.run_id}; "
+        f"anchor: {rid}@{head[0]}:{head[1]}",
+        markup=False,
+    )
+    du = _du_events(lab_file)
+    out.print(Text(f"DU events: {len(du)}", style="bold green" if not du else "bold red"))

@@ -87,7 +87,8 @@ def _failed_upgrade(ctx: RecoveryContext) -> Proposal | None:
     else:
         then, then_why = (
             "resume",
-            f"once {ctrl} is online again, {_resume(ctx)} gives step {f.step!r} a fresh "
+            ("once the fix run has succeeded and " if c.state != "online" else "")
+            + f"{ctrl} is online again: {_resume(ctx)} gives step {f.step!r} a fresh "
             "attempt; nothing already done runs again",
         )
     if c.state == "failed":
