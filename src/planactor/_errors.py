@@ -117,9 +117,7 @@ class StalePlan(InputError):
     """The lab facts the plan was made from (its basis) read differently now; `changes`
     names each one, from what to what. Approvals cannot help: the plan must be made again."""
 
-    def __init__(
-        self, message: str, *, changes: tuple[Any, ...], hint: str | None = None
-    ) -> None:
+    def __init__(self, message: str, *, changes: tuple[Any, ...], hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         # Each a planactor.plan.FactChange (not named here: the errors sit below the plan).
         self.changes = changes

@@ -32,7 +32,13 @@ from planactor.lab._actor_access import (
     actor_preview,
     lab_resources,
 )
-from planactor.lab._basis import basis_reader, replan_command, stale_facts, stale_plan_error
+from planactor.lab._basis import (
+    BasisCheck,
+    basis_reader,
+    replan_command,
+    stale_facts,
+    stale_plan_error,
+)
 from planactor.lab._common import OpError
 from planactor.lab._kinds import Built, KindOutcome, LabKind, kinds, register_kind
 from planactor.lab._store import (
@@ -52,6 +58,7 @@ __all__ = [
     "ENV_VAR",
     "FORMAT",
     "RESOURCE",
+    "BasisCheck",
     "Built",
     "KindOutcome",
     "Lab",

@@ -13,7 +13,7 @@ import json
 import shlex
 from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from planactor._errors import StalePlan
 from planactor.lab._kinds import kinds
@@ -27,8 +27,13 @@ from planactor.plan import (
     make_basis,
     plan_names,
 )
+from planactor.validate import Problem
 
-__all__ = ["basis_reader", "replan_command", "stale_facts", "stale_plan_error"]
+if TYPE_CHECKING:
+    from planactor.catalog import Catalog
+    from planactor.plan import Inventory
+
+__all__ = ["BasisCheck", "basis_reader", "replan_command", "stale_facts", "stale_plan_error"]
 
 
 def basis_reader(doc: LabDocument) -> BasisReader | None:
@@ -112,3 +117,53 @@ def stale_plan_error(
         f"`{replan_command(plan, lab=lab, output=output)}`"
         + (f" (and `planactor resume {run_id} --abort` to compensate what ran)" if run_id else ""),
     )
+
+
+class BasisCheck:
+    """A validation Policy (warnings only) judging a plan's basis against a lab.
+
+    - `no-basis`: the plan names things of this lab but records no basis (written by hand,
+      or made without `--lab`): `run` cannot tell whether it is stale;
+    - `stale-basis`: facts it was made from changed since; `run` will refuse it.
+    """
+
+    def __init__(self, *, doc: LabDocument, path: Path) -> None:
+        self.doc = doc
+        self.path = path
+
+    def check(
+        self,
+        plan: Plan,
+        *,
+        catalog: Catalog,  # noqa: ARG002 (the Policy protocol)
+        inventory: Inventory | None,  # noqa: ARG002
+    ) -> list[Problem]:
+        if plan.basis is not None:
+            changes = stale_facts(plan, self.doc)
+            if not changes:
+                return []
+            shown = "; ".join(c.describe() for c in changes[:5])
+            more = f" and {len(changes) - 5} more" if len(changes) > 5 else ""
+            return [
+                Problem(
+                    code="stale-basis",
+                    location="basis",
+                    severity="warning",
+                    message=f"the plan is stale: facts it was made from changed in {self.path}: "
+                    f"{shown}{more}; `run` will refuse it",
+                    hint=f"plan again: `{replan_command(plan, lab=self.path)}`",
+                )
+            ]
+        read = basis_reader(self.doc)
+        if read is None or read(plan.to_document()) is None:
+            return []  # it names nothing of this lab: nothing it could be stale about
+        return [
+            Problem(
+                code="no-basis",
+                location="basis",
+                severity="warning",
+                message="the plan records no basis (the lab facts it was made from), so "
+                "`run` cannot tell whether the lab changed since it was written and approved",
+                hint=f"make it with `planactor plan ... --lab {self.path}` to record one",
+            )
+        ]
