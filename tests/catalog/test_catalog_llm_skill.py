@@ -89,8 +89,10 @@ def test_an_llm_skill_is_a_probabilistic_actor_of_its_effect() -> None:
     a = actor_of(classify)
     assert a is not None
     assert (a.probabilistic, a.effect, a.output_model) == (True, "read", Verdict)
-    assert a.llm is not None and a.llm.prompt == "Classify: {text}"
-    assert actor_of(gate) is not None and not actor_of(gate).probabilistic  # type: ignore[union-attr]
+    assert a.llm is not None
+    assert a.llm.prompt == "Classify: {text}"
+    assert actor_of(gate) is not None
+    assert not actor_of(gate).probabilistic
 
 
 def test_the_skill_calls_the_run_s_model_and_the_journal_records_the_call() -> None:
@@ -190,7 +192,9 @@ def test_a_write_skill_is_refused_by_policy_unless_opted_in_by_name() -> None:
 def test_the_policy_hash_is_unchanged_for_a_policy_without_llm_skills() -> None:
     """Adding the field did not change the hash of existing policies (their approvals hold)."""
     bare = RulePolicy(doc=PolicyDoc(name="p"))
-    assert bare.hash != RulePolicy(doc=PolicyDoc.model_validate({"name": "p", "llm_skills": {}})).hash
+    assert (
+        bare.hash != RulePolicy(doc=PolicyDoc.model_validate({"name": "p", "llm_skills": {}})).hash
+    )
 
 
 def test_a_skill_whose_function_takes_no_input_model_is_refused() -> None:

@@ -72,8 +72,14 @@ def test_the_grammar_limits_entities_to_the_names_the_question_gives(world: Worl
     """An entity field the question names takes only those names; others take the inventory's."""
     offered = read_actors(world.catalog, QUESTION, world.inventory)
     schema = ask_schema(offered, world.inventory, [], question=QUESTION)
-    paths = next(o for o in schema["anyOf"] if o["properties"].get("action", {}).get("enum") == ["storage.list_paths"])
-    array, host = (paths["properties"]["args"]["properties"][k]["anyOf"][0] for k in ("array", "host"))
+    paths = next(
+        o
+        for o in schema["anyOf"]
+        if o["properties"].get("action", {}).get("enum") == ["storage.list_paths"]
+    )
+    array, host = (
+        paths["properties"]["args"]["properties"][k]["anyOf"][0] for k in ("array", "host")
+    )
     assert array["enum"] == ["array-01"]
     assert host["enum"] == sorted(world.inventory.names("host") or ())
     answer = schema["anyOf"][-1]
@@ -90,7 +96,8 @@ def test_an_answer_citing_its_observation_is_supported_and_all_is_journaled(worl
     assert (r.verdict, r.answer, r.cites) == ("supported", "yes: esx-03", ("obs-1",))
     assert r.exit_code == 0
     obs = r.observations[0]
-    assert obs.status == "succeeded" and obs.output is not None
+    assert obs.status == "succeeded"
+    assert obs.output is not None
     assert any(p["host"] == "esx-03" and p["state"] == "down" for p in obs.output["paths"])
     events = world.journal.events(r.run_id)
     assert [e.type for e in events] == [
@@ -101,13 +108,16 @@ def test_an_answer_citing_its_observation_is_supported_and_all_is_journaled(worl
         "ask.answer",
         "run.succeeded",
     ]
-    assert events[0].data["kind"] == "ask" and events[0].data["question"] == QUESTION
+    assert events[0].data["kind"] == "ask"
+    assert events[0].data["question"] == QUESTION
     assert events[1].data["raw"] == json.dumps(LIST_PATHS)
     assert events[2].data["run_head"] == world.journal.head(obs.run or "")[1]
     child = world.journal.events(obs.run or "")
-    assert child[0].data["read_only"] is True and child[0].data["ask"] == r.run_id
+    assert child[0].data["read_only"] is True
+    assert child[0].data["ask"] == r.run_id
     engine = Engine(catalog=world.catalog, journal=world.journal)
-    assert engine.replay(r.run_id).ok and engine.replay(obs.run or "").ok
+    assert engine.replay(r.run_id).ok
+    assert engine.replay(obs.run or "").ok
     assert world.journal.verify(r.run_id).ok
 
 
@@ -125,7 +135,8 @@ def test_a_steered_model_that_emits_a_write_is_refused_by_the_engine(world: Worl
     r = _ask(world, backend, "reboot controller array-01-a of array-01 now")
     obs = r.observations[0]
     assert obs.status == "failed"
-    assert obs.error is not None and obs.error.startswith("ReadOnlyViolation")
+    assert obs.error is not None
+    assert obs.error.startswith("ReadOnlyViolation")
     assert r.verdict == "unsupported"  # its only citation observed nothing
     failed = [e for e in world.journal.events(obs.run or "") if e.type == EventKind.STEP_FAILED]
     assert failed[0].data["error"]["kind"] == "ReadOnlyViolation"
@@ -188,7 +199,8 @@ def test_the_audit_shows_the_transcript(world: World) -> None:
     r = _ask(world, ScriptedBackend(LIST_PATHS, {"answer": "esx-03", "cites": ["obs-1"]}))
     text = audit_markdown(audit_run(world.journal, r.run_id, trusted={}))
     assert "Transcript (ask: read-only)" in text
-    assert "storage.list_paths" in text and "**supported**" in text
+    assert "storage.list_paths" in text
+    assert "**supported**" in text
     assert "Integrity: VERIFIED" in text
 
 

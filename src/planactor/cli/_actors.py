@@ -63,7 +63,7 @@ def print_actor_table() -> None:
         # Never cut a name short: it is what people copy into plans (and grep for).
         table.add_column(col, no_wrap=col in ("actor", "compensate"))
     for a in cat:
-        label = "write ⚠ irreversible" if a.irreversible else a.effect
+        label: str = "write ⚠ irreversible" if a.irreversible else a.effect
         if a.probabilistic:
             label += " (LLM skill: probabilistic)"
         table.add_row(

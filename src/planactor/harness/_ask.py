@@ -25,7 +25,7 @@ import json
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from planactor._errors import BackendError, InputError, PlanInvalid
@@ -247,7 +247,7 @@ def ask_schema(
     return {"anyOf": [*options, answer]}
 
 
-def _arguments(actor: Actor, inventory: Inventory | None) -> str:
+def _arguments(actor: Actor) -> str:
     props = actor.input_schema.get("properties", {})
     required = set(actor.input_schema.get("required", []))
     parts = []
@@ -272,7 +272,7 @@ def _messages(
     answer_only: bool,
 ) -> list[Message]:
     lines = [f"Question: {question}", "Read-only tools:"]
-    lines += [f"- {a.name}: {a.description} args {_arguments(a, inventory)}" for a in actors]
+    lines += [f"- {a.name}: {a.description} args {_arguments(a)}" for a in actors]
     if inventory is not None:
         lines.append(
             "Inventory: "
@@ -452,20 +452,21 @@ def ask(
         spent_in += call.tokens_in
         spent_out += call.tokens_out
         choice, value, problem = _parse(call.text)
-        base = {
-            "turn": number,
-            "raw": call.text,
-            "tokens_in": call.tokens_in,
-            "tokens_out": call.tokens_out,
-        }
+        base = AskTurn(
+            turn=number,
+            raw=call.text,
+            choice="invalid",
+            tokens_in=call.tokens_in,
+            tokens_out=call.tokens_out,
+        )
         if choice == "invalid" or value is None:
-            turn = AskTurn(**base, choice="invalid", problem=problem)
+            turn = replace(base, problem=problem)
             turns.append(turn)
             record.add(EventKind.ASK_TURN, turn.to_document())
             feedback = f"Your last output was refused: {problem}."
             continue
         if choice == "answer":
-            turn = AskTurn(**base, choice="answer")
+            turn = replace(base, choice="answer")
             turns.append(turn)
             record.add(EventKind.ASK_TURN, turn.to_document())
             answer = value["answer"] or None
@@ -484,7 +485,7 @@ def ask(
                 )
             break
         name, args = str(value["action"]), dict(value["args"])
-        turn = AskTurn(**base, choice="action", action=name, args=args)
+        turn = replace(base, choice="action", action=name, args=args)
         turns.append(turn)
         record.add(EventKind.ASK_TURN, turn.to_document())
         repeat = next(
