@@ -96,7 +96,7 @@ def test_an_llm_skill_is_a_probabilistic_actor_of_its_effect() -> None:
 
 
 def test_the_skill_calls_the_run_s_model_and_the_journal_records_the_call() -> None:
-    """Prompt, model, parameters and raw output are journaled as llm.call before the result."""
+    """Prompt, model, parameters and raw output are journaled as step.llm_call before the result."""
     backend = ScriptedBackend({"label": "capacity"})
     journal = Journal()
     engine = Engine(catalog=Catalog([classify]), journal=journal, resources={"llm": backend})
@@ -104,7 +104,7 @@ def test_the_skill_calls_the_run_s_model_and_the_journal_records_the_call() -> N
     assert result.status == "succeeded"
     assert result.steps["s1"].output == {"label": "capacity"}
     types = [e.type for e in journal.events(result.run_id)]
-    assert types.index("llm.call") == types.index("step.succeeded") - 1
+    assert types.index("step.llm_call") == types.index("step.succeeded") - 1
     call = next(e for e in journal.events(result.run_id) if e.type == EventKind.LLM_CALL)
     assert call.data["prompt"] == "Classify: disk full"
     assert call.data["raw"] == '{"label": "capacity"}'
@@ -144,7 +144,7 @@ def test_resume_after_a_skill_keeps_its_recorded_output_and_never_asks_again() -
         GATE["closed"] = True
     assert resumed.status == "succeeded"
     assert resumed.steps["s1"].output == {"label": "first"}
-    assert [e.type for e in journal.events(first.run_id)].count("llm.call") == 1
+    assert [e.type for e in journal.events(first.run_id)].count("step.llm_call") == 1
 
 
 def test_an_answer_that_does_not_fit_the_output_fails_the_step_and_is_still_journaled() -> None:

@@ -13,6 +13,9 @@ from planactor.journal import KINDS, EventKind, event_problem, kind_of
 def test_the_stored_names_are_the_ones_old_journals_hold() -> None:
     """Renaming a kind would orphan every journal written so far: the names are fixed."""
     assert sorted(k.value for k in EventKind) == [
+        "ask.answer",
+        "ask.observation",
+        "ask.turn",
         "compensation.failed",
         "compensation.started",
         "compensation.succeeded",
@@ -22,6 +25,7 @@ def test_the_stored_names_are_the_ones_old_journals_hold() -> None:
         "run.started",
         "run.succeeded",
         "step.failed",
+        "step.llm_call",
         "step.retrying",
         "step.skipped",
         "step.started",

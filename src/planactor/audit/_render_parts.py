@@ -410,7 +410,7 @@ def transcript_rows(r: AuditRecord) -> list[Row]:
 
 
 def llm_call_rows(r: AuditRecord) -> list[Row]:
-    """Every LLM skill call (`llm.call`): probabilistic output, recorded for replay."""
+    """Every LLM skill call (`step.llm_call`): probabilistic output, recorded for replay."""
     return [
         [
             plain(e.seq),

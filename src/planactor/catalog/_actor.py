@@ -52,7 +52,7 @@ def entity(kind: str, *, description: str | None = None, default: Any = Pydantic
 
 
 # Told of an LLM skill's model call (prompt, model, parameters, raw output) so that the
-# engine journals it beside the step (`llm.call`).
+# engine journals it beside the step (`step.llm_call`).
 LlmLog = Callable[["ActorContext", Mapping[str, Any]], None]
 
 # Shared by every context without resources: one empty read-only mapping.

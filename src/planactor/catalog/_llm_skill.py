@@ -4,7 +4,7 @@ The decorated function gathers what the prompt needs (deterministically, from it
 its context's resources) and returns it as a mapping; the skill fills its prompt template
 with it, asks the model the run was given (the resource "llm", any object with the planner
 backends' `complete`), and parses the answer into its output model. The call's prompt,
-model, parameters and raw output go to the engine's journal (`llm.call`), so an audit shows
+model, parameters and raw output go to the engine's journal (`step.llm_call`), so an audit shows
 them, and replay and resume use the step's recorded output: the model is never asked again
 for a step that has finished.
 

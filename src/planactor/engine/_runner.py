@@ -81,7 +81,7 @@ class Runner:
         self.parallel = parallel
         self.read_only = read_only
         self.notes: dict[str, str] = {}
-        # LLM skill calls by (step, attempt), journaled (`llm.call`) before the step's result.
+        # LLM skill calls by (step, attempt), journaled (`step.llm_call`) before the step's result.
         self._llm_calls: dict[tuple[str, int], Mapping[str, Any]] = {}
         self._llm_log = self._log_llm_call  # bound once: no new method object per step
         self.by_id = {s.id: s for s in plan.steps}

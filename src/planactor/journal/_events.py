@@ -28,12 +28,12 @@ from typing_extensions import TypedDict
 
 __all__ = [
     "KINDS",
-    "CompensationFailedData",
-    "CompensationStartedData",
-    "CompensationSucceededData",
     "AskAnswerData",
     "AskObservationData",
     "AskTurnData",
+    "CompensationFailedData",
+    "CompensationStartedData",
+    "CompensationSucceededData",
     "ErrorData",
     "EventKind",
     "KindSpec",
@@ -69,7 +69,7 @@ class EventKind(StrEnum):
     COMPENSATION_STARTED = "compensation.started"
     COMPENSATION_SUCCEEDED = "compensation.succeeded"
     COMPENSATION_FAILED = "compensation.failed"
-    LLM_CALL = "llm.call"  # an LLM skill's model call: prompt, model, parameters, raw output
+    LLM_CALL = "step.llm_call"  # an LLM skill's model call: prompt, model, parameters, raw output
     ASK_TURN = "ask.turn"  # one model turn of `planactor ask`: its raw output and choice
     ASK_OBSERVATION = "ask.observation"  # what the read the turn chose observed (its run)
     ASK_ANSWER = "ask.answer"  # how the ask ended: an answer (supported or not), or none
