@@ -319,13 +319,14 @@ def test_memory_journal_works(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_file_that_is_not_sqlite_is_a_journal_error(tmp_path: Path) -> None:
-    """Opening a file that is not an SQLite database raises JournalError (exit 1) naming it."""
+def test_file_that_is_not_sqlite_is_bad_input(tmp_path: Path) -> None:
+    """Opening a file that is not an SQLite database is bad input (exit 2) naming it (issue 18:
+    a foreign file is refused untouched, not a failed run)."""
     bad = tmp_path / "notes.db"
     bad.write_text("this is not a database, just some words that fill a page\n" * 40)
-    with pytest.raises(JournalError) as info:
+    with pytest.raises(InputError) as info:
         Journal(bad)
-    assert info.value.exit_code == 1
+    assert info.value.exit_code == 2
     assert str(bad) in str(info.value)
 
 

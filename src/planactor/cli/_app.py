@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+import sqlite3
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 
 import typer
@@ -13,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from planactor import __version__
-from planactor._errors import PlanactorError, PlanInvalid
+from planactor._errors import InputError, PlanactorError, PlanInvalid
 from planactor.catalog import Catalog
 from planactor.plan import StepKind
 
@@ -30,8 +33,18 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class _Console(Console):
+    """Rich exits 1 when its reader left (`on_broken_pipe`); `main` decides the code instead."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
+
+
+out = _Console(highlight=False, soft_wrap=True)
+err = _Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _version(value: bool) -> None:
@@ -94,32 +107,73 @@ def main(argv: Sequence[str] | None = None) -> None:
             standalone_mode=False,
         )
     except PlanactorError as e:
-        _report_error(e)
         code = e.exit_code
+        _safely(_report_error, e)
     except typer.Abort:
-        err.print("aborted")
         code = 130
+        _safely(err.print, "aborted")
     except typer.TyperException as e:  # usage errors: unknown command, bad option value...
-        show = getattr(e, "show", None)
-        if callable(show):
-            show()
-        else:
-            err.print(f"error: {e}", markup=False)
         code = EXIT_BAD_INPUT
+        _safely(_report_usage, e)
     except KeyboardInterrupt:
-        err.print("interrupted")
         code = 130
+        _safely(err.print, "interrupted")
     except BrokenPipeError:
         # `planactor schema plan | head`: the reader left; that is not our failure.
-        sys.stderr.close()
         code = EXIT_OK
+        _silence()
+    except sqlite3.DatabaseError as e:
+        # Opening checks the journal (journal/_open.py); damage deeper in the file shows
+        # only when a page is read.
+        code = EXIT_BAD_INPUT
+        _safely(
+            _report_error,
+            InputError(
+                f"the journal's database failed: {e}",
+                hint="`sqlite3 FILE 'PRAGMA quick_check'` says where; keep a copy, then "
+                "restore the journal from a backup or move it aside",
+            ),
+        )
     except Exception as e:
-        err.print(f"internal error: {type(e).__name__}: {e}", markup=False)
-        if os.environ.get("PLANACTOR_DEBUG"):
-            traceback.print_exc()
-        else:
-            err.print(
-                "this is a bug in planactor; PLANACTOR_DEBUG=1 shows the traceback", markup=False
-            )
         code = EXIT_FAILED
+        _safely(_report_bug, e)
+    # Flushed here, not at interpreter exit, where a reader that left turns any code into 120.
+    _safely(sys.stdout.flush)
     sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def _report_usage(e: typer.TyperException) -> None:
+    show = getattr(e, "show", None)
+    if callable(show):
+        show()
+    else:
+        err.print(f"error: {e}", markup=False)
+
+
+def _report_bug(e: Exception) -> None:
+    err.print(f"internal error: {type(e).__name__}: {e}", markup=False)
+    if os.environ.get("PLANACTOR_DEBUG"):
+        traceback.print_exc()
+    else:
+        err.print("this is a bug in planactor; PLANACTOR_DEBUG=1 shows the traceback", markup=False)
+
+
+def _safely(write: Callable[..., object], *args: object) -> None:
+    """Print the answer; a reader that left (`2>&1 | head -1`) must not change the exit code."""
+    try:
+        write(*args)
+    except BrokenPipeError:
+        _silence()
+
+
+def _silence() -> None:
+    """Point stdout and stderr at /dev/null: what is still buffered for a closed pipe would
+    fail again when Python flushes it at exit (the documented way, Python's signal docs)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            # Not a real file (a test's capture): nothing will flush into a pipe then.
+            with contextlib.suppress(OSError, ValueError, AttributeError, io.UnsupportedOperation):
+                os.dup2(devnull, stream.fileno())
+    finally:
+        os.close(devnull)

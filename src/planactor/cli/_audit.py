@@ -115,7 +115,7 @@ def audit_cmd(
 def _open(db: Path | None, run_id: str | None) -> Journal | None:
     """The journal, or None when the file does not exist (never created by a read)."""
     path = db or default_journal()
-    if path.exists():
+    if path.exists() or db is not None:  # a journal named with --db must exist (exit 2)
         return _journal(path)
     if run_id is not None:
         raise InputError(

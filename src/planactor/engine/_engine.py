@@ -203,7 +203,10 @@ class Engine:
         self.journal.claim(run_id, take_over=take_over)
         record = self.journal.run(run_id)
         if record.status in ("succeeded", "failed", "compensated"):
-            raise JournalError(f"run {run_id} already ended ({record.status}); nothing to resume")
+            raise JournalError(
+                f"run {run_id} already ended ({record.status}); nothing to resume",
+                hint=f"`planactor audit {run_id}` shows what it did",
+            )
         chain = self.journal.verify(run_id)
         if not chain.ok:
             raise JournalError(

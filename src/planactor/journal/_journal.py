@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from planactor._errors import InputError, JournalError, RunBusy
 from planactor.journal import _lease
 from planactor.journal._events import EventKind
+from planactor.journal._open import open_database
 from planactor.plan import Plan, canonical_json, canonical_text
 
 __all__ = ["GENESIS", "ChainReport", "Journal", "JournalEvent", "RunRecord", "Synchronous"]
@@ -170,24 +171,25 @@ class Journal:
     commits on a power loss, for about 100x more commits per second.
     """
 
-    def __init__(self, path: str | Path = ":memory:", *, synchronous: Synchronous = "FULL"):
+    def __init__(
+        self,
+        path: str | Path = ":memory:",
+        *,
+        synchronous: Synchronous = "FULL",
+        create: bool = True,
+    ):
         if synchronous not in ("FULL", "NORMAL"):
             raise InputError(f"synchronous must be FULL or NORMAL, not {synchronous!r}")
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        except sqlite3.DatabaseError as e:
-            raise JournalError(f"{self.path}: cannot open the journal: {e}") from None
-        try:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(f"PRAGMA synchronous={synchronous}")
-            self._db.executescript(_SCHEMA + _lease.LEASE_SCHEMA)
-            _migrate(self._db)
-        except sqlite3.DatabaseError as e:
-            self._db.close()
-            raise JournalError(f"{self.path}: cannot open the journal: {e}") from None
+        # Checked before anything writes: a foreign, newer or damaged database is refused
+        # untouched, an older journal migrated; `create=False` never makes a file.
+        self._db = open_database(
+            self.path,
+            synchronous=synchronous,
+            create=create,
+            schema=_SCHEMA + _lease.LEASE_SCHEMA,
+            migrate=_migrate,
+        )
         self.synchronous = synchronous
         self._in_memory = self.path == ":memory:"
         self.commits = 0  # transactions committed: one fsync of the WAL each under FULL

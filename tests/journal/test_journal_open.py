@@ -1,0 +1,141 @@
+"""planactor.journal._open: a journal is recognised by its stamp; anything else is refused
+untouched, an older journal of ours is migrated in one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from planactor import InputError
+from planactor.journal import Journal
+from planactor.journal._open import APPLICATION_ID, SCHEMA_VERSION
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _pragma(path: Path, name: str) -> int:
+    db = sqlite3.connect(path)
+    try:
+        return int(db.execute(f"PRAGMA {name}").fetchone()[0])
+    finally:
+        db.close()
+
+
+def test_a_new_journal_is_stamped(tmp_path: Path) -> None:
+    """A journal created here carries our application id and schema version."""
+    path = tmp_path / "j.db"
+    Journal(path).close()
+    assert _pragma(path, "application_id") == APPLICATION_ID
+    assert _pragma(path, "user_version") == SCHEMA_VERSION
+
+
+def test_another_applications_database_is_refused_untouched(tmp_path: Path) -> None:
+    """An SQLite file of another application is exit 2, named, and not one byte changes."""
+    path = tmp_path / "other.db"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+    db.execute("INSERT INTO customers VALUES (1, 'ada')")
+    db.commit()
+    db.close()
+    before = _digest(path)
+    with pytest.raises(InputError, match="another application") as info:
+        Journal(path)
+    assert info.value.exit_code == 2
+    assert "customers" in info.value.message
+    assert _digest(path) == before
+    assert not Path(f"{path}-wal").exists()
+
+
+def test_a_database_with_a_foreign_application_id_is_refused(tmp_path: Path) -> None:
+    """Even with tables named like ours, another application id is not ours."""
+    path = tmp_path / "x.db"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE runs (a)")
+    db.execute("CREATE TABLE events (b)")
+    db.execute("PRAGMA application_id=1234")
+    db.commit()
+    db.close()
+    before = _digest(path)
+    with pytest.raises(InputError, match="0x000004d2"):
+        Journal(path)
+    assert _digest(path) == before
+
+
+def test_a_journal_of_a_newer_planactor_is_refused_untouched(tmp_path: Path) -> None:
+    """A higher schema version than this planactor reads is exit 2 and left as it is."""
+    path = tmp_path / "j.db"
+    Journal(path).close()
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    db.commit()
+    db.close()
+    before = _digest(path)
+    with pytest.raises(InputError, match="newer planactor"):
+        Journal(path)
+    assert _digest(path) == before
+
+
+def test_an_unstamped_journal_of_ours_is_migrated_and_stamped(tmp_path: Path) -> None:
+    """A journal made before the stamp (our tables, no head columns, no id) opens, gains the
+    columns and the stamp, and keeps its rows."""
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    db.executescript(
+        "CREATE TABLE runs (run_id TEXT PRIMARY KEY, plan_hash TEXT NOT NULL, intent TEXT NOT"
+        " NULL, plan TEXT NOT NULL, dry_run INTEGER NOT NULL, status TEXT NOT NULL, created_at"
+        " TEXT NOT NULL, updated_at TEXT NOT NULL);"
+        "CREATE TABLE events (run_id TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL,"
+        " step TEXT, body TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (run_id, seq));"
+    )
+    db.close()
+    with Journal(path) as journal:
+        assert journal.runs() == []
+    assert _pragma(path, "application_id") == APPLICATION_ID
+    db = sqlite3.connect(path)
+    columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+    db.close()
+    assert {"head_seq", "head_hash"} <= columns
+
+
+def test_a_damaged_journal_reports_quick_check_and_how_to_recover(tmp_path: Path) -> None:
+    """A journal whose pages were overwritten is exit 2 with quick_check's finding and a hint."""
+    path = tmp_path / "j.db"
+    Journal(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA journal_mode=DELETE")  # fold the WAL in, so the pages are in the file
+    data = bytearray(path.read_bytes())
+    data[100 : len(data)] = b"\xa5" * (len(data) - 100)  # every page after the header
+    path.write_bytes(bytes(data))
+    before = _digest(path)
+    with pytest.raises(InputError) as info:
+        Journal(path)
+    assert info.value.exit_code == 2
+    assert "quick_check" in info.value.message
+    assert info.value.hint is not None
+    assert "audit verify" in info.value.hint
+    assert _digest(path) == before
+
+
+def test_a_missing_journal_is_not_created_by_a_reader(tmp_path: Path) -> None:
+    """With create=False a missing file is exit 2 and no file (or folder) appears."""
+    path = tmp_path / "no" / "such.db"
+    with pytest.raises(InputError, match="no such journal") as info:
+        Journal(path, create=False)
+    assert info.value.exit_code == 2
+    assert not path.parent.exists()
+
+
+def test_a_fifo_or_a_directory_is_not_a_journal(tmp_path: Path) -> None:
+    """A FIFO (never opened, so never blocks) or a directory is refused as not a file."""
+    fifo = tmp_path / "j.db"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="not a regular file"):
+        Journal(fifo)
+    with pytest.raises(InputError, match="not a regular file"):
+        Journal(tmp_path)
