@@ -26,6 +26,7 @@ app.add_typer(keys_app)
 
 _DURATION = re.compile(r"^(\d+)\s*([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_MAX_VALIDITY = timedelta(days=3653)
 
 PolicyOption = typer.Option(
     None,
@@ -38,7 +39,16 @@ def parse_expiry(text: str, *, now: datetime) -> timedelta:
     """`4h`, `30m`, `2d`, `90s`, or an ISO 8601 time with a zone."""
     m = _DURATION.match(text.strip().lower())
     if m:
-        return timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+        try:
+            valid = timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+        except OverflowError:  # `9999999999999999999d` is no validity a datetime can hold
+            valid = _MAX_VALIDITY + timedelta(days=1)
+        if valid > _MAX_VALIDITY:
+            raise InputError(
+                f"--expires {text!r} is longer than ten years",
+                hint="approvals are for a change window: e.g. --expires 4h or 2d",
+            )
+        return valid
     try:
         until = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:

@@ -57,7 +57,17 @@ def lab_context(path: Path | None, *, required: bool = False) -> LabContext | No
         return None
     # InputError with a hint when missing; resolved, so a change of directory cannot move it.
     handle = lab.Lab(lab.current_lab(where).path.resolve())
-    doc = handle.read()
+    try:
+        doc = handle.read()
+    except InputError as e:
+        if explicit or required:
+            raise
+        # The default lab nobody asked for: a broken one must not stop plans that never
+        # touch it. Say so; an actor that needs a lab then fails for want of one.
+        from planactor.cli._app import err
+
+        err.print(f"warning: ignoring the default lab: {e.message}", markup=False)
+        return None
     kind = lab.kinds().get(doc.kind)
     if kind is None:
         raise InputError(
