@@ -207,8 +207,18 @@ def _parser() -> argparse.ArgumentParser:
         default=DEFAULT_WATTS_PER_CORE,
         help="for the energy estimate when RAPL is not readable (10)",
     )
-    p.add_argument("--max-tokens", type=_positive, default=MethodLimits().max_tokens)
-    p.add_argument("--cot-max-tokens", type=_positive, default=MethodLimits().cot_max_tokens)
+    p.add_argument(
+        "--max-tokens",
+        type=_positive,
+        default=MethodLimits().max_tokens,
+        help="answer tokens per call of llm and llm-tool (256)",
+    )
+    p.add_argument(
+        "--cot-max-tokens",
+        type=_positive,
+        default=MethodLimits().cot_max_tokens,
+        help="answer tokens of an llm-cot call, its reasoning included (1024)",
+    )
     p.add_argument(
         "--timeout", type=float, default=MethodLimits().timeout_s, help="seconds per call"
     )
