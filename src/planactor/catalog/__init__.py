@@ -5,15 +5,16 @@ from planactor.catalog._actor import (
     Actor,
     ActorContext,
     Effect,
-    LLMSkill,
     LlmLog,
+    LLMSkill,
     actor,
     actor_of,
     entity,
 )
-from planactor.catalog._llm_skill import LLM_RESOURCE, LLMClient, llm_skill
 from planactor.catalog._catalog import BUILTIN_PACKS, ENTRY_POINT_GROUP, Catalog
+from planactor.catalog._llm_skill import LLM_RESOURCE, LLMClient, llm_skill
 from planactor.catalog._routine import (
+    Derivation,
     Param,
     Routine,
     RoutineStep,
@@ -29,6 +30,7 @@ __all__ = [
     "Actor",
     "ActorContext",
     "Catalog",
+    "Derivation",
     "Effect",
     "LLMClient",
     "LLMSkill",

@@ -92,6 +92,16 @@ class RoutineStep(_Strict):
     timeout_s: float | None = Field(default=None, gt=0)
 
 
+class Derivation(_Strict):
+    """A parameter worked out from a quantity the intent gives: "for 96 servers" gives
+    `leaves = ceil(servers / servers_per_leaf)`. The planner evaluates `formula` (arithmetic
+    over `given` and the other parameters) and shows it in the grounding notes."""
+
+    param: str
+    given: str = Field(min_length=1, description="The word of the quantity said: servers.")
+    formula: str = Field(min_length=1, description="e.g. ceil(servers / servers_per_leaf)")
+
+
 class Routine(_Strict):
     """A workflow template; `expand` turns parameters and facts into a plan."""
 
@@ -108,6 +118,9 @@ class Routine(_Strict):
         default_factory=list,
         description="Words and phrases that ask for what it does (upgrade, flash, bring up "
         "to): the planner chooses it only when one of them is said as an action.",
+    )
+    derive: list[Derivation] = Field(
+        default_factory=list, description="Parameters worked out from quantities said."
     )
 
     def params_schema(self) -> dict[str, Any]:
@@ -373,6 +386,9 @@ def _check_template(r: Routine) -> list[str]:
     for name in r.params:
         if not name.isidentifier():
             problems.append(f"params.{name}: a parameter name must be an identifier")
+    for i, d in enumerate(r.derive):
+        if d.param not in r.params:
+            problems.append(f"derive[{i}].param: unknown parameter {d.param!r}")
     for i, s in enumerate(r.steps):
         where = f"steps[{i}]"
         if s.id in ids:

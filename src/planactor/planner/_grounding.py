@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, field
 from typing import Any
 
-from planactor.catalog import Param, Routine
+from planactor._errors import InputError
+from planactor.catalog import Derivation, Param, Routine
 from planactor.plan import Inventory
 from planactor.planner._clauses import transposed
+from planactor.planner._derive import evaluate, names_in
 
 __all__ = ["Grounding", "GroundingNote", "ground", "tokens", "ungrounded_values"]
 
@@ -31,7 +33,7 @@ def tokens(text: str) -> list[str]:
 class GroundingNote:
     param: str
     value: Any
-    source: str  # intent | inventory | default | fuzzy | missing | ambiguous
+    source: str  # intent | inventory | default | fuzzy | derived | missing | ambiguous
     detail: str
 
 
@@ -307,6 +309,9 @@ def number_mentions(intent: str) -> list[NumberMention]:
             spelt = _word_number(texts, i)
             if spelt is not None:
                 value, taken = spelt
+                last_start = words[i + taken - 1][1]
+                if intent[last_start + len(words[i + taken - 1][0]) :].startswith("-"):
+                    value = None  # "three-tier", "two-way": an adjective, not a count
         if value is not None:
             keyed = re.search(r"([A-Za-z][A-Za-z_]*)\s*[=:]\s*$", intent[:start])
             after = texts[i + taken : i + taken + 3]
@@ -384,6 +389,8 @@ def _names_param(m: NumberMention, name: str, *, after: bool) -> bool:
         return not after and bool(m.before) and m.before[-1] == word
     names = {word, *_SYNONYMS.get(word, ())}
     near = m.after[:3] if after else m.before[-3:]
+    if "_per_" in name and after and not any(t in ("per", "each", "a", "every") for t in near):
+        return False  # "96 servers" is a total; "48 servers per leaf" is per leaf
     # "4 spiens": two letters swapped still name the parameter.
     return any(
         _singular(t) in names or any(len(n) >= 4 and transposed(_singular(t), n) for n in names)
@@ -391,7 +398,9 @@ def _names_param(m: NumberMention, name: str, *, after: bool) -> bool:
     )
 
 
-def _bind_by_name(routine: Routine, numbers: list[NumberMention]) -> dict[str, NumberMention]:
+def _bind_by_name(
+    routine: Routine, numbers: list[NumberMention], reserved: Set[int] = frozenset()
+) -> dict[str, NumberMention]:
     """Each numeric parameter's number, when a word next to it names the parameter: words
     after the number first ("4 spines"), then words before it ("k=8")."""
     bound: dict[str, NumberMention] = {}
@@ -429,7 +438,13 @@ def _bind_by_name(routine: Routine, numbers: list[NumberMention]) -> dict[str, N
                 fits = (p.minimum is None or m.value >= p.minimum) and (
                     p.maximum is None or m.value <= p.maximum
                 )
-                if m.start not in taken and fits and _names_param(m, name, after=after):
+                weak = not after and m.start in reserved  # "leaf-spine for 96 servers"
+                if (
+                    m.start not in taken
+                    and fits
+                    and not weak
+                    and _names_param(m, name, after=after)
+                ):
                     bound[name] = m
                     taken.add(m.start)
                     break
@@ -489,9 +504,12 @@ def ground(routine: Routine, intent: str, inventory: Inventory | None) -> Ground
         if p.entity is None and p.pattern is not None:
             for hit in _search_pattern(p.pattern).finditer(intent):
                 claimed.update(m.start for m in numbers if hit.start() <= m.start < hit.end())
+    # A quantity a formula reads ("96 servers") is not the count of another parameter.
+    reserved = {m.start for m in numbers if m.start not in claimed and _given(routine.derive, m)}
     # Numbers next to a word naming their parameter ("20 leaves", "k=8") are theirs.
-    claimed_by_name = _bind_by_name(routine, numbers)
+    claimed_by_name = _bind_by_name(routine, numbers, reserved)
     claimed.update(m.start for m in claimed_by_name.values())
+    claimed |= reserved
     for name, p in routine.params.items():
         value: Any = None
         note: GroundingNote | None = None
@@ -522,7 +540,65 @@ def ground(routine: Routine, intent: str, inventory: Inventory | None) -> Ground
         if value is not None:
             values[name] = value
         notes.append(note)
+    _derive(routine, numbers, claimed - reserved, values, notes)
     return Grounding(routine=routine.name, values=values, notes=tuple(notes))
+
+
+def _derive(
+    routine: Routine,
+    numbers: list[NumberMention],
+    claimed: set[int],
+    values: dict[str, Any],
+    notes: list[GroundingNote],
+) -> None:
+    """Missing parameters the routine's formulas work out from a quantity the intent says
+    ("for 96 servers": leaves = ceil(servers / servers_per_leaf) = 2), shown with the
+    formula and the values it used."""
+    for d in routine.derive:
+        p = routine.params[d.param]
+        if d.param in values and _note_of(notes, d.param).source != "default":
+            continue
+        said = [m for m in numbers if m.start not in claimed and _given([d], m)]
+        if len(said) != 1:
+            continue
+        m = said[0]
+        names = {k: v for k, v in values.items() if isinstance(v, int | float)}
+        names[d.given] = m.value
+        try:
+            result = evaluate(d.formula, names)
+        except InputError:
+            continue
+        number: int | float = int(result) if p.type == "integer" and result.is_integer() else result
+        if (p.type == "integer" and not float(number).is_integer()) or not (
+            (p.minimum is None or number >= p.minimum)
+            and (p.maximum is None or number <= p.maximum)
+        ):
+            continue
+        used = ", ".join(f"{k} = {names[k]:g}" for k in sorted(names_in(d.formula)) if k in names)
+        claimed.add(m.start)
+        values[d.param] = number
+        i = next(j for j, n in enumerate(notes) if n.param == d.param)
+        notes[i] = GroundingNote(
+            param=d.param,
+            value=number,
+            source="derived",
+            detail=f"{d.param} = {d.formula} with {used}",
+        )
+
+
+def _given(derivations: Iterable[Derivation], m: NumberMention) -> bool:
+    """Whether the number is said with the word one of the formulas reads."""
+    for d in derivations:
+        word = _singular(d.given.lower())
+        if (m.key is not None and _singular(m.key) == word) or any(
+            _singular(t) in {word, *_SYNONYMS.get(word, ())} for t in m.after[:2]
+        ):
+            return True
+    return False
+
+
+def _note_of(notes: list[GroundingNote], param: str) -> GroundingNote:
+    return next(n for n in notes if n.param == param)
 
 
 def ungrounded_values(
