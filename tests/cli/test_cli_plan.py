@@ -283,6 +283,24 @@ def test_a_negation_a_question_or_steering_text_exits_2_without_a_plan(
     assert "no routine matches" in err
 
 
+def test_with_json_a_missing_value_exits_2_with_the_question_and_candidates(
+    capsys: pytest.CaptureFixture[str], lab_file: Path
+) -> None:
+    """`plan --json` for an intent one value away from a plan: exit 2, stdout a JSON
+    question (routine, param, question, candidates, format), the error still on stderr."""
+    intent = "reboot the controller of array-02"
+    code, out, err = run(
+        capsys, "plan", intent, "--planner", "routine", "--lab", str(lab_file), "--json"
+    )
+    assert code == 2
+    doc = report(out)
+    assert doc["routine"] == "storage.reboot_controller_safely"
+    assert (doc["param"], doc["candidates"]) == ("controller", ["array-02-a", "array-02-b"])
+    assert doc["question"].startswith("Which controller?")
+    assert "the intent names no controller" in doc["error"]
+    assert "the intent names no controller" in err
+
+
 def test_compose_with_the_routine_planner_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     """--compose needs a model: refused with the routine planner."""
     code, _, err = run(capsys, "plan", "say hello", "--planner", "routine", "--compose")

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from planactor import InputError, PlanInvalid, lab
 from planactor.actors.storage import StorageSafety
 from planactor.catalog import Catalog
-from planactor.planner import PlanResult, RoutinePlanner, read_intent
+from planactor.planner import PlanResult, RoutinePlanner, clarify, read_intent
 from planactor.planner._clauses import action_matches
 from planactor.planner._routine_planner import actions_of, writes
 
@@ -246,3 +246,45 @@ def test_an_excluded_entity_is_not_grounded(storage: Storage) -> None:
         "leave array-01 alone, but upgrade array-02 to 5.3.0", requested_by="sam"
     )
     assert result.chosen.grounding.values == {"array": "array-02", "version": "5.3.0"}
+
+
+# -- the question, when one value is missing --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("intent", "param", "candidates"),
+    [
+        ("reboot the controller of array-02", "controller", ("array-02-a", "array-02-b")),
+        ("upgrade array-01 and array-02 to 5.2.1", "array", ("array-01", "array-02")),
+        ("fail back the array", "array", ("array-01", "array-02", "array-03")),
+        ("upgrade array-01", "version", ()),
+    ],
+)
+def test_an_intent_one_value_away_from_a_plan_gets_a_precise_question(
+    storage: Storage, intent: str, param: str, candidates: tuple[str, ...]
+) -> None:
+    """The missing or ambiguous value, with the answers that would ground it: the names
+    the intent hesitates between, those under an entity it names, or every known one."""
+    q = clarify(
+        storage.planner.catalog.routines,
+        intent,
+        storage.planner.inventory,
+        is_write=lambda r: writes(r, lambda a: storage.catalog.get(a).effect),
+    )
+    assert q is not None
+    assert (q.param, q.candidates) == (param, candidates)
+    assert q.text.startswith(("Which", "What"))
+
+
+@pytest.mark.parametrize(
+    "intent", ["Do not reboot array-02-a", "delete all LUNs on array-01", "reboot something"]
+)
+def test_no_question_for_what_should_not_be_planned(storage: Storage, intent: str) -> None:
+    """A negation, an action no routine declares, or two values missing: no question."""
+    q = clarify(
+        storage.planner.catalog.routines,
+        intent,
+        storage.planner.inventory,
+        is_write=lambda r: writes(r, lambda a: storage.catalog.get(a).effect),
+    )
+    assert q is None

@@ -27,9 +27,11 @@ from planactor.planner import (
     LLMPlanner,
     NotPlanned,
     RoutinePlanner,
+    clarify,
     get_backend,
     ungrounded_values,
 )
+from planactor.planner._routine_planner import applicable
 from planactor.policy import load_policy
 from planactor.validate import AllOf
 
@@ -165,7 +167,8 @@ def plan_cmd(
     """Compile an intent into a plan: choose a routine, ground it, expand it, validate it.
 
     A clause the plan does not cover is reported as `not planned: "..."` with the reason;
-    with --strict it is a refusal instead."""
+    with --strict it is a refusal instead. With --json, an intent one value away from a plan
+    exits 2 with the question and its candidates on stdout."""
     ctx = lab_context(lab)
     inv = load_inventory(inventory) if inventory is not None else (ctx.inventory if ctx else None)
     facts = ctx.facts if ctx else None
@@ -176,15 +179,20 @@ def plan_cmd(
     if planner is PlannerName.routine or routine is not None or param:
         if compose:
             raise InputError("--compose needs a model", hint="use --planner local (the default)")
-        result = RoutinePlanner(
-            catalog=catalog(), inventory=inv, facts=facts, policy=policy, basis=basis
-        ).plan(
-            intent,
-            requested_by=who,
-            change_ticket=ticket,
-            routine=routine,
-            params=parse_params(param),
-        )
+        try:
+            result = RoutinePlanner(
+                catalog=catalog(), inventory=inv, facts=facts, policy=policy, basis=basis
+            ).plan(
+                intent,
+                requested_by=who,
+                change_ticket=ticket,
+                routine=routine,
+                params=parse_params(param),
+            )
+        except InputError as e:
+            if as_json and routine is None and not param:
+                _ask_json(intent, inv, facts, e)
+            raise
         _strict(strict, result.not_planned)
         _report(
             plan=result.plan,
@@ -211,7 +219,12 @@ def plan_cmd(
         cache_dir=None if no_cache else home() / "cache" / "plans",
         basis=basis,
     )
-    got = llm.plan(intent, requested_by=who, change_ticket=ticket, compose=compose)
+    try:
+        got = llm.plan(intent, requested_by=who, change_ticket=ticket, compose=compose)
+    except InputError as e:
+        if as_json and not compose:
+            _ask_json(intent, inv, facts, e)
+        raise
     _strict(strict, got.not_planned)
     notes = got.grounding.notes if got.grounding is not None else ()
     flagged = (
@@ -232,6 +245,24 @@ def plan_cmd(
         cached=got.cached,
         not_planned=got.not_planned,
     )
+
+
+def _ask_json(
+    intent: str, inv: Inventory | None, facts: Mapping[str, Any] | None, error: InputError
+) -> None:
+    """The refusal as a machine-readable question, when one value would make the plan: the
+    error still follows on stderr, with exit 2."""
+    cat = catalog()
+    question = clarify(
+        applicable(cat.routines, facts),
+        intent,
+        inv,
+        is_write=lambda r: any(
+            s.actor not in cat or cat.get(s.actor).effect == "write" for s in r.steps
+        ),
+    )
+    if question is not None:
+        out.print_json(json.dumps({"error": error.message, **question.to_document()}))
 
 
 def _strict(strict: bool, not_planned: Sequence[NotPlanned]) -> None:

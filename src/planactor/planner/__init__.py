@@ -30,8 +30,10 @@ from planactor.planner._prices import PRICES, Price, estimate_cost
 from planactor.planner._routine_planner import (
     Candidate,
     PlanResult,
+    Question,
     RoutinePlanner,
     Selection,
+    clarify,
     rank,
     select,
 )
@@ -55,9 +57,11 @@ __all__ = [
     "OpenAIBackend",
     "PlanResult",
     "Price",
+    "Question",
     "Reading",
     "RoutinePlanner",
     "Selection",
+    "clarify",
     "estimate_cost",
     "get_backend",
     "ground",

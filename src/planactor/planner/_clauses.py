@@ -28,6 +28,7 @@ __all__ = [
     "Reading",
     "action_matches",
     "has_pronoun",
+    "leading_verb",
     "read_intent",
     "stem",
     "transposed",
@@ -149,7 +150,6 @@ OPS_VERBS = frozenset(
         "restore",
         "revert",
         "rollback",
-        "run",
         "set",
         "shrink",
         "shut",
@@ -365,6 +365,15 @@ def _polite(intent: str, part: str) -> bool:
     return bool(
         re.search(r"\b(?:can|could|would|will)\s+(?:you|someone|somebody)\s*$|\bplease\s*$", before)
     )
+
+
+def leading_verb(text: str) -> str | None:
+    """The stem of the clause's first word when it is a verb that asks for a change
+    (delete, replace, move ...): only a routine declaring that verb may plan the clause."""
+    words = _tokens(text)
+    if words and words[0] in OPS_VERBS:
+        return stem(words[0])
+    return None
 
 
 def has_pronoun(text: str) -> bool:

@@ -24,7 +24,9 @@ from planactor.planner._clauses import (
     Reading,
     action_matches,
     has_pronoun,
+    leading_verb,
     read_intent,
+    stem,
 )
 from planactor.planner._grounding import Grounding, ground, tokens
 from planactor.validate import Policy, ValidationReport, validate
@@ -32,10 +34,12 @@ from planactor.validate import Policy, ValidationReport, validate
 __all__ = [
     "Candidate",
     "PlanResult",
+    "Question",
     "RoutinePlanner",
     "Selection",
     "actions_of",
     "applicable",
+    "clarify",
     "rank",
     "select",
     "writes",
@@ -230,10 +234,16 @@ def select(
     for clause in reading.clauses:
         if clause.kind not in ("action", "question"):
             continue
+        # "delete all LUNs": a verb asking for a change picks only routines declaring it,
+        # however many of their other words the clause shares.
+        lead = leading_verb(clause.text)
         saying = {
             n: r
             for n, r in routines.items()
-            if any(action_matches(a, clause.text) for a in actions_of(r))
+            if any(
+                action_matches(a, clause.text) and (lead is None or stem(a.split()[0]) == lead)
+                for a in actions_of(r)
+            )
         }
         allowed = read_only if (steered or clause.kind == "question") else routines
         eligible = {n: r for n, r in saying.items() if n in allowed}
@@ -294,6 +304,79 @@ def select(
     return Selection(
         reading=reading, clause=clause, candidates=tuple(ranked), not_planned=tuple(reasons)
     )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Question:
+    """The one value a routine that fits needs and the intent does not give: what to ask,
+    and the answers that would ground (empty when any value of `format` would do)."""
+
+    routine: str
+    param: str
+    text: str
+    candidates: tuple[Any, ...]
+    format: str | None = None  # a pattern the answer must match
+
+    def to_document(self) -> dict[str, Any]:
+        return {
+            "routine": self.routine,
+            "param": self.param,
+            "question": self.text,
+            "candidates": list(self.candidates),
+            "format": self.format,
+        }
+
+
+def clarify(
+    routines: Mapping[str, Routine],
+    intent: str,
+    inventory: Inventory | None,
+    *,
+    is_write: Callable[[Routine], bool],
+) -> Question | None:
+    """The question that would let `intent` be planned: a routine says the clause's action
+    and exactly one required value is missing or ambiguous. None when the intent is not
+    one value away from a plan (nothing fits, or several values are missing)."""
+    selection = select(routines, intent, inventory, is_write=is_write)
+    if selection.clause is None or not selection.candidates:
+        return None
+    chosen = selection.candidates[0]
+    missing = [n for n in chosen.grounding.notes if n.source in ("missing", "ambiguous")]
+    if len(missing) != 1:
+        return None
+    (note,) = missing
+    p = chosen.routine.params[note.param]
+    if p.entity is not None:
+        known = sorted(inventory.names(p.entity) or ()) if inventory is not None else []
+        named = note.value if note.source == "ambiguous" and isinstance(note.value, list) else []
+        # "the controller of array-02": the names under an entity the clause names.
+        clause = selection.clause.text.lower()
+        said = [
+            k
+            for k in known
+            if any(
+                re.search(rf"(?<![\w-]){re.escape(o.lower())}(?![\w-])", clause) for o in _owners(k)
+            )
+        ]
+        options: tuple[Any, ...] = tuple(named or said or known)
+        text = f"Which {p.entity}? ({p.description})"
+    elif p.enum is not None:
+        options, text = tuple(p.enum), f"Which {note.param}? ({p.description})"
+    else:
+        options, text = (), f"What {note.param}? ({p.description})"
+    return Question(
+        routine=chosen.routine.name,
+        param=note.param,
+        text=text,
+        candidates=options,
+        format=p.pattern,
+    )
+
+
+def _owners(name: str) -> list[str]:
+    """array-02 for array-02-a: the names a name extends, longest first."""
+    parts = name.split("-")
+    return ["-".join(parts[:i]) for i in range(len(parts) - 1, 1, -1)]
 
 
 def refuse_selection(selection: Selection) -> InputError:
