@@ -16,6 +16,7 @@ from planactor.bench import run_benchmark
 from planactor.bench._energy import EnergyMeter
 from planactor.bench._sp_llm import run_sweep
 from planactor.bench._sp_methods import METHODS, MethodLimits, Trial
+from planactor.cli import main
 from planactor.planner import LocalBackend
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -220,3 +221,14 @@ def test_openai_backend_against_llama_cpp_server(
     assert all(t["backend"] == "openai" and t["model"].endswith(".gguf") for t in llm)
     assert all(t["tokens_in"] > 0 and t["usd"] == 0.0 for t in llm if t["error"] is None)
     _check_consistent(rows, trials)
+
+
+def test_cli_passes_options_straight_through(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`planactor bench shortest-path --methods ...`: no `--` needed before the options."""
+    argv = ["bench", "shortest-path", "--methods", "algorithm", "--sizes", "5", "--graphs", "1"]
+    with pytest.raises(SystemExit) as e:
+        main([*argv, "--out", str(tmp_path), "--json"])
+    assert e.value.code == 0
+    assert json.loads(capsys.readouterr().out)[0]["method"] == "algorithm"
