@@ -96,9 +96,13 @@ def _plan_file(output: Path | None, validated: ValidatedPlan) -> Path:
     return output or home() / "plans" / f"{validated.hash.removeprefix('sha256:')[:16]}.json"
 
 
-def _refuse(plan: Plan, path: Path, why: str, lab: Path | None) -> ApprovalRequired:
+def _save(plan: Plan, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     save_plan(plan, path)
+
+
+def _refuse(plan: Plan, path: Path, why: str, lab: Path | None) -> ApprovalRequired:
+    _save(plan, path)
     lab_opt = f" --lab {lab}" if lab else ""
     return ApprovalRequired(
         f"{why}\n  the plan is saved in {path}",
@@ -144,7 +148,7 @@ def _approve(
         approved, _, _ = sign_plan(plan, identity=identity, store=store, ticket=ticket)
     except InputError as e:  # self-approval, no key here, a planner's name...
         raise _refuse(plan, path, f"{identity} cannot approve it: {e.message}", lab) from None
-    save_plan(approved, path)
+    _save(approved, path)
     again = validate_plan(approved, catalog=catalog())
     g2 = gate(
         again, catalog=catalog(), policy=policy, trusted=store.trusted(), now=datetime.now(UTC)
@@ -223,7 +227,7 @@ def do_cmd(
             store=store,
         )
     elif output is not None:
-        save_plan(validated.plan, output)
+        _save(validated.plan, output)
     result, anchor = _execute(validated, ctx, policy, store, db, dry_run, as_json)
     if as_json:
         out.print_json(json.dumps(_document(validated, g, result, anchor)))

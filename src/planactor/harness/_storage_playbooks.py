@@ -4,11 +4,17 @@
   that controller safely (the tested routine `storage.reboot_controller_safely`: preflight,
   its hosts to the partner, reboot, the same hosts back, verify), then resume: the failed
   upgrade gets a fresh attempt on a controller that is online again.
-- `storage.host-lost-path`: a host's path through one controller is down -> move that
-  host's I/O to the controller whose path works (`storage.move_host_paths`); no actor
-  repairs a path, so the paused run resumes once the path is repaired.
+- `storage.host-lost-path`: a host's path through one controller is down -> when nothing
+  serves its I/O any more, move it to the controller whose path works
+  (`storage.move_host_paths`); otherwise nothing to change. No actor repairs a path, so the
+  paused run resumes once the path is repaired (or is aborted).
+- `storage.controller-carries-io`: a controller that must be idle still carries host I/O
+  -> move those hosts to its partner (one per plan), then resume; when one of them cannot
+  reach the partner, repair first.
 - `storage.host-unresponsive`: a host does not answer -> nothing to change; resume once
   it answers.
+- `storage.timed-out`: a write timed out -> nothing to change; resume once the array
+  answers in time (the write's idempotency key makes it apply at most once).
 
 Each reads the lab as it is now (the recovery context's fresh state), never the state the
 paused plan was made from.
@@ -21,7 +27,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from planactor.harness._playbooks import Playbook, Proposal, RecoveryContext, register_playbook
-from planactor.lab.storage import StorageState, io_controller, path_works, storage_state
+from planactor.lab.storage import (
+    StorageState,
+    carries_io,
+    io_controller,
+    other_controller,
+    path_works,
+    storage_state,
+)
 from planactor.plan import Plan
 
 __all__ = ["STORAGE_PLAYBOOKS", "storage_diagnostics"]
@@ -137,6 +150,9 @@ def _lost_path(ctx: RecoveryContext) -> Proposal | None:
         down = [c for c in ctrls if state.paths[(host, c)].state == "down"]
         healthy = [c for c in ctrls if path_works(state, host, c)]
         if not down:
+            ctrl = f.args.get("controller")
+            if isinstance(ctrl, str) and ctrl in ctrls and carries_io(state, ctrl):
+                return _still_carries(ctx)  # repaired, but the step needs that controller idle
             return Proposal(
                 source="playbook storage.host-lost-path",
                 why=f"every path of {host} to {array} works again: no remediation is needed",
@@ -152,26 +168,74 @@ def _lost_path(ctx: RecoveryContext) -> Proposal | None:
             f"run needs it ({f.text}); repair it (in the lab: `planactor lab fault clear`), "
             f"then {_resume(ctx)}; if it cannot be repaired soon, {_abort(ctx)}"
         )
-        active = state.hosts[host].active[array]
-        if active != to:
+        now = io_controller(state, host, array)
+        if now is None:
+            # Its I/O is set on the lost path and nothing else serves it (data unavailable):
+            # the one change that helps now is to move it where a path works.
             return Proposal(
                 source="playbook storage.host-lost-path",
-                why=f"{host} lost its path through {lost} but its I/O to {array} is set to "
-                f"go through it (now served by {io_controller(state, host, array)}); moving "
-                f"it to {to}, whose path works, keeps it on a path that works",
+                why=f"{host} lost its path through {lost}, which carried its I/O to {array}: "
+                f"moving its I/O to {to}, whose path works, gives it back its LUNs",
                 plan=_remediation(ctx, _MOVE, {"array": array, "host": host, "to_controller": to}),
                 then="repair-then-resume",
                 then_why=repair,
             )
         return Proposal(
             source="playbook storage.host-lost-path",
-            why=f"{host} lost its path through {lost}; its I/O already flows through {to}, "
-            "whose path works: nothing to move",
+            why=f"{host} lost its path through {lost}; its I/O flows through {now}, whose path "
+            "works: nothing to move",
             plan=None,
             then="repair-then-resume",
             then_why=repair,
         )
     return None
+
+
+# -- a controller that still carries host I/O ----------------------------------------------------
+
+
+def _still_carries(ctx: RecoveryContext) -> Proposal | None:
+    f = ctx.failure
+    array, ctrl = f.args.get("array"), f.args.get("controller")
+    state = _state(ctx)
+    if not isinstance(array, str) or not isinstance(ctrl, str) or state is None:
+        return None
+    if ctrl not in state.controllers or state.controllers[ctrl].array != array:
+        return None
+    partner = other_controller(state, ctrl)
+    hosts = carries_io(state, ctrl)
+    source = "playbook storage.controller-carries-io"
+    if not hosts:
+        return Proposal(
+            source=source,
+            why=f"{ctrl} carries no host I/O now: no remediation is needed",
+            plan=None,
+            then="resume",
+            then_why=f"{_resume(ctx)} gives step {f.step!r} a fresh attempt",
+        )
+    blocked = [h for h in hosts if not path_works(state, h, partner)]
+    if blocked:
+        return Proposal(
+            source=source,
+            why=f"{ctrl} still carries the I/O of {', '.join(blocked)}, which cannot reach "
+            f"{array} through {partner}: no move is safe",
+            plan=None,
+            then="repair-then-resume",
+            then_why=f"repair the path(s) {', '.join(f'{h} -> {partner}' for h in blocked)} "
+            f"(in the lab: `planactor lab fault clear`), then recover again; if they cannot "
+            f"be repaired soon, {_abort(ctx)}",
+        )
+    host = hosts[0]
+    more = f" ({len(hosts) - 1} more after it: recover again)" if len(hosts) > 1 else ""
+    return Proposal(
+        source=source,
+        why=f"{ctrl} must carry no host I/O for step {f.step!r}, and it still carries the I/O "
+        f"of {', '.join(hosts)}; moving {host} to {partner}, whose path works{more}",
+        plan=_remediation(ctx, _MOVE, {"array": array, "host": host, "to_controller": partner}),
+        then="resume",
+        then_why=f"once {ctrl} carries no host I/O, {_resume(ctx)} gives step {f.step!r} a "
+        "fresh attempt",
+    )
 
 
 # -- a host that does not answer ----------------------------------------------------------------
@@ -197,6 +261,34 @@ def _unresponsive(ctx: RecoveryContext) -> Proposal | None:
     return None
 
 
+# -- an operation that timed out ---------------------------------------------------------------
+
+
+def _timed_out(ctx: RecoveryContext) -> Proposal | None:
+    if _state(ctx) is None:
+        return None
+    op = ctx.failure.actor.removeprefix("storage.") if ctx.failure.actor else None
+    slow = [x for x in ctx.faults if x.get("kind") == "timeout" and x.get("operation") == op]
+    if slow:
+        return Proposal(
+            source="playbook storage.timed-out",
+            why=f"the array still does not answer {op} in time (a pending fault): no plan of "
+            "ours can change that",
+            plan=None,
+            then="repair-then-resume",
+            then_why=f"once it answers again, {_resume(ctx)}: the write carries its "
+            f"idempotency key, so it applies at most once; if it will not soon, {_abort(ctx)}",
+        )
+    return Proposal(
+        source="playbook storage.timed-out",
+        why=f"{op} timed out, and the array answers in time again: no remediation is needed",
+        plan=None,
+        then="resume",
+        then_why=f"{_resume(ctx)} calls it again with the same idempotency key (it applies at "
+        "most once)",
+    )
+
+
 STORAGE_PLAYBOOKS = (
     Playbook(
         name="storage.controller-failed-upgrade",
@@ -211,8 +303,17 @@ STORAGE_PLAYBOOKS = (
         pack=_PACK,
         description="a host lost a path: move it to the controller whose path works; resume "
         "once the path is repaired",
-        error=r"path through \S+ is down|no working path|still carries host I/O",
+        error=r"path through \S+ is down|no working path",
         propose=_lost_path,
+    ),
+    Playbook(
+        name="storage.controller-carries-io",
+        pack=_PACK,
+        description="a controller still carries host I/O it must not: move those hosts to its "
+        "partner, one at a time, then resume",
+        actors=("storage.upgrade_firmware", "storage.reboot_controller"),
+        error=r"still carries host I/O",
+        propose=_still_carries,
     ),
     Playbook(
         name="storage.host-unresponsive",
@@ -220,6 +321,13 @@ STORAGE_PLAYBOOKS = (
         description="a host does not respond: nothing to change; resume once it answers",
         error=r"does not respond",
         propose=_unresponsive,
+    ),
+    Playbook(
+        name="storage.timed-out",
+        pack=_PACK,
+        description="a write timed out: nothing to change; resume once the array answers",
+        error=r"timed out",
+        propose=_timed_out,
     ),
 )
 
