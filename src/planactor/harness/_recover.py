@@ -231,7 +231,7 @@ def recover(
     if proposal is None and backend is not None:
         try:
             # A factory is called only now: the playbook path never loads a model.
-            model = backend if hasattr(backend, "complete") else backend()  # type: ignore[operator]
+            model = backend if isinstance(backend, Backend) else backend()
             proposal = propose_by_model(ctx, backend=model, checks=checks)
             assert proposal.plan is not None
             validated = _validate(ctx, proposal.plan, checks)

@@ -26,7 +26,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from planactor.harness._playbooks import Playbook, Proposal, RecoveryContext, register_playbook
+from planactor.harness._playbooks import (
+    Next,
+    Playbook,
+    Proposal,
+    RecoveryContext,
+    register_playbook,
+)
 from planactor.lab.storage import (
     StorageState,
     carries_io,
@@ -88,6 +94,7 @@ def _failed_upgrade(ctx: RecoveryContext) -> Proposal | None:
     pending = [
         x for x in ctx.faults if x.get("kind") == "upgrade-fails" and x.get("controller") == ctrl
     ]
+    then: Next
     if pending:
         times = pending[0].get("times")
         then, then_why = (
