@@ -144,7 +144,7 @@ def test_a_lost_path_that_blocks_the_run_asks_for_a_repair(w: World) -> None:
     assert rec.proposal is not None
     assert rec.proposal.plan is None
     assert rec.proposal.then == "repair-then-resume"
-    assert "lab fault clear" in rec.proposal.then_why
+    assert "planactor lab clear-faults" in rec.proposal.then_why
     w.lab.clear_faults()
     again = recover_now(w, first.run_id)
     assert again.proposal is not None

@@ -172,7 +172,7 @@ def _lost_path(ctx: RecoveryContext) -> Proposal | None:
         to, lost = healthy[0], down[0]
         repair = (
             f"the path {host} -> {lost} is down and no actor repairs a path, while the paused "
-            f"run needs it ({f.text}); repair it (in the lab: `planactor lab fault clear`), "
+            f"run needs it ({f.text}); repair it (in the lab: `planactor lab clear-faults`), "
             f"then {_resume(ctx)}; if it cannot be repaired soon, {_abort(ctx)}"
         )
         now = io_controller(state, host, array)
@@ -229,7 +229,7 @@ def _still_carries(ctx: RecoveryContext) -> Proposal | None:
             plan=None,
             then="repair-then-resume",
             then_why=f"repair the path(s) {', '.join(f'{h} -> {partner}' for h in blocked)} "
-            f"(in the lab: `planactor lab fault clear`), then recover again; if they cannot "
+            f"(in the lab: `planactor lab clear-faults`), then recover again; if they cannot "
             f"be repaired soon, {_abort(ctx)}",
         )
     host = hosts[0]
