@@ -323,8 +323,9 @@ def load_yaml(
 ) -> Any:
     """One YAML document, strictly (see the module docstring); `error` is raised on a
     problem, with the line and column."""
-    ld = loader(text)
+    ld: StrictLoader | None = None
     try:
+        ld = loader(text)  # its reader refuses control characters (NUL) at once
         node = ld.get_single_node()
         if node is None:
             return None
@@ -352,7 +353,8 @@ def load_yaml(
     except RecursionError:  # a construct path deeper than the composer's bound
         raise error(f"{source}: the {what} is nested too deeply") from None
     finally:
-        ld.dispose()
+        if ld is not None:
+            ld.dispose()
 
 
 def read_yaml(path: str | os.PathLike[str] | Path, *, what: str, max_bytes: int) -> Any:

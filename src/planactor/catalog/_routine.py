@@ -371,7 +371,9 @@ def _check_template(r: Routine) -> list[str]:
         if isinstance(value, dict):
             if len(value) == 1:
                 ((key, arg),) = value.items()
-                if key == "$param" and arg not in r.params:
+                if key in ("$param", "$fact") and not isinstance(arg, str):
+                    problems.append(f"{where}: {key} names a {key[1:]} by a string, not {arg!r}")
+                elif key == "$param" and arg not in r.params:
                     problems.append(f"{where}: unknown parameter {arg!r}")
                 elif key == "$fact" and arg not in r.facts:
                     problems.append(f"{where}: unknown fact {arg!r}")

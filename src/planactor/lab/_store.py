@@ -187,7 +187,7 @@ class Lab:
             raise InputError(f"no lab at {self.path}", hint=_INIT_HINT)
         # Bounded, regular files only (a FIFO or /dev/zero is refused), strict UTF-8 JSON.
         data = read_document(
-            self.path, what="lab file", max_bytes=LIMITS.lab, label="cannot read the lab"
+            self.path, what="lab", max_bytes=LIMITS.lab, label="cannot read the lab"
         )
         try:
             doc = parse_json(data)

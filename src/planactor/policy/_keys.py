@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from planactor._errors import InputError
 from planactor._home import home
-from planactor._reader import LIMITS, read_document
+from planactor._reader import LIMITS, read_text
 from planactor.plan import IDENTITY_PATTERN, identity_key, identity_problem
 
 __all__ = ["IDENTITY_PATTERN", "KeyStore", "PublicKey", "is_machine_identity", "key_id_of"]
@@ -95,8 +95,7 @@ class KeyStore:
         """Trust `source` (a public key PEM) as approver `name`."""
         check_identity(name)
         self._check_lookalike(name)
-        data = read_document(source, what="public key", max_bytes=LIMITS.key, label="cannot read")
-        key = _load_public(data, source)
+        key = _load_public(_read_key(source, "public key"), source)
         key_id = key_id_of(key)
         for other in self.trusted().values():
             if other.key_id == key_id and other.identity != name:
@@ -205,7 +204,8 @@ def check_identity(name: str) -> None:
 
 
 def _read_key(path: Path, what: str) -> bytes:
-    return read_document(path, what=what, max_bytes=LIMITS.key, label="cannot read")
+    """A PEM file: bounded, regular, UTF-8 text without a BOM (planactor._reader)."""
+    return read_text(path, what=what, max_bytes=LIMITS.key, label="cannot read").encode()
 
 
 def _public_pem(key: Ed25519PublicKey) -> bytes:
