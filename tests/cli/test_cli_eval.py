@@ -102,11 +102,21 @@ def test_the_eval_leaves_the_users_lab_setting_alone(
 
 
 def test_the_default_local_model_runs_the_first_cases_of_a_set(
-    capsys: pytest.CaptureFixture[str], three: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    """Without --planner the shipped local model plans; --limit 2 plans two cases; the
-    paraphrase makes close routines, so the model is asked and its tokens are counted."""
-    code, out, err = run(capsys, "eval", "planner", "--set", str(three), "--limit", "2", "--json")
+    """Without --planner the shipped local model plans; --limit 2 plans two cases; a
+    version said only as "the latest" is asked of the model (and refused, as the intent
+    does not contain it), and its tokens are counted."""
+    cases = THREE.replace(
+        "intent: bump firmware on array-02 to 5.3.0",
+        "intent: upgrade array-02 to the latest firmware",
+    ).replace(
+        'expect: {routine: storage.firmware_upgrade, params: {array: array-02, version: "5.3.0"}}',
+        "expect: {routine: null}",
+    )
+    latest = tmp_path / "latest.yaml"
+    latest.write_text(cases)
+    code, out, err = run(capsys, "eval", "planner", "--set", str(latest), "--limit", "2", "--json")
     assert code == 0, err
     doc = summary(out)
     assert (doc["planner"], doc["model"]) == ("local", MODEL_FILE)
