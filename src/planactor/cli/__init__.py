@@ -3,8 +3,8 @@ exit codes in one place (`_app.main`). The exit codes are documented in docs/cli
 
 from planactor.cli import (
     _actors,
-    _ask,
     _approve,
+    _ask,
     _audit,
     _bench,
     _demo,
