@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from planactor.audit import LinkedRun, linked_runs, links_markdown
+from planactor.audit import LinkedRun, linked_runs, links_html, links_markdown
 from planactor.catalog import Catalog
 from planactor.engine import Engine
 from planactor.journal import Journal
@@ -49,3 +49,21 @@ def test_the_markdown_section_is_empty_without_links() -> None:
     text = links_markdown("run-1", (link,))
     assert "## Linked runs" in text
     assert "| run-2 | run-1 recovered by it | succeeded | verifies | fix |" in text
+
+
+def test_the_html_section_escapes_every_value() -> None:
+    """An intent such as <script> is shown as text in the HTML section."""
+    assert links_html("run-1", ()) == ""
+    link = LinkedRun(
+        run_id="run-2",
+        relation="recovers",
+        status="paused",
+        intent="<script>x</script>",
+        plan_hash="sha256:0",
+        chain_ok=False,
+    )
+    text = links_html("run-1", (link,))
+    assert "<h2>Linked runs</h2>" in text
+    assert "&lt;script&gt;" in text
+    assert "<script>" not in text
+    assert "DOES NOT VERIFY" in text

@@ -68,6 +68,9 @@ def test_recover_proposes_the_fix_and_then_says_resume(
     code, report, _ = run(capsys, "audit", rid)
     assert "## Linked runs" in report
     assert "recovered by it | succeeded" in report
+    code, page, _ = run(capsys, "audit", rid, "--format", "html")
+    assert code == 0
+    assert "<h2>Linked runs</h2>" in page
     assert current_lab(lab).read().violations == []
 
 

@@ -29,7 +29,7 @@ events), `_read` (the journal edge), `_render_parts` / `_render_md` / `_render_h
 """
 
 from planactor.audit._build import build_audit
-from planactor.audit._links import LinkedRun, linked_runs, links_markdown
+from planactor.audit._links import LinkedRun, linked_runs, links_html, links_markdown
 from planactor.audit._read import audit_run, run_ids, shipped_policy_hash, verify_run
 from planactor.audit._record import (
     ANCHOR_FORMAT,
@@ -75,6 +75,7 @@ __all__ = [
     "build_audit",
     "check_run",
     "linked_runs",
+    "links_html",
     "links_markdown",
     "recheck_approvals",
     "run_ids",

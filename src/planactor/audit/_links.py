@@ -4,12 +4,13 @@ it reads the journal; the report shows the linked runs beside the run it audits.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from planactor.journal import Journal
 
-__all__ = ["LinkedRun", "linked_runs", "links_markdown"]
+__all__ = ["LinkedRun", "linked_runs", "links_html", "links_markdown"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -72,4 +73,21 @@ def links_markdown(run_id: str, links: tuple[LinkedRun, ...]) -> str:
         + "\n".join(rows)
         + "\n\nEach remediation plan names the run it recovers inside its hash "
         "(`recovers`), so its approvals cover the link.\n"
+    )
+
+
+def links_html(run_id: str, links: tuple[LinkedRun, ...]) -> str:
+    """The same section as HTML (every value escaped; empty text when there are none)."""
+    if not links:
+        return ""
+    e = html.escape
+    rows = "".join(
+        f"<tr><td>{e(x.run_id)}</td><td>{e(run_id)} {e(x.relation)} it</td>"
+        f"<td>{e(x.status)}</td><td>{'verifies' if x.chain_ok else 'DOES NOT VERIFY'}</td>"
+        f"<td>{e(x.intent)}</td></tr>"
+        for x in links
+    )
+    return (
+        "<section><h2>Linked runs</h2><table><tr><th>run</th><th>link</th><th>status</th>"
+        f"<th>journal</th><th>intent</th></tr>{rows}</table></section>"
     )

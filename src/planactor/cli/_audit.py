@@ -30,6 +30,7 @@ from planactor.audit import (
     audit_markdown,
     audit_run,
     linked_runs,
+    links_html,
     links_markdown,
     run_ids,
     verify_run,
@@ -138,6 +139,7 @@ def _report(
         links = linked_runs(journal, run_id)  # a remediation and the run it recovers
     if fmt is Format.html:
         text = audit_html(record, kind_of=kind_of)
+        text = text.replace("</body></html>", links_html(run_id, links) + "</body></html>")
     elif fmt is Format.json:
         text = audit_json(record)
         if links:
