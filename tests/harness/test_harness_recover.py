@@ -66,6 +66,7 @@ def test_a_failed_upgrade_is_recovered_by_the_playbook_end_to_end(w: World) -> N
     assert rec.proposal.source == "playbook storage.controller-failed-upgrade"
     fix = rec.validated.plan
     assert fix.recovers == rid
+    assert fix.basis is not None  # the lab facts it was made from: `run` refuses it once stale
     assert fix.origin is not None
     assert fix.origin.routine == "storage.reboot_controller_safely"
     assert rec.verdict is not None

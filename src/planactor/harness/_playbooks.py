@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from planactor._errors import InputError
 from planactor.catalog import Catalog
-from planactor.plan import Inventory, Plan
+from planactor.plan import BasisReader, Inventory, Plan
 
 __all__ = [
     "Failure",
@@ -69,6 +69,15 @@ class RecoveryContext:
     inventory: Inventory | None = None
     faults: tuple[Mapping[str, Any], ...] = ()  # the lab's pending faults
     fixes: tuple[tuple[str, str], ...] = ()  # (run id, status) of runs that recover this one
+    basis: BasisReader | None = None  # records the lab facts a remediation is made from
+
+    def link(self, plan: Plan) -> Plan:
+        """`plan` as a remediation of this run: `recovers` and the lab basis, both hashed."""
+        doc = {**plan.to_document(), "recovers": self.run_id}
+        basis = self.basis(doc) if self.basis is not None else None
+        if basis is not None:
+            doc["basis"] = basis.to_document()
+        return Plan.model_validate(doc)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

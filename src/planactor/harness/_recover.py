@@ -25,7 +25,7 @@ from planactor.catalog import Catalog
 from planactor.harness._playbooks import Failure, Proposal, RecoveryContext, propose_by_playbook
 from planactor.harness._storage_playbooks import storage_diagnostics
 from planactor.journal import EventKind, Journal, JournalEvent
-from planactor.lab import Lab, kinds
+from planactor.lab import Lab, basis_reader, kinds
 from planactor.plan import Plan
 from planactor.planner import Backend, LLMPlanner
 from planactor.policy import Authorization, PublicKey, RulePolicy, review
@@ -139,6 +139,7 @@ def gather(
         facts=kind.facts(doc.state),
         inventory=kind.inventory(doc.state),
         faults=tuple(doc.faults),
+        basis=basis_reader(doc),
     )
     found = storage_diagnostics(doc.state) if doc.kind == "storage" else []
     found += [f"pending fault: {json.dumps(f, sort_keys=True)}" for f in doc.faults]
@@ -170,11 +171,11 @@ def propose_by_model(ctx: RecoveryContext, *, backend: Backend, checks: Policy |
         change_ticket=ctx.plan.change_ticket,
         compose=True,
     )
-    plan = Plan.model_validate({**result.plan.to_document(), "recovers": ctx.run_id})
+    plan = ctx.link(result.plan)
     return Proposal(
         source="model",
-        why=f"no playbook answered; the model composed {len(plan.steps)} step(s) from catalog "
-        "actors (a novel plan: review it)",
+        why=f"the model composed {len(plan.steps)} step(s) from catalog actors (a novel "
+        "plan: review it)",
         plan=plan,
         then="resume",
         then_why=f"once the fix run succeeded, `planactor recover {ctx.run_id}` again re-reads "

@@ -59,7 +59,7 @@ def _remediation(ctx: RecoveryContext, routine: str, params: Mapping[str, Any]) 
         requested_by=ctx.requested_by,
         change_ticket=ctx.plan.change_ticket,  # the change the paused run belongs to
     )
-    return Plan.model_validate({**plan.to_document(), "recovers": ctx.run_id})
+    return ctx.link(plan)
 
 
 def _state(ctx: RecoveryContext) -> StorageState | None:
