@@ -87,8 +87,9 @@ def test_no_algorithm_energy_gives_an_infinite_ratio() -> None:
 
 
 def test_csv_and_chart_are_written(tmp_path: Path) -> None:
-    """The CSV holds a header and one line per row; the chart is a PNG, gaps allowed."""
-    rows = summarize([*TRIALS, _trial("llm-cot", 20, 1, latency_s=9.0)])
+    """The CSV holds a header and one line per row; the chart is a PNG, gaps and 10/10 allowed."""
+    all_optimal = [_trial("llm", 20, s, valid=True, optimal=True) for s in range(10)]
+    rows = summarize([*TRIALS, *all_optimal, _trial("llm-cot", 20, 1, latency_s=9.0)])
     write_csv(rows, tmp_path / "s.csv")
     lines = (tmp_path / "s.csv").read_text().splitlines()
     assert lines[0].startswith("method,size,trials,valid,optimal,")

@@ -128,6 +128,13 @@ def test_wilson_interval_known_values(successes: int, trials: int, low: float, h
     assert got[1] == pytest.approx(high, abs=1e-9)
 
 
+@pytest.mark.parametrize("n", [1, 3, 10, 20, 49, 100])
+def test_wilson_bounds_are_exact_at_none_and_all(n: int) -> None:
+    """0 of n starts at exactly 0 and n of n ends at exactly 1, never a hair below the rate."""
+    assert wilson(0, n)[0] == 0.0
+    assert wilson(n, n)[1] == 1.0
+
+
 def test_wilson_without_trials_and_bad_counts() -> None:
     """No trials: the whole [0, 1]; more successes than trials is an error."""
     assert wilson(0, 0) == (0.0, 1.0)

@@ -175,8 +175,9 @@ def write_chart(rows: Sequence[SummaryRow], path: Path, *, title: str) -> None:
             lat.append(max(r.median_latency_s, 1e-7))
             p90.append(max(r.p90_latency_s - r.median_latency_s, 0.0))
             opt.append(r.optimal_rate * 100)
-            low.append((r.optimal_rate - r.optimal_low) * 100)
-            high.append((r.optimal_high - r.optimal_rate) * 100)
+            # matplotlib refuses negative error bars, so rounding must not make one.
+            low.append(max(0.0, r.optimal_rate - r.optimal_low) * 100)
+            high.append(max(0.0, r.optimal_high - r.optimal_rate) * 100)
         ax_lat.bar(xs, lat, width, label=method, yerr=[[0.0] * len(p90), p90], capsize=2)
         ax_opt.bar(xs, opt, width, label=method, yerr=[low, high], capsize=3)
     for ax in (ax_lat, ax_opt):

@@ -141,7 +141,11 @@ def wilson(successes: int, trials: int, *, z: float = Z95) -> tuple[float, float
     z2 = z * z
     centre = (p + z2 / (2 * trials)) / (1 + z2 / trials)
     half = z / (1 + z2 / trials) * math.sqrt(p * (1 - p) / trials + z2 / (4 * trials * trials))
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    # At 0 or n successes the bound is exactly 0 or 1; rounding would leave it a hair inside
+    # (0.9999999999999999 at 10 of 10), below the rate itself.
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == trials else min(1.0, centre + half)
+    return (low, high)
 
 
 def percentile(values: list[float], q: float) -> float:
