@@ -35,7 +35,8 @@ def _planactor(*argv: str) -> list[str]:
 
 
 def _paused(capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str) -> tuple[str, Path]:
-    """An approved run paused after its first write; what is left sleeps, then writes."""
+    """An approved run paused after its first write; what is left waits for NAME.go (the test
+    says when), then writes."""
     ledger = tmp_path / f"{name}.jsonl"
     steps = [
         ledger_write(ledger, "w1", "a"),
@@ -49,7 +50,12 @@ def _paused(capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str) -> tu
             },
             "after": ["w1"],
         },
-        {"id": "s", "actor": "core.sleep", "args": {"seconds": 1.5}, "after": ["f"]},
+        {
+            "id": "s",
+            "actor": "testing.wait_for_file",
+            "args": {"path": str(tmp_path / f"{name}.go")},
+            "after": ["f"],
+        },
         ledger_write(ledger, "w2", "b", after=["s"]),
     ]
     plan = write_plan(tmp_path, steps, name=f"{name}.json")
@@ -117,6 +123,7 @@ def test_resume_while_another_process_drives_the_run_is_refused(
             timeout=TIMEOUT_S,
         )
     finally:
+        (tmp_path / "live.go").touch()  # the first may finish now
         _, err = first.communicate(timeout=TIMEOUT_S)
     assert first.returncode == 0, err.decode()
     assert second.returncode == 1, second.stderr
@@ -132,6 +139,7 @@ def test_racing_resume_and_abort_leave_a_truthful_record(
     """`resume` and `resume --abort` started together: one drives the run, the other is refused
     (or finds it ended); no write is applied twice and the journal says what happened."""
     run_id, ledger = _paused(capsys, tmp_path, f"race{trial}")
+    (tmp_path / f"race{trial}.go").touch()  # a race: nothing holds the winner back
     env = _env(home, tmp_path)
     procs = [
         subprocess.Popen(

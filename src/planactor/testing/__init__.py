@@ -24,6 +24,7 @@ from planactor.testing._ledger import (
     ledger_write,
     ledger_write_once,
     unexpected,
+    wait_for_file,
 )
 from planactor.testing._llm import ScriptedBackend
 
@@ -43,4 +44,5 @@ __all__ = [
     "rewrite_chain",
     "sql",
     "unexpected",
+    "wait_for_file",
 ]

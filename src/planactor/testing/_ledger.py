@@ -11,6 +11,7 @@ import fcntl
 import json
 import os
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -164,6 +165,27 @@ def unexpected(args: UnexpectedInput) -> UnexpectedOutput:
     raise UnexpectedState(args.message)
 
 
+class WaitInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    path: str = Field(description="The file whose appearance lets the step finish.")
+    timeout_s: float = Field(default=60.0, gt=0, le=3600)
+
+
+class WaitOutput(BaseModel):
+    waited_s: float
+
+
+@actor(name="testing.wait_for_file", effect="read")
+def wait_for_file(args: WaitInput) -> WaitOutput:
+    """Block until a file exists: a test holds a run mid-step for as long as it needs."""
+    start = time.monotonic()
+    while not Path(args.path).exists():
+        if time.monotonic() - start > args.timeout_s:
+            raise ActorError(f"{args.path} did not appear within {args.timeout_s} s")
+        time.sleep(0.02)
+    return WaitOutput(waited_s=time.monotonic() - start)
+
+
 def catalog() -> Catalog:
     """The built-in packs plus the testing actors."""
     from planactor.actors import core, graph
@@ -178,6 +200,7 @@ def catalog() -> Catalog:
             ledger_undo,
             flaky,
             unexpected,
+            wait_for_file,
         ],
         pack="testing",
     )
