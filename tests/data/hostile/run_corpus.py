@@ -61,6 +61,19 @@ def _routine(file: str) -> tuple[int, str]:
     return 0, ""
 
 
+def _peak_rss_mb() -> float:
+    """This program's peak resident memory. VmHWM, not ru_maxrss: Linux carries a forked
+    parent's high-water mark over exec into ru_maxrss, so a child of a large test process
+    would report the parent's size."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def main() -> None:
     spec = json.loads(Path(sys.argv[1]).read_text())
     os.environ["PLANACTOR_HOME"] = spec["home"]
@@ -87,7 +100,7 @@ def main() -> None:
         finally:
             signal.alarm(0)
         changed = [p for p, fp in before.items() if _fingerprint(Path(p)) != fp]
-        rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rss_mb = _peak_rss_mb()
         results.append(
             {
                 **case,
