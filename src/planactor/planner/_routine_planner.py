@@ -102,6 +102,16 @@ _STATE = re.compile(r"\b(?:is|are)\b|'s\s", re.IGNORECASE)
 _PAST = re.compile(
     r"\b(?:was|were|been|yesterday|last|earlier|ago|until|already)\b|\b\w+ed\b", re.IGNORECASE
 )
+# "are unevenly loaded", "is degraded": a participle after is/are describes the state now.
+_PRESENT_PARTICIPLE = re.compile(r"\b(?:is|are)\s+(?:\w+ly\s+|not\s+)?\w+ed\b", re.IGNORECASE)
+
+
+def _is_history(text: str) -> bool:
+    """Whether a context clause tells what happened before rather than how things are now."""
+    return any(
+        not (m.group(0).lower().endswith("ed") and _PRESENT_PARTICIPLE.search(text))
+        for m in _PAST.finditer(text)
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -226,7 +236,7 @@ def select(
     state = " ".join(
         c.text
         for c in reading.clauses
-        if c.kind == "context" and _STATE.search(c.text) and not _PAST.search(c.text)
+        if c.kind == "context" and _STATE.search(c.text) and not _is_history(c.text)
     )
     read_only = {n: r for n, r in routines.items() if not is_write(r)}
     covered: list[tuple[Clause, list[Candidate]]] = []
@@ -289,6 +299,20 @@ def select(
             refusal=refusal,
         )
     clause, ranked = covered[0]
+    # "leaf-spine with 12 leaves, 2 spines, 40 servers per leaf": a later clause with no verb
+    # of its own that the same routine covers goes on with the same request (its values).
+    chosen = ranked[0].routine.name
+    more = [
+        other
+        for other, others in covered[1:]
+        if other.kind == "action"
+        and others[0].routine.name == chosen
+        and leading_verb(other.text) is None
+    ]
+    if more:
+        clause = Clause(text=", ".join([clause.text, *(c.text for c in more)]), kind=clause.kind)
+        ranked = rank({c.routine.name: c.routine for c in ranked}, clause.text, inventory)
+        covered = [covered[0], *((c, r) for c, r in covered[1:] if c not in more)]
     for other, others in covered[1:]:
         if other.kind == "question" and not is_write(others[0].routine):
             continue  # answered alongside, or a question of its own: not a request
