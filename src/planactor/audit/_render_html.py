@@ -35,6 +35,7 @@ from planactor.audit._render_parts import (
     step_facts,
     summary_facts,
     verdict_line,
+    who_asked_facts,
     yes_no,
 )
 
@@ -113,17 +114,7 @@ def audit_html(record: AuditRecord, *, kind_of: KindOf | None = None) -> str:
     out += _html_facts(summary_facts(r))
 
     out.append("<h2>1. Who asked</h2>")
-    out += _html_facts(
-        [
-            ("Requested by", plain(r.requested_by)),
-            ("Intent", plain(r.intent)),
-            ("Change ticket", plain(r.ticket)),
-            (
-                "Plan created by",
-                plain(r.planner["backend"] if r.planner else "a person (no planner)"),
-            ),
-        ]
-    )
+    out += _html_facts(who_asked_facts(r))
     planner = planner_facts(r)
     if planner:
         out.append(

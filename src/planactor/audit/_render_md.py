@@ -39,6 +39,7 @@ from planactor.audit._render_parts import (
     summary_facts,
     transcript_rows,
     verdict_line,
+    who_asked_facts,
     yes_no,
 )
 
@@ -122,17 +123,7 @@ def audit_markdown(record: AuditRecord, *, kind_of: KindOf | None = None) -> str
     out += _md_facts(summary_facts(r))
 
     out += ["## 1. Who asked", ""]
-    out += _md_facts(
-        [
-            ("Requested by", plain(r.requested_by)),
-            ("Intent", plain(r.intent)),
-            ("Change ticket", plain(r.ticket)),
-            (
-                "Plan created by",
-                plain(r.planner["backend"] if r.planner else "a person (no planner)"),
-            ),
-        ]
-    )
+    out += _md_facts(who_asked_facts(r))
     planner = planner_facts(r)
     if planner:
         out += [

@@ -42,6 +42,7 @@ __all__ = [
     "step_facts",
     "summary_facts",
     "verdict_line",
+    "who_asked_facts",
     "yes_no",
 ]
 
@@ -90,6 +91,16 @@ def duration(seconds: float | None) -> str:
 
 def yes_no(flag: bool) -> str:
     return "yes" if flag else "no"
+
+
+def who_asked_facts(r: AuditRecord) -> list[tuple[str, Cell]]:
+    """Section 1 of every report: who asked for what, under which ticket, planned by what."""
+    return [
+        ("Requested by", plain(r.requested_by)),
+        ("Intent", plain(r.intent)),
+        ("Change ticket", plain(r.ticket)),
+        ("Plan created by", plain(r.planner["backend"] if r.planner else "a person (no planner)")),
+    ]
 
 
 def summary_facts(r: AuditRecord) -> list[tuple[str, Cell]]:

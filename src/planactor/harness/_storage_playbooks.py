@@ -82,7 +82,8 @@ def _abort(ctx: RecoveryContext) -> str:
 # -- a controller that failed its upgrade -------------------------------------------------------
 
 
-def _failed_upgrade(ctx: RecoveryContext) -> Proposal | None:
+def _failed_controller(ctx: RecoveryContext) -> tuple[StorageState, str, str] | None:
+    """The lab's state, and the array and controller the failed step named, if both exist."""
     f = ctx.failure
     array, ctrl = f.args.get("array"), f.args.get("controller")
     state = _state(ctx)
@@ -90,6 +91,15 @@ def _failed_upgrade(ctx: RecoveryContext) -> Proposal | None:
         return None
     if ctrl not in state.controllers or state.controllers[ctrl].array != array:
         return None
+    return state, array, ctrl
+
+
+def _failed_upgrade(ctx: RecoveryContext) -> Proposal | None:
+    named = _failed_controller(ctx)
+    if named is None:
+        return None
+    state, array, ctrl = named
+    f = ctx.failure
     c = state.controllers[ctrl]
     pending = [
         x for x in ctx.faults if x.get("kind") == "upgrade-fails" and x.get("controller") == ctrl
@@ -202,13 +212,11 @@ def _lost_path(ctx: RecoveryContext) -> Proposal | None:
 
 
 def _still_carries(ctx: RecoveryContext) -> Proposal | None:
+    named = _failed_controller(ctx)
+    if named is None:
+        return None
+    state, array, ctrl = named
     f = ctx.failure
-    array, ctrl = f.args.get("array"), f.args.get("controller")
-    state = _state(ctx)
-    if not isinstance(array, str) or not isinstance(ctrl, str) or state is None:
-        return None
-    if ctrl not in state.controllers or state.controllers[ctrl].array != array:
-        return None
     partner = other_controller(state, ctrl)
     hosts = carries_io(state, ctrl)
     source = "playbook storage.controller-carries-io"
