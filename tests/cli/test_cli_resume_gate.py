@@ -84,25 +84,35 @@ def test_forged_run_without_authorization_does_not_resume(
     _lab_untouched(home)
 
 
+def _resume_forged_approved(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, plan: Path, signature: str | None = None
+) -> tuple[int, str, str]:
+    """On a storage lab, forge a paused run of `plan` whose recorded authorization holds
+    carol's approval (its signature replaced by `signature` if given) with the verdict
+    `valid`, then `resume` it."""
+    run(capsys, "lab", "init", "storage")
+    sign_as(capsys, plan, "carol")
+    approval = json.loads(plan.read_text())["approvals"][0]
+    if signature is not None:
+        approval["signature"] = signature
+    authorization = {
+        "checked_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "approvals": [{**approval, "verdict": "valid"}],
+    }
+    db = tmp_path / "forged.db"
+    forge_run(db, "run-forged", plan, _started(authorization=authorization))
+    return run(capsys, "resume", "run-forged", "--db", str(db))
+
+
 def test_forged_authorization_with_a_bad_signature_does_not_resume(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, home: Path
 ) -> None:
     """An authorization record whose approval claims `valid` but whose signature is forged is
     judged again, and refused as a bad signature (exit 3)."""
-    run(capsys, "lab", "init", "storage")
-    plan = write_plan(tmp_path, [UNSAFE])
-    sign_as(capsys, plan, "carol")
-    approval = json.loads(plan.read_text())["approvals"][0]
-    approval["signature"] = base64.b64encode(bytes(64)).decode()  # well-formed, not carol's
-    authorization = {
-        "checked_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "policy": {"name": "default", "hash": "x", "source": "forged"},
-        "approvals": [{**approval, "verdict": "valid"}],
-        "rules": [],
-    }
-    db = tmp_path / "forged.db"
-    forge_run(db, "run-forged", plan, _started(authorization=authorization))
-    code, out, err = run(capsys, "resume", "run-forged", "--db", str(db))
+    forged_signature = base64.b64encode(bytes(64)).decode()  # well-formed, not carol's
+    code, out, err = _resume_forged_approved(
+        capsys, tmp_path, write_plan(tmp_path, [UNSAFE]), signature=forged_signature
+    )
     assert code == 3, out + err
     assert "may not resume run run-forged" in err
     assert "signature" in err
@@ -114,17 +124,8 @@ def test_genuine_approval_does_not_let_an_unsafe_forged_run_resume(
 ) -> None:
     """With a real approval in the forged record, the lab's safety simulation of the steps still
     to run refuses the DU (exit 3), as `run` does."""
-    run(capsys, "lab", "init", "storage")
     plan = write_plan(tmp_path, [UNSAFE], change_ticket="CHG-1")
-    sign_as(capsys, plan, "carol")
-    approval = json.loads(plan.read_text())["approvals"][0]
-    authorization = {
-        "checked_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "approvals": [{**approval, "verdict": "valid"}],
-    }
-    db = tmp_path / "forged.db"
-    forge_run(db, "run-forged", plan, _started(authorization=authorization))
-    code, out, err = run(capsys, "resume", "run-forged", "--db", str(db))
+    code, out, err = _resume_forged_approved(capsys, tmp_path, plan)
     assert code == 3, out + err
     assert "unsafe on the lab as it is now" in err
     assert "storage-du" in err
