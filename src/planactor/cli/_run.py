@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from collections.abc import Callable, Mapping
@@ -21,6 +22,8 @@ from planactor._home import default_journal
 from planactor.cli._app import app, catalog, err, out
 from planactor.cli._approve import PolicyOption
 from planactor.cli._lab_context import LabContext, LabOption, lab_context
+from planactor.cli._model_options import BaseUrlOption, LLMName, LLMOption, ModelOption
+from planactor.cli._run_resources import run_resources
 from planactor.engine import Engine, RecordedRun, RunResult, resume_gate
 from planactor.journal import EventKind, Journal
 from planactor.plan import JsonSyntaxError, Plan, parse_json
@@ -224,6 +227,9 @@ def run_cmd(
     policy_file: Path | None = PolicyOption,
     lab: Path | None = LabOption,
     as_json: bool = JsonOption,
+    llm: LLMName = LLMOption,
+    model: str | None = ModelOption,
+    base_url: str | None = BaseUrlOption,
 ) -> None:
     """Validate, check approvals and policy, and run a plan, journaling every event."""
     if db is not None and str(db) in (":memory:", "") and not dry_run:
@@ -260,13 +266,22 @@ def run_cmd(
         )
         _confirm_writes([s.id for s in steps if cat.get(s.actor).effect == "write"], yes, auth)
     progress = _Progress(len(steps), enabled=not as_json and err.is_terminal)
-    with _journal(db, sync, create=True) as journal, progress.bar:
-        engine = Engine(
+    with (
+        _journal(db, sync, create=True) as journal,
+        contextlib.ExitStack() as stack,
+        progress.bar,
+    ):
+        resources = run_resources(
+            stack,
+            plan=validated.plan,
             catalog=cat,
             journal=journal,
-            on_event=progress,
-            resources=ctx.resources if ctx else None,
+            lab=ctx,
+            llm=llm,
+            model=model,
+            base_url=base_url,
         )
+        engine = Engine(catalog=cat, journal=journal, on_event=progress, resources=resources)
         result = engine.run(
             validated,  # validated against this catalog once, and bound to its hash
             dry_run=dry_run,
@@ -294,12 +309,15 @@ def resume_cmd(
         help="Take the run over from a process on another host that no longer drives it.",
     ),
     as_json: bool = JsonOption,
+    llm: LLMName = LLMOption,
+    model: str | None = ModelOption,
+    base_url: str | None = BaseUrlOption,
 ) -> None:
     """Continue a paused or interrupted run, re-checking everything `run` checks."""
     cat = catalog()
     policy = load_policy(policy_file)
     ctx = lab_context(lab)  # handed to the actors as the run's `lab` resource
-    with _journal(db) as journal:
+    with _journal(db) as journal, contextlib.ExitStack() as stack:
         # Basis, approvals, policy, validity and the lab's safety are established again: the
         # journal the run is rebuilt from is a file, its chain one anyone can recompute.
         gate = resume_gate(
@@ -309,7 +327,17 @@ def resume_cmd(
             safety=ctx.safety if ctx else None,
             basis=_basis_check(ctx, journal) if ctx else None,
         )
-        engine = Engine(catalog=cat, journal=journal, resources=ctx.resources if ctx else None)
+        resources = run_resources(
+            stack,
+            plan=journal.run(run_id).plan,
+            catalog=cat,
+            journal=journal,
+            lab=ctx,
+            llm=llm,
+            model=model,
+            base_url=base_url,
+        )
+        engine = Engine(catalog=cat, journal=journal, resources=resources)
         result = engine.resume(
             run_id, retry=retry, abort=abort, parallel=parallel, take_over=take_over, gate=gate
         )
