@@ -15,6 +15,11 @@ __all__ = ["BENCHMARKS", "run_benchmark"]
 
 # name -> (module, one line on what it measures)
 BENCHMARKS: dict[str, tuple[str, str]] = {
+    "compounding": (
+        "planactor.bench._compounding",
+        "the storage firmware upgrade by a pure-LLM executor (ReAct) and by planner-actor:"
+        " end-to-end success, DU events, per-step accuracy and p^n against workflow length",
+    ),
     "engine": (
         "planactor.bench._engine",
         "engine overhead per step, in memory and durable, next to LangGraph",
