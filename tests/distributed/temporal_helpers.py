@@ -1,0 +1,86 @@
+"""Helpers of the Temporal tests: run a plan on Temporal and locally, and compare records."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+from typing import Any
+
+from planactor import testing
+from planactor.distributed import TrustedKey, connect, make_worker, start_run
+from planactor.engine import Engine, RunResult
+from planactor.journal import Journal
+from planactor.plan import Plan
+from planactor.validate import validate_plan
+
+
+def plan_of(steps: list[dict[str, Any]], intent: str = "temporal test") -> Plan:
+    return Plan.model_validate(
+        {"api_version": "planactor/v1", "intent": intent, "requested_by": "tests", "steps": steps}
+    )
+
+
+def run_local(plan: Plan, journal: Journal, run_id: str) -> RunResult:
+    cat = testing.catalog()
+    return Engine(catalog=cat, journal=journal).run(validate_plan(plan, catalog=cat), run_id=run_id)
+
+
+def run_temporal(
+    address: str,
+    plan: Plan,
+    journal: Journal,
+    run_id: str,
+    *,
+    parallel: int = 1,
+    trusted: list[TrustedKey] | None = None,
+) -> RunResult:
+    """Run `plan` on Temporal with a worker in this process; the journal is kept here."""
+    cat = testing.catalog()
+
+    async def main() -> RunResult:
+        client = await connect(address)
+        queue = f"q-{uuid.uuid4().hex[:8]}"
+        async with make_worker(client, task_queue=queue, catalog=cat):
+            return await start_run(
+                client,
+                journal=journal,
+                plan=validate_plan(plan, catalog=cat),
+                catalog=cat,
+                task_queue=queue,
+                run_id=run_id,
+                parallel=parallel,
+                trusted=trusted,
+            )
+
+    return asyncio.run(main())
+
+
+def logical_record(journal: Journal, run_id: str) -> dict[str, Any]:
+    """What ran: each step's inputs, output (or error kind), and the compensations in order."""
+    steps: dict[str, dict[str, Any]] = {}
+    compensations: list[str] = []
+    for ev in journal.events(run_id):
+        if ev.step is None:
+            continue
+        s = steps.setdefault(ev.step, {})
+        if ev.type == "step.started":
+            s["args"] = ev.data["args"]
+        elif ev.type == "step.succeeded":
+            s["output"] = ev.data["output"]
+        elif ev.type == "step.failed":
+            s["error"] = ev.data["error"]["kind"]
+        elif ev.type == "step.skipped":
+            s["skipped"] = ev.data["reason"]
+        elif ev.type == "compensation.succeeded":
+            compensations.append(ev.step)
+    return {"status": journal.run(run_id).status, "steps": steps, "compensated": compensations}
+
+
+def event_kinds(journal: Journal, run_id: str) -> list[tuple[str, str | None, int | None]]:
+    return [(e.type, e.step, e.attempt) for e in journal.events(run_id)]
+
+
+def fresh(path: Path) -> Path:
+    path.unlink(missing_ok=True)
+    return path
