@@ -125,3 +125,27 @@ def test_recover_of_an_unknown_run_is_bad_input(
     code, _, err = run(capsys, "recover", "run-000000000000")
     assert code == 2
     assert "run-000000000000" in err
+
+
+def test_recover_diagnose_and_ticket_with_the_embedded_model(
+    capsys: pytest.CaptureFixture[str], paused: tuple[str, Path]
+) -> None:
+    """--diagnose --ticket with the embedded 135M model: both run read-only and are linked
+    to the paused run in its audit; whatever the model says, the playbook's fix is proposed
+    and the lab is unchanged by the looking."""
+    rid, lab = paused
+    before = current_lab(lab).read().state
+    code, out, err = run(
+        capsys, "recover", rid, "--lab", str(lab), "--diagnose", "--max-steps", "2",
+        "--ticket", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["source"] == "playbook storage.controller-failed-upgrade"
+    assert doc["diagnosis"]["verdict"] in ("supported", "unsupported", "undecided")
+    assert doc["ticket"]["status"] in ("succeeded", "failed")
+    assert current_lab(lab).read().state == before
+    code, report, _ = run(capsys, "audit", rid)
+    assert code == 0
+    assert f"| {doc['diagnosis']['run_id']} | {rid} diagnosed by it |" in report
+    assert f"| {doc['ticket']['run_id']} | {rid} diagnosed by it |" in report

@@ -1,6 +1,8 @@
 """Runs linked to a run: the paused run a remediation run `recovers`, and the runs that
-recover it (their plans say `recovers: RUN_ID`, inside their hashes). An edge like `_read`:
-it reads the journal; the report shows the linked runs beside the run it audits."""
+recover it (their plans say `recovers: RUN_ID`, inside their hashes); the read-only runs
+`recover` made to look at a paused run (a diagnosis loop, a ticket summary: their first
+event says `diagnoses: RUN_ID`, under the chain). An edge like `_read`: it reads the
+journal; the report shows the linked runs beside the run it audits."""
 
 from __future__ import annotations
 
@@ -8,15 +10,17 @@ import html
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from planactor.journal import Journal
+from planactor.journal import Journal, RunRecord
 
-__all__ = ["LinkedRun", "linked_runs", "links_html", "links_markdown"]
+__all__ = ["LinkedRun", "Relation", "linked_runs", "links_html", "links_markdown"]
+
+Relation = Literal["recovers", "recovered by", "diagnoses", "diagnosed by"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LinkedRun:
     run_id: str
-    relation: Literal["recovers", "recovered by"]  # what this run is to the audited one
+    relation: Relation  # what this run is to the audited one
     status: str
     intent: str
     plan_hash: str
@@ -33,17 +37,36 @@ class LinkedRun:
         }
 
 
+def _diagnoses(journal: Journal, run_id: str) -> str | None:
+    first = journal.events(run_id, limit=1)
+    target = first[0].data.get("diagnoses") if first else None
+    return target if isinstance(target, str) else None
+
+
+def _relation(
+    journal: Journal, audited: RunRecord, diagnosed: str | None, r: RunRecord
+) -> Relation | None:
+    if r.run_id == audited.plan.recovers:
+        return "recovers"
+    if r.plan.recovers == audited.run_id:
+        return "recovered by"
+    if r.run_id == diagnosed:
+        return "diagnoses"
+    # A diagnosis is an ask transcript (no step) or a one-step read: only those are opened.
+    if len(r.plan.steps) <= 1 and _diagnoses(journal, r.run_id) == audited.run_id:
+        return "diagnosed by"
+    return None
+
+
 def linked_runs(journal: Journal, run_id: str) -> tuple[LinkedRun, ...]:
-    """The run this one recovers (if any), then the runs that recover it, oldest first."""
+    """The run this one recovers or diagnoses (if any), then the runs that recover or
+    diagnose it, oldest first."""
     record = journal.run(run_id)
+    diagnosed = _diagnoses(journal, run_id)
     links: list[LinkedRun] = []
-    target = record.plan.recovers
     for r in journal.runs():
-        if r.run_id == target:
-            relation: Literal["recovers", "recovered by"] = "recovers"
-        elif r.plan.recovers == run_id:
-            relation = "recovered by"
-        else:
+        relation = _relation(journal, record, diagnosed, r)
+        if relation is None:
             continue
         links.append(
             LinkedRun(
@@ -55,7 +78,7 @@ def linked_runs(journal: Journal, run_id: str) -> tuple[LinkedRun, ...]:
                 chain_ok=journal.verify(r.run_id).ok,
             )
         )
-    return tuple(sorted(links, key=lambda x: x.relation != "recovers"))
+    return tuple(sorted(links, key=lambda x: x.relation not in ("recovers", "diagnoses")))
 
 
 def links_markdown(run_id: str, links: tuple[LinkedRun, ...]) -> str:
@@ -72,7 +95,8 @@ def links_markdown(run_id: str, links: tuple[LinkedRun, ...]) -> str:
         "| run | link | status | journal | intent |\n| --- | --- | --- | --- | --- |\n"
         + "\n".join(rows)
         + "\n\nEach remediation plan names the run it recovers inside its hash "
-        "(`recovers`), so its approvals cover the link.\n"
+        "(`recovers`), so its approvals cover the link; a diagnosis names the run it looked "
+        "at in its first event (`diagnoses`), under its chain.\n"
     )
 
 

@@ -20,13 +20,16 @@ from typing import Any
 import typer
 from rich.text import Text
 
+from planactor._errors import InputError
 from planactor._files import save_plan
 from planactor.cli._app import EXIT_FAILED, EXIT_OK, EXIT_PAUSED, app, catalog, kind_of, out
 from planactor.cli._approve import PolicyOption
 from planactor.cli._lab_context import LabOption, lab_context
+from planactor.cli._model_options import BaseUrlOption, ModelOption
 from planactor.cli._plan import PlannerName, requester
+from planactor.cli._recover_look import Looked, look
 from planactor.cli._run import DbOption, JsonOption, _journal
-from planactor.harness import Recovery, gather, recover
+from planactor.harness import DEFAULT_MAX_STEPS, Recovery, gather, recover
 from planactor.plan import render_table
 from planactor.planner import Backend, get_backend
 from planactor.policy import KeyStore, load_policy
@@ -89,11 +92,22 @@ def recover_cmd(
         help="The model asked when no playbook answers: local, openai, anthropic; routine: "
         "no model (playbooks only).",
     ),
-    model: str | None = typer.Option(
-        None, "--model", help="local: a GGUF file ($PLANACTOR_MODEL); hosted: a model id."
+    model: str | None = ModelOption,
+    base_url: str | None = BaseUrlOption,
+    diagnose_run: bool = typer.Option(
+        False,
+        "--diagnose",
+        help="First let the model look around, read-only (an `ask` loop about the failure, "
+        "journaled and linked to the run); its findings join the diagnostics.",
     ),
-    base_url: str | None = typer.Option(
-        None, "--base-url", help="openai/anthropic: the server (e.g. vLLM, Ollama)."
+    max_steps: int = typer.Option(
+        DEFAULT_MAX_STEPS, "--max-steps", help="--diagnose: the loop's step budget."
+    ),
+    with_ticket: bool = typer.Option(
+        False,
+        "--ticket",
+        help="Summarize the paused run for its change ticket (the core.summarize_run "
+        "skill: a journaled read-only run).",
     ),
     model_only: bool = typer.Option(
         False, "--model-only", help="Skip the playbooks: let the model compose the remediation."
@@ -113,6 +127,12 @@ def recover_cmd(
     if planner is not PlannerName.routine:  # made only if the model is needed
         backend = partial(get_backend, planner.value, model=model, base_url=base_url)
 
+    if (diagnose_run or with_ticket) and backend is None:
+        raise InputError(
+            "--diagnose and --ticket ask a model, and --planner routine names none",
+            hint="choose --planner local (the default), openai or anthropic",
+        )
+    looked = Looked()
     with _journal(db) as journal:
         ctx, found = gather(
             journal,
@@ -121,6 +141,17 @@ def recover_cmd(
             lab=ctx_lab.lab if ctx_lab else None,
             requested_by=requested_by or requester(),
         )
+        if backend is not None and (diagnose_run or with_ticket):
+            looked = look(
+                ctx,
+                backend=backend(),
+                journal=journal,
+                resources=ctx_lab.resources if ctx_lab else None,
+                run_diagnosis=diagnose_run,
+                run_ticket=with_ticket,
+                max_steps=max_steps,
+            )
+            found = (*found, *looked.findings())
     rec = recover(
         ctx,
         diagnostics=found,
@@ -134,9 +165,10 @@ def recover_cmd(
     if rec.validated is not None and output is not None:
         save_plan(rec.validated.plan, output)
     if as_json:
-        out.print_json(json.dumps(recovery_document(rec, output)))
+        out.print_json(json.dumps({**recovery_document(rec, output), **looked.to_document()}))
     else:
         _print(rec, output, ctx_lab.path if ctx_lab else None)
+        looked.print(out)
     raise typer.Exit(exit_code_of(rec))
 
 

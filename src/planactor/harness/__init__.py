@@ -15,6 +15,7 @@ from planactor.harness._ask import (
     ask_schema,
     read_actors,
 )
+from planactor.harness._diagnose import Ticket, diagnose, diagnosis_question, ticket
 from planactor.harness._do import Effect, Gate, gate, plan_effect
 from planactor.harness._playbooks import (
     Failure,
@@ -44,8 +45,11 @@ __all__ = [
     "Proposal",
     "Recovery",
     "RecoveryContext",
+    "Ticket",
     "ask",
     "ask_schema",
+    "diagnose",
+    "diagnosis_question",
     "fix_runs",
     "gate",
     "gather",
@@ -57,4 +61,5 @@ __all__ = [
     "recover",
     "register_playbook",
     "storage_diagnostics",
+    "ticket",
 ]

@@ -369,11 +369,13 @@ def ask(
     max_tokens: int = DEFAULT_MAX_TOKENS,
     requested_by: str = "ask",
     run_id: str | None = None,
+    diagnoses: str | None = None,
 ) -> AskResult:
     """Answer `question` from read-only observations, or say that it cannot.
 
     `resources` are what the read actors use (`lab_resources(lab)`); the journal keeps the
-    transcript (the returned `run_id`) and every action's read-only run.
+    transcript (the returned `run_id`) and every action's read-only run. `diagnoses` links
+    the transcript to the paused run it looks at (`recover --diagnose`), in its first event.
     """
     question = question.strip()
     if not question:
@@ -413,6 +415,7 @@ def ask(
             "backend": backend.name,
             "model": backend.model,
             "offered": [a.name for a in actors],
+            **({"diagnoses": diagnoses} if diagnoses is not None else {}),
         },
     )
     turns: list[AskTurn] = []

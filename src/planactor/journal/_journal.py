@@ -452,10 +452,13 @@ class Journal:
         ).fetchall()
         return [_record(r) for r in rows]
 
-    def events(self, run_id: str) -> list[JournalEvent]:
+    def events(self, run_id: str, *, limit: int | None = None) -> list[JournalEvent]:
+        """The run's events in order; the first `limit` of them when given (1: how it began,
+        with the labels and links the run was started with)."""
         self.flush()
         rows = self._db.execute(
-            "SELECT seq, body, hash FROM events WHERE run_id = ? ORDER BY seq", (run_id,)
+            "SELECT seq, body, hash FROM events WHERE run_id = ? ORDER BY seq LIMIT ?",
+            (run_id, -1 if limit is None else limit),
         ).fetchall()
         out = []
         for seq, body, digest in rows:
