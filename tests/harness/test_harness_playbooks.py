@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,15 +11,18 @@ import pytest
 
 from planactor._errors import InputError
 from planactor.harness import (
+    PLAYBOOK_GROUP,
     STORAGE_PLAYBOOKS,
     Failure,
     Playbook,
     Proposal,
     RecoveryContext,
+    load_playbooks,
     playbooks,
     propose_by_playbook,
     register_playbook,
 )
+from planactor.harness import _playbooks
 from planactor.plan import Plan
 from recovery_lab import World, approve, recover_now, run, upgrade, world
 
@@ -164,3 +169,85 @@ def test_a_pending_fault_that_fails_every_upgrade_advises_abort(w: World) -> Non
     assert rec.proposal is not None
     assert rec.proposal.then == "abort"
     assert "pending fault" in rec.proposal.then_why
+
+
+# -- playbooks of installed distributions ---------------------------------------------------
+
+_ACME = '''
+from planactor.harness import Playbook, Proposal
+
+
+def _propose(ctx):
+    return Proposal(
+        source="playbook acme.echo-failed",
+        why=f"acme knows why {ctx.failure.step} failed",
+        plan=None,
+        then="resume",
+        then_why="the echo service came back",
+    )
+
+
+PLAYBOOKS = [
+    Playbook(
+        name="acme.echo-failed",
+        pack="core",
+        description="an echo that failed is retried once the service is back",
+        propose=_propose,
+        actors=("core.echo",),
+    )
+]
+'''
+
+
+@pytest.fixture
+def installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A folder on sys.path where a test installs a distribution with playbook entry points;
+    what it registered is dropped afterwards."""
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    before = dict(_playbooks._REGISTRY)
+    yield site
+    _playbooks._REGISTRY.clear()
+    _playbooks._REGISTRY.update(before)
+    _playbooks._LOADED.clear()
+    for name in [m for m in sys.modules if m.startswith("acme_")]:
+        del sys.modules[name]
+
+
+def _install(site: Path, entry: str, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (site / name).write_text(text)
+    info = site / "acme_recovery-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-recovery\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[{PLAYBOOK_GROUP}]\n{entry}\n")
+    importlib.invalidate_caches()
+
+
+def test_an_installed_distribution_adds_its_playbooks(w: World, installed: Path) -> None:
+    """A module named in the planactor.playbooks group is loaded once, on first use; its
+    PLAYBOOKS are tried like the built-in ones, for failures of its pack's actors."""
+    _install(installed, "acme = acme_playbooks", {"acme_playbooks.py": _ACME})
+    ctx = _ctx(w, actor="core.echo", message="echo service unreachable")
+    proposal = propose_by_playbook(ctx)
+    assert proposal is not None
+    assert proposal.source == "playbook acme.echo-failed"
+    assert proposal.why == "acme knows why s failed"
+    assert "acme.echo-failed" in [p.name for p in playbooks()]  # loaded once, not twice
+    assert load_playbooks() == ()
+
+
+def test_a_broken_playbook_distribution_is_named(w: World, installed: Path) -> None:
+    """A playbook module that fails to import, or an entry point naming something that is
+    not a playbook: bad input naming the entry point, never a traceback."""
+    _install(installed, "acme = acme_broken", {"acme_broken.py": "raise RuntimeError('boom')"})
+    with pytest.raises(InputError, match=r"'acme' \(acme_broken.*failed to load: RuntimeError"):
+        load_playbooks()
+
+
+def test_an_entry_point_offering_no_playbook_is_refused(installed: Path) -> None:
+    """An entry point that names, say, a string: refused, saying what it offers instead."""
+    _install(installed, "acme = acme_odd:NAME", {"acme_odd.py": "NAME = 'not a playbook'"})
+    with pytest.raises(InputError, match="offers a str, not a Playbook"):
+        load_playbooks()

@@ -18,11 +18,13 @@ from planactor.harness._ask import (
 from planactor.harness._diagnose import Ticket, diagnose, diagnosis_question, ticket
 from planactor.harness._do import Effect, Gate, gate, plan_effect
 from planactor.harness._playbooks import (
+    PLAYBOOK_GROUP,
     Failure,
     Next,
     Playbook,
     Proposal,
     RecoveryContext,
+    load_playbooks,
     playbooks,
     propose_by_playbook,
     register_playbook,
@@ -33,6 +35,7 @@ from planactor.harness._storage_playbooks import STORAGE_PLAYBOOKS, storage_diag
 __all__ = [
     "DEFAULT_MAX_STEPS",
     "DEFAULT_MAX_TOKENS",
+    "PLAYBOOK_GROUP",
     "STORAGE_PLAYBOOKS",
     "AskResult",
     "AskTurn",
@@ -53,6 +56,7 @@ __all__ = [
     "fix_runs",
     "gate",
     "gather",
+    "load_playbooks",
     "plan_effect",
     "playbooks",
     "propose_by_model",

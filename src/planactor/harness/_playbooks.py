@@ -5,14 +5,18 @@ whose failure it handles, a pattern on the error message, optionally a lab fault
 must be pending) and a function from the recovery context to a `Proposal`: a remediation
 plan (or none, when no change of ours can help) and what a person should do with the paused
 run afterwards (resume or abort, and why). `register_playbook` adds one; the storage pack's
-playbooks are registered when this package is imported (`_storage_playbooks`).
+playbooks are registered when this package is imported (`_storage_playbooks`), and an
+installed distribution adds its own through the `planactor.playbooks` entry point group
+(loaded once, on first use; see docs/harness.md).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from types import ModuleType
 from typing import Any, Literal
 
 from planactor._errors import InputError
@@ -20,11 +24,13 @@ from planactor.catalog import Catalog
 from planactor.plan import BasisReader, Inventory, Plan
 
 __all__ = [
+    "PLAYBOOK_GROUP",
     "Failure",
     "Next",
     "Playbook",
     "Proposal",
     "RecoveryContext",
+    "load_playbooks",
     "playbooks",
     "propose_by_playbook",
     "register_playbook",
@@ -133,15 +139,64 @@ def register_playbook(playbook: Playbook, *, replace: bool = False) -> Playbook:
     return playbook
 
 
+PLAYBOOK_GROUP = "planactor.playbooks"
+_LOADED: set[str] = set()  # entry points loaded already (name = value)
+
+
+def _offered(obj: object) -> Iterable[object]:
+    if isinstance(obj, ModuleType):  # importing it registered what it registers itself
+        return tuple(getattr(obj, "PLAYBOOKS", ()))
+    if isinstance(obj, Playbook):
+        return (obj,)
+    if isinstance(obj, list | tuple):
+        return tuple(obj)
+    return (obj,)
+
+
+def load_playbooks(*, group: str = PLAYBOOK_GROUP) -> tuple[str, ...]:
+    """Register the playbooks of installed distributions (entry point group `group`).
+
+    An entry point names a module (importing it may call `register_playbook`; a module
+    attribute `PLAYBOOKS` lists more), a `Playbook`, or a list of them. Each is loaded once
+    per process; the names of those loaded now are returned. One that fails to import, or
+    offers something that is not a playbook, is bad input naming the entry point (exit 2).
+    """
+    loaded = []
+    for ep in entry_points(group=group):
+        key = f"{ep.name} = {ep.value}"
+        if key in _LOADED:
+            continue
+        where = f"recovery playbooks {ep.name!r} ({ep.value}, entry point group {group})"
+        try:
+            obj = ep.load()
+        except Exception as e:  # whatever a third-party import raises
+            raise InputError(
+                f"{where} failed to load: {type(e).__name__}: {e}",
+                hint="fix or uninstall the distribution that declares it",
+            ) from None
+        for pb in _offered(obj):
+            if not isinstance(pb, Playbook):
+                raise InputError(
+                    f"{where} offers a {type(pb).__name__}, not a Playbook",
+                    hint="point the entry point at a module, a Playbook or a list of them",
+                )
+            if _REGISTRY.get(pb.name) is not pb:
+                register_playbook(pb)
+        _LOADED.add(key)
+        loaded.append(ep.name)
+    return tuple(loaded)
+
+
 def playbooks() -> tuple[Playbook, ...]:
-    """The registered playbooks, in the order they are tried."""
+    """The registered playbooks (installed ones loaded first), in the order they are tried."""
+    load_playbooks()
     return tuple(_REGISTRY.values())
 
 
 def propose_by_playbook(ctx: RecoveryContext) -> Proposal | None:
     """The first proposal of a matching playbook (of a pack the paused plan uses), or None."""
     packs = {ctx.catalog.pack_of(s.actor) for s in ctx.plan.steps if s.actor in ctx.catalog}
-    for pb in _REGISTRY.values():
+    for pb in playbooks():
         if pb.pack in packs and pb.matches(ctx):
             proposal = pb.propose(ctx)
             if proposal is not None:
