@@ -10,7 +10,7 @@ import pytest
 
 from planactor import lab
 from planactor._errors import InputError
-from planactor.audit import audit_markdown, audit_run
+from planactor.audit import audit_html, audit_markdown, audit_run
 from planactor.catalog import Catalog
 from planactor.engine import Engine
 from planactor.harness import ask, ask_schema, read_actors
@@ -195,13 +195,18 @@ def test_an_empty_question_is_bad_input(world: World) -> None:
 
 
 def test_the_audit_shows_the_transcript(world: World) -> None:
-    """`planactor audit RUN` renders each turn, observation and the answer."""
+    """`planactor audit RUN` renders each turn, observation and the answer, in Markdown and
+    in HTML."""
     r = _ask(world, ScriptedBackend(LIST_PATHS, {"answer": "esx-03", "cites": ["obs-1"]}))
     text = audit_markdown(audit_run(world.journal, r.run_id, trusted={}))
     assert "Transcript (ask: read-only)" in text
     assert "storage.list_paths" in text
     assert "**supported**" in text
     assert "Integrity: VERIFIED" in text
+    page = audit_html(audit_run(world.journal, r.run_id, trusted={}))
+    assert "<h3>Transcript (ask: read-only)</h3>" in page
+    assert "storage.list_paths" in page
+    assert "esx-03 (cites obs-1)" in page
 
 
 def test_the_embedded_model_runs_the_loop_end_to_end(world: World) -> None:

@@ -24,6 +24,7 @@ from planactor.audit._render_parts import (
     inputs_shown,
     integrity_facts,
     interrupt_rows,
+    model_sections,
     plain,
     plan_cols,
     plan_rows,
@@ -185,6 +186,9 @@ def audit_html(record: AuditRecord, *, kind_of: KindOf | None = None) -> str:
         out += _html_table(INTERRUPT_COLS, interrupt_rows(r))
     else:
         out.append("<p>None: the run was never paused.</p>")
+    for title, cols, rows in model_sections(r):
+        out.append(f"<h3>{_h(title)}</h3>")
+        out += _html_table(cols, rows)
 
     out.append("<h2>5. Event log</h2>")
     out.append(

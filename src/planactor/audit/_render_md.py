@@ -14,8 +14,6 @@ from planactor.audit._render_parts import (
     COMP_COLS,
     EVENT_COLS,
     INTERRUPT_COLS,
-    LLM_CALL_COLS,
-    TRANSCRIPT_COLS,
     Cell,
     KindOf,
     Row,
@@ -27,7 +25,7 @@ from planactor.audit._render_parts import (
     inputs_shown,
     integrity_facts,
     interrupt_rows,
-    llm_call_rows,
+    model_sections,
     plain,
     plan_cols,
     plan_rows,
@@ -37,7 +35,6 @@ from planactor.audit._render_parts import (
     reverify_command,
     step_facts,
     summary_facts,
-    transcript_rows,
     verdict_line,
     who_asked_facts,
     yes_no,
@@ -193,14 +190,9 @@ def audit_markdown(record: AuditRecord, *, kind_of: KindOf | None = None) -> str
         out += _md_table(INTERRUPT_COLS, interrupt_rows(r))
     else:
         out += ["None: the run was never paused.", ""]
-    transcript = transcript_rows(r)
-    if transcript:
-        out += ["### Transcript (ask: read-only)", ""]
-        out += _md_table(TRANSCRIPT_COLS, transcript)
-    calls = llm_call_rows(r)
-    if calls:
-        out += ["### Model calls (LLM skills: probabilistic output, replayed as recorded)", ""]
-        out += _md_table(LLM_CALL_COLS, calls)
+    for title, cols, rows in model_sections(r):
+        out += [f"### {title}", ""]
+        out += _md_table(cols, rows)
 
     out += ["## 5. Event log", ""]
     out += [

@@ -436,3 +436,17 @@ def llm_call_rows(r: AuditRecord) -> list[Row]:
         for e in r.events
         if e.type == EventKind.LLM_CALL
     ]
+
+
+def model_sections(r: AuditRecord) -> list[tuple[str, tuple[str, ...], list[Row]]]:
+    """(heading, columns, rows) of what models said in this run: an ask's transcript and
+    the LLM skills' calls; only those with rows. Both renderers print them the same way."""
+    sections = [
+        ("Transcript (ask: read-only)", TRANSCRIPT_COLS, transcript_rows(r)),
+        (
+            "Model calls (LLM skills: probabilistic output, replayed as recorded)",
+            LLM_CALL_COLS,
+            llm_call_rows(r),
+        ),
+    ]
+    return [(title, cols, rows) for title, cols, rows in sections if rows]
