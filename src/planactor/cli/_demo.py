@@ -106,6 +106,7 @@ def _plan(intent: str, lab_file: Path, workdir: Path, name: str) -> tuple[Plan, 
         inventory=ctx.inventory,
         facts=ctx.facts,
         policy=policy,
+        basis=ctx.basis,  # the lab facts it was made from: `run` refuses it once they change
     ).plan(intent, requested_by=REQUESTER)
     path = workdir / name
     save_plan(result.plan, path)
