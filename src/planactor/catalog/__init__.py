@@ -11,8 +11,15 @@ from planactor.catalog._actor import (
     actor_of,
     entity,
 )
-from planactor.catalog._catalog import BUILTIN_PACKS, ENTRY_POINT_GROUP, Catalog
+from planactor.catalog._catalog import (
+    BUILTIN_PACKS,
+    ENTRY_POINT_GROUP,
+    PACKS_ENV,
+    Catalog,
+    pack_folders,
+)
 from planactor.catalog._llm_skill import LLM_RESOURCE, LLMClient, llm_skill
+from planactor.catalog._pack import PACK_FILE, LoadedPack, load_pack
 from planactor.catalog._routine import (
     Derivation,
     Param,
@@ -27,6 +34,8 @@ __all__ = [
     "ENTITY_KEY",
     "ENTRY_POINT_GROUP",
     "LLM_RESOURCE",
+    "PACKS_ENV",
+    "PACK_FILE",
     "Actor",
     "ActorContext",
     "Catalog",
@@ -35,6 +44,7 @@ __all__ = [
     "LLMClient",
     "LLMSkill",
     "LlmLog",
+    "LoadedPack",
     "Param",
     "Routine",
     "RoutineStep",
@@ -42,6 +52,8 @@ __all__ = [
     "actor_of",
     "entity",
     "llm_skill",
+    "load_pack",
     "origin_problem",
+    "pack_folders",
     "parse_routine",
 ]

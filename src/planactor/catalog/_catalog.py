@@ -5,20 +5,25 @@ from __future__ import annotations
 import difflib
 import importlib
 import importlib.resources
+import os
 import re
 from collections.abc import Iterable, Iterator
 from importlib.metadata import entry_points
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from planactor._errors import CatalogError, InputError, UnknownActor
 from planactor.catalog._actor import Actor, actor_of
+from planactor.catalog._pack import PACK_FILE, LoadedPack, load_pack
 from planactor.catalog._routine import Routine, parse_routine
 from planactor.plan import ACTOR_NAME_PATTERN, content_hash
 
-__all__ = ["BUILTIN_PACKS", "ENTRY_POINT_GROUP", "Catalog"]
+__all__ = ["BUILTIN_PACKS", "ENTRY_POINT_GROUP", "PACKS_ENV", "Catalog", "pack_folders"]
 
 ENTRY_POINT_GROUP = "planactor.actors"
+# Folders of declarative packs (pack.yaml), separated by os.pathsep; `--pack DIR` adds one.
+PACKS_ENV = "PLANACTOR_PACKS"
 BUILTIN_PACKS: dict[str, str] = {
     "core": "planactor.actors.core",
     "graph": "planactor.actors.graph",
@@ -48,8 +53,15 @@ class Catalog:
     # -- loading ------------------------------------------------------------------------
 
     @classmethod
-    def discover(cls, *, builtins: bool = True, entry_point_group: str | None = None) -> Catalog:
-        """The built-in packs plus every pack registered under the `planactor.actors` group."""
+    def discover(
+        cls,
+        *,
+        builtins: bool = True,
+        entry_point_group: str | None = None,
+        packs: Iterable[str | os.PathLike[str]] | None = None,
+    ) -> Catalog:
+        """The built-in packs, every pack registered under the `planactor.actors` group, and
+        the declarative packs in `packs` (default: the folders PLANACTOR_PACKS names)."""
         catalog = cls()
         if builtins:
             for pack, module in BUILTIN_PACKS.items():
@@ -74,6 +86,8 @@ class Catalog:
                 raise CatalogError(
                     f"actor pack {ep.name!r} ({ep.value}) is neither a module nor a list of actors"
                 )
+        for folder in pack_folders(packs):
+            catalog.add_pack(load_pack(folder))
         catalog._check_links()
         catalog._check_routines()
         return catalog
@@ -87,8 +101,13 @@ class Catalog:
             # The pack's module or one of its own private submodules (a package pack).
             if spec is not None and (spec.module == own or spec.module.startswith(own + ".")):
                 self._add(spec, pack)
-        # A pack that is a package ships its routines as `routines/*.yaml` beside it.
+        # A pack that is a package ships its routines as `routines/*.yaml` beside it, and
+        # may declare actors in a `pack.yaml` there too.
         if hasattr(module, "__path__"):
+            declared = importlib.resources.files(module.__name__).joinpath(PACK_FILE)
+            if declared.is_file():
+                self.add_pack(load_pack(Path(str(declared)).parent), pack=pack)
+                return  # load_pack read its routines
             folder = importlib.resources.files(module.__name__).joinpath("routines")
             if folder.is_dir():
                 for entry in sorted(folder.iterdir(), key=lambda e: e.name):
@@ -97,6 +116,14 @@ class Catalog:
                         self.add_routine(
                             parse_routine(entry.read_text("utf-8"), source=source), pack=pack
                         )
+
+    def add_pack(self, loaded: LoadedPack, *, pack: str | None = None) -> None:
+        """Register a declarative pack's actors and routines (links checked once complete)."""
+        name = pack or loaded.name
+        for spec in loaded.actors:
+            self._add(spec, name)
+        for routine in loaded.routines:
+            self.add_routine(routine, pack=name)
 
     def add_routine(self, routine: Routine, *, pack: str = "local") -> None:
         """Register a routine; its actors are checked once the catalog is complete."""
@@ -242,3 +269,13 @@ class Catalog:
                 for a in self
             ]
         )
+
+
+def pack_folders(packs: Iterable[str | os.PathLike[str]] | None = None) -> list[Path]:
+    """The declarative pack folders to load: `packs`, else PLANACTOR_PACKS; each once."""
+    if packs is None:
+        packs = [p for p in os.environ.get(PACKS_ENV, "").split(os.pathsep) if p.strip()]
+    seen: dict[Path, None] = {}
+    for p in packs:
+        seen.setdefault(Path(p).expanduser().resolve(), None)
+    return list(seen)
