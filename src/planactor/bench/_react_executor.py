@@ -164,7 +164,8 @@ class ReactResult:
 
     @property
     def actions(self) -> list[ReactStep]:
-        """The turns that chose an action (a `done` turn is not a step of the workflow)."""
+        """The turns that tried a step: an action, or a reply that is not one (a step gone
+        wrong). A `done` turn is not a step of the workflow."""
         return [s for s in self.steps if s.choice != "done"]
 
     def to_document(self) -> dict[str, Any]:
