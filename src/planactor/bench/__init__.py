@@ -34,9 +34,15 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
         "planactor.bench._validate",
         "full static validation of 10,000-step plans next to pydantic's structure-only parse",
     ),
+    "startup": (
+        "planactor.bench._startup",
+        "process start to exit of --version, --help and validate, next to `python -c pass`",
+    ),
     "topology": (
         "planactor.bench._topology",
-        "leaf-spine and fat-tree generation and validation next to networkx's generators",
+        "leaf-spine and fat-tree generation and validation next to networkx's generators;"
+        " with --methods generator,llm, next to an LLM agent writing the fabric document"
+        " (the validator's finding codes, latency, tokens)",
     ),
 }
 

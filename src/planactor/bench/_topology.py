@@ -15,6 +15,9 @@ Median of 200 repeats (50 for the large fabrics) after one warm-up.
 
     planactor bench topology [--json]
 
+With `--methods generator,llm` the same command runs the other benchmark: the generator next
+to an LLM agent writing the fabric document, both scored by the validator (`_topology_llm`).
+
 Target: a 100-switch fabric generated and validated in under 10 ms.
 """
 
@@ -157,9 +160,15 @@ def _table(results: list[Result]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args_in = list(sys.argv[1:] if argv is None else argv)
+    if any(a == "--methods" or a.startswith("--methods=") for a in args_in):
+        # The generator next to an LLM agent writing the document (planactor.bench._topology_llm).
+        from planactor.bench._topology_llm import main as llm_main
+
+        return llm_main(args_in)
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
-    args = parser.parse_args(argv)
+    args = parser.parse_args(args_in)
     results = run()
     if args.json:
         doc = {
