@@ -23,6 +23,7 @@ def _describe(a: Actor) -> dict[str, Any]:
     return {
         "name": a.name,
         "pack": catalog().pack_of(a.name),
+        "source": a.module,  # a Python module, or "KIND: path/to/pack.yaml" (declarative)
         "description": a.description,
         "effect": a.effect,
         "idempotent": a.idempotent,
@@ -47,7 +48,7 @@ def actors_cmd(
     ctx: typer.Context,
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
 ) -> None:
-    """List every actor: name, effect, idempotency, compensation, pack."""
+    """List every actor: name, effect, idempotency, compensation, pack, source."""
     if ctx.invoked_subcommand is not None:
         return
     if as_json:
@@ -59,7 +60,7 @@ def actors_cmd(
 def print_actor_table() -> None:
     cat = catalog()
     table = Table(title=f"{len(cat)} actors", title_justify="left")
-    for col in ("actor", "effect", "idempotent", "compensate", "pack", "description"):
+    for col in ("actor", "effect", "idempotent", "compensate", "pack", "source", "description"):
         # Never cut a name short: it is what people copy into plans (and grep for).
         table.add_column(col, no_wrap=col in ("actor", "compensate"))
     for a in cat:
@@ -72,6 +73,7 @@ def print_actor_table() -> None:
             "yes" if a.idempotent else "no",
             a.compensate or "-",
             cat.pack_of(a.name),
+            Text(a.module),
             Text(a.description),  # a docstring is text, never rich markup
         )
     out.print(table)

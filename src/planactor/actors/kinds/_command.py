@@ -92,10 +92,16 @@ def _run(
             hint="install it, or name a program inside the pack",
             retryable=False,
         ) from None
+    except ValueError:  # subprocess refuses an embedded NUL: no argv item can hold one
+        raise ActorError(
+            f"{decl.name}: an argument holds a NUL character, which no argv item can carry",
+            retryable=False,
+        ) from None
     except subprocess.TimeoutExpired:
         raise ActorError(
             f"{decl.name}: {argv[0]} did not finish within {decl.timeout_s} s (killed)",
-            retryable=bool(decl.idempotent),
+            # Killed midway: only an idempotent actor may safely be run again.
+            retryable=decl.effect == "read" if decl.idempotent is None else decl.idempotent,
         ) from None
     stdout = proc.stdout[: spec.max_output_bytes].decode("utf-8", "replace")
     if proc.returncode != 0:
