@@ -21,7 +21,7 @@ PACKAGE = SRC / "planactor"
 LAYERS: list[tuple[str, set[str]]] = [
     ("test helpers (drive the CLI)", {"testing"}),
     ("user interfaces", {"cli", "console"}),
-    ("programs", {"bench", "harness", "distributed"}),
+    ("programs", {"bench", "harness", "distributed", "export"}),
     ("the public API", {"planactor"}),
     ("runtime, planning, audit, packs", {"engine", "planner", "audit", "actors"}),
     ("authorization, simulation, record, plan files", {"policy", "lab", "journal", "_files"}),
