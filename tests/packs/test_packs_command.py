@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,17 +13,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import MakePack
 from planactor import ActorError, Catalog, Plan
 from planactor.catalog import Actor, ActorContext
 from planactor.engine import Engine
 from planactor.journal import Journal
+
+MakePack = Callable[..., Path]
 
 # Prints its argv (without the program) and a few variables as JSON; exits with its first
 # argument when that is a number.
 ARGV_PY = f"""\
 #!{sys.executable}
 import json, os, sys
+
 print(json.dumps({{
     "argv": sys.argv[1:],
     "key": os.environ.get("PLANACTOR_IDEMPOTENCY_KEY"),
@@ -174,7 +177,9 @@ def test_a_dry_run_runs_the_check_argv_only(cat: Catalog, tmp_path: Path) -> Non
         result = Engine(catalog=cat, journal=journal).run(plan, dry_run=True)
     note = result.steps["w"].note or ""
     assert result.status == "succeeded"
-    assert "would change" in note and "'check', 'v'" in note and "'dry': '1'" in note
+    assert "would change" in note
+    assert "'check', 'v'" in note
+    assert "'dry': '1'" in note
     assert "apply" not in note
 
 

@@ -4,16 +4,18 @@ listed with its source, and its schemas type-check plans as a Python actor's do.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from clitools import run
-from conftest import MakePack
 from planactor import Catalog, CatalogError, PlanInvalid
 from planactor.catalog import PACKS_ENV, load_pack
 from planactor.cli._app import catalog as cli_catalog
 from planactor.validate import validate_plan
+
+MakePack = Callable[..., Path]
 
 ECHO = """\
     name: demo
@@ -52,10 +54,12 @@ def test_a_declared_actor_joins_the_catalog_with_its_schema(make_pack: MakePack)
     cat = Catalog.discover(packs=[make_pack(ECHO)])
     a = cat.get("demo.echo")
     assert cat.pack_of("demo.echo") == "demo"
-    assert a.effect == "read" and a.idempotent
+    assert a.effect == "read"
+    assert a.idempotent
     assert a.input_schema["required"] == ["word"]
     assert a.input_schema["properties"]["mode"] == {"enum": ["fast", "slow"], "default": "fast"}
-    assert a.module.startswith("command: ") and a.module.endswith("pack.yaml")
+    assert a.module.startswith("command: ")
+    assert a.module.endswith("pack.yaml")
     assert "kind:command" in a.tags
 
 
@@ -105,7 +109,8 @@ def test_a_json_schema_input_checks_nested_values(make_pack: MakePack) -> None:
         validate_plan(_plan({"target": {"version": "1.x"}}, "demo.fw"), catalog=cat)
     (problem,) = exc.value.report.problems
     assert problem.location == "steps[0].args.target"
-    assert "version" in problem.message and "does not match" in problem.message
+    assert "version" in problem.message
+    assert "does not match" in problem.message
 
 
 @pytest.mark.parametrize(
@@ -124,7 +129,8 @@ def test_a_json_schema_input_checks_nested_values(make_pack: MakePack) -> None:
             "needs a `command:` section",
         ),
         (
-            "name: demo\nactors:\n  - {name: demo.x, kind: command, effect: read, command: {argv: []}}\n",
+            "name: demo\nactors:\n  - {name: demo.x, kind: command, effect: read,"
+            " command: {argv: []}}\n",
             "actors[0].command.argv",
             "at least 1",
         ),
@@ -135,14 +141,15 @@ def test_a_json_schema_input_checks_nested_values(make_pack: MakePack) -> None:
             "Extra inputs",
         ),
         (
-            "name: demo\nactors:\n  - {name: demo.x, kind: command, effect: read, input: {n: integr},"
-            " command: {argv: [ls]}}\n",
+            "name: demo\nactors:\n  - {name: demo.x, kind: command, effect: read,"
+            " input: {n: integr}, command: {argv: [ls]}}\n",
             "actors[0].input.n",
             "unknown type",
         ),
         (
             "name: demo\nactors:\n  - {name: demo.x, kind: command, effect: read,"
-            " input_schema: {type: object, properties: {n: {type: wrong}}}, command: {argv: [ls]}}\n",
+            " input_schema: {type: object, properties: {n: {type: wrong}}},"
+            " command: {argv: [ls]}}\n",
             "actors[0].input_schema.properties.n.type",
             "not a valid JSON Schema",
         ),
@@ -213,7 +220,8 @@ def test_a_write_actor_needs_compensation_or_irreversible(make_pack: MakePack) -
             " command: {argv: [ls]}}\n"
         )
     )
-    assert "demo.x" in err.message and "compensate" in err.message
+    assert "demo.x" in err.message
+    assert "compensate" in err.message
 
 
 def test_compensate_args_must_name_fields(make_pack: MakePack) -> None:
@@ -285,5 +293,6 @@ def test_a_broken_pack_stops_the_cli_with_exit_2(
     cli_catalog.cache_clear()
     code, _, err = run(capsys, "actors")
     assert code == 2
-    assert "pack.yaml" in err and "actors" in err
+    assert "pack.yaml" in err
+    assert "actors" in err
     assert "Traceback" not in err
