@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from planactor.bench._compounding_trial import ROUTINE, make_setup, outcome, write_lab
+from planactor.bench._compounding_trial import ROUTINE, LabSetup, make_setup, outcome, write_lab
 from planactor.bench._react_executor import (
     STALL,
     Reference,
@@ -14,7 +14,7 @@ from planactor.bench._react_executor import (
     run_react,
 )
 from planactor.catalog import Catalog
-from planactor.lab import kinds, storage_state
+from planactor.lab import Lab, kinds, storage_state
 from planactor.lab.storage import inventory_entities
 from planactor.plan import Inventory, Plan
 from planactor.testing import ScriptedBackend
@@ -23,7 +23,7 @@ CATALOG = Catalog.discover()
 STORAGE = kinds()["storage"]
 
 
-def _reference_plan(tmp_path: Path, hosts: int = 2) -> tuple[Plan, object]:
+def _reference_plan(tmp_path: Path, hosts: int = 2) -> tuple[Plan, tuple[LabSetup, Lab]]:
     setup = make_setup(hosts, 0)
     lab = write_lab(tmp_path / "lab.json", setup, fault=None)
     doc = lab.read()
@@ -112,9 +112,7 @@ def test_a_forced_upgrade_under_io_records_a_du_and_a_repeat_stalls(tmp_path: Pa
     assert got.ended == "stalled"
     assert got.actions[0].du > 0
     assert not got.actions[0].on_reference
-    assert sum(1 for v in lab.read().violations if v["kind"] == "DU") == sum(
-        s.du for s in got.actions
-    )
+    assert sum(v["kind"] == "DU" for v in lab.read().violations) == sum(s.du for s in got.actions)
 
 
 def test_invalid_replies_and_the_budget(tmp_path: Path) -> None:

@@ -173,8 +173,10 @@ def _opt(x: float | None, fmt: str) -> str:
 
 def render(console: Console, rows: Sequence[SummaryRow]) -> None:
     table = Table(title="compounding: firmware upgrade per controller and size (95% Wilson)")
-    heads = ("controller", "hosts", "n", "trials", "success", "DU (trials)", "steps")
-    heads += ("step acc p", "p^n", "median wall", "tok in", "tok out", "$/trial", "ended")
+    heads = (
+        *("controller", "hosts", "n", "trials", "success", "DU (trials)", "steps"),
+        *("step acc p", "p^n", "median wall", "tok in", "tok out", "$/trial", "ended"),
+    )
     for h in heads:
         table.add_column(h, justify="left" if h in ("controller", "ended") else "right")
     for r in rows:
