@@ -66,7 +66,7 @@ PACK_MAX_BYTES = 1 << 20
 # Above the catalog in the layers: imported by name, like the built-in packs.
 KINDS_MODULE = "planactor.actors.kinds"
 _HINT = "see docs/packs.md for the pack.yaml format"
-_FIELD_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+_FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TYPE_WORDS = {
     "string": "string",
     "str": "string",
@@ -203,7 +203,7 @@ def _field_names(schema: Mapping[str, Any], loc: tuple[str | int, ...]) -> None:
             raise _Problem(
                 (*loc, "properties", name),
                 f"{name!r} cannot be a field name",
-                "use lower-case words joined by _ (not a Python keyword, not model_*, "
+                "use letters, digits and _ (not a Python keyword, not model_*, "
                 "not a pydantic method name such as json or copy)",
             )
 

@@ -58,6 +58,7 @@ class _SameOrigin(urllib.request.HTTPRedirectHandler):
     ) -> urllib.request.Request | None:
         target = urlsplit(newurl)
         if (target.scheme, target.netloc) != self.origin:
+            fp.close()
             raise ActorError(
                 f"refused a redirect ({code}) to another origin: {target.scheme}://{target.netloc}",
                 hint="point base_url at the API's own address",
@@ -125,7 +126,8 @@ def _request(
             body = resp.read(MAX_RESPONSE_BYTES + 1)
             status = resp.status
     except urllib.error.HTTPError as e:
-        text = redact.text(e.read(_SNIPPET).decode("utf-8", "replace"))
+        with e:
+            text = redact.text(e.read(_SNIPPET).decode("utf-8", "replace"))
         raise ActorError(
             f"{decl.name}: {shown} answered {e.code} {redact.text(str(e.reason))}: {text}",
             retryable=e.code in spec.retryable_status,
