@@ -30,8 +30,8 @@ from planactor.export import run_actor_once
 from planactor.testing._ledger import _append
 
 __all__ = [
-    "AslRun",
     "ArgoRun",
+    "AslRun",
     "export_catalog",
     "plan",
     "run_argo",
@@ -74,8 +74,10 @@ def hang(args: HangInput) -> HangOutput:
 
 
 def export_catalog() -> Catalog:
-    """The testing catalog plus two irreversible writes."""
-    return Catalog([*testing.catalog(), burn, hang])
+    """The testing catalog plus two irreversible writes and an LLM skill."""
+    from planactor.actors import core
+
+    return Catalog([*testing.catalog(), burn, hang, core.summarize_run])
 
 
 def plan(steps: list[dict[str, Any]], **fields: Any) -> dict[str, Any]:
@@ -111,9 +113,7 @@ class AslRun:
 
     def called(self) -> list[str]:
         """Each call as `key` (a compensation as `key/compensate`)."""
-        return [
-            c["key"] + ("/compensate" if "compensate_output" in c else "") for c in self.calls
-        ]
+        return [c["key"] + ("/compensate" if "compensate_output" in c else "") for c in self.calls]
 
 
 def run_asl(
@@ -187,7 +187,9 @@ class _Machine:
                     continue
                 data = outcome
             elif kind == "Parallel":
-                results = [self.run(branch, json.loads(json.dumps(data))) for branch in state["Branches"]]
+                results = [
+                    self.run(branch, json.loads(json.dumps(data))) for branch in state["Branches"]
+                ]
                 selected = (
                     self.payload(state["ResultSelector"], results)
                     if "ResultSelector" in state
@@ -270,9 +272,7 @@ class _Machine:
         return _follow(data, expr[1:].lstrip("."))
 
 
-def _match(
-    handlers: list[dict[str, Any]], error: str
-) -> tuple[int, dict[str, Any]] | None:
+def _match(handlers: list[dict[str, Any]], error: str) -> tuple[int, dict[str, Any]] | None:
     for i, h in enumerate(handlers):
         names = h["ErrorEquals"]
         if error in names or "States.ALL" in names:
@@ -351,7 +351,11 @@ class ArgoRun:
 
 
 def run_argo(
-    workflow: Mapping[str, Any], *, home: Path, uid: str = "uid-1", env: Mapping[str, str] | None = None
+    workflow: Mapping[str, Any],
+    *,
+    home: Path,
+    uid: str = "uid-1",
+    env: Mapping[str, str] | None = None,
 ) -> ArgoRun:
     """Walk the Workflow's DAG, running each task's container argv through `planactor`."""
     from planactor.export import OUTPUT_FILE
@@ -367,11 +371,7 @@ def run_argo(
     codes: dict[str, int] = {}
     pending = list(dag)
     while pending and "Failed" not in phases.values():  # failFast: nothing new starts
-        ready = [
-            t
-            for t in pending
-            if all(phases.get(d) == "Succeeded" for d in _depends(t))
-        ]
+        ready = [t for t in pending if all(phases.get(d) == "Succeeded" for d in _depends(t))]
         assert ready, "the DAG waits on nothing"
         task = ready[0]
         pending.remove(task)

@@ -38,7 +38,8 @@ def test_arguments_that_do_not_fit_the_input_model_are_invalid(cat: Catalog) -> 
     result = run_actor_once(catalog=cat, actor="core.echo", args={"mesage": "hi"}, key="r/s")
     assert result.verdict == "invalid"
     assert result.exit_code == 2
-    assert result.message is not None and "message" in result.message
+    assert result.message is not None
+    assert "message" in result.message
     assert result.error_name == "planactor.InvalidInput"
 
 
@@ -68,7 +69,8 @@ def test_a_reference_that_is_not_handed_in_is_invalid(cat: Catalog) -> None:
         catalog=cat, actor="core.echo", args={"message": {"$ref": "a.output.m"}}, key="r/b"
     )
     assert result.verdict == "invalid"
-    assert result.message is not None and "a.output.m" in result.message
+    assert result.message is not None
+    assert "a.output.m" in result.message
 
 
 def test_a_false_condition_skips_and_readers_of_a_skipped_step_skip_too(cat: Catalog) -> None:
@@ -81,7 +83,8 @@ def test_a_false_condition_skips_and_readers_of_a_skipped_step_skip_too(cat: Cat
         refs={"a": {"healthy": False}},
         when={"$ref": "a.output.healthy", "op": "truthy"},
     )
-    assert skipped.verdict == "skipped" and skipped.exit_code == 0
+    assert skipped.verdict == "skipped"
+    assert skipped.exit_code == 0
     assert skipped.output == {SKIPPED_KEY: "condition `when` is false"}
     reader = run_actor_once(
         catalog=cat,
@@ -156,7 +159,8 @@ def test_a_timeout_is_retryable_for_a_read_and_a_decision_for_a_non_idempotent_w
         timeout_s=0.05,
     )
     assert (write.verdict, write.exit_code) == ("decide", 4)
-    assert write.message is not None and "outcome is unknown" in write.message
+    assert write.message is not None
+    assert "outcome is unknown" in write.message
 
 
 def test_a_compensation_runs_with_the_compensate_key_from_input_and_output(

@@ -75,6 +75,7 @@ def to_stepfunctions(
     if any(v.step.on_failure == "compensate" for v in views):
         b.rollback = b.render_rollback()
     finish = b.render_finish()
+    b.number(shape)
     entry = b.render(shape, b.states, finish)
     states = {
         "Start": {
@@ -256,10 +257,17 @@ class _Builder:
     inputs: dict[str, Any]
     states: dict[str, Any] = field(default_factory=dict)
     rollback: str | None = None
-    _parallels: int = 0
+    parallels: dict[int, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.by_id = {v.id: v for v in self.views}
+
+    def number(self, node: _Node) -> None:
+        """Name the Parallel states in the order they run (rendering goes backwards)."""
+        if isinstance(node, _Par):
+            self.parallels[id(node)] = f"parallel {len(self.parallels) + 1}"
+        for child in node.items if isinstance(node, _Seq) else getattr(node, "branches", []):
+            self.number(child)
 
     def render(self, node: _Node, states: dict[str, Any], next_state: str | None) -> str:
         """Add the node's states to `states`, each ending in `next_state` (None: the end of
@@ -271,8 +279,7 @@ class _Builder:
                 next_state = self.render(item, states, next_state)
             assert next_state is not None
             return next_state
-        self._parallels += 1
-        name = f"parallel {self._parallels}"
+        name = self.parallels[id(node)]
         branches = []
         for branch in node.branches:
             inner: dict[str, Any] = {}
