@@ -3,28 +3,94 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import os
 import sqlite3
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperGroup
+from typer.main import get_command_from_info, get_group_from_info
 
 from planactor import __version__
 from planactor._errors import InputError, PlanactorError, PlanInvalid
-from planactor.catalog import Catalog
-from planactor.plan import StepKind
 
-__all__ = ["app", "catalog", "err", "kind_of", "main", "out", "print_problems"]
+if TYPE_CHECKING:
+    from planactor.catalog import Catalog
+    from planactor.plan import StepKind
+
+__all__ = ["app", "catalog", "err", "kind_of", "lazy_commands", "main", "out", "print_problems"]
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_APPROVAL, EXIT_PAUSED = 0, 1, 2, 3, 4
 
+
+class _LazyGroup(TyperGroup):
+    """The root group: a command's module is imported when that command runs (or its
+    `--help` is asked), not at start-up; `planactor --help` lists the commands from the
+    table in `planactor.cli` without importing any of them."""
+
+    def list_commands(self, _ctx: Any) -> list[str]:
+        return sorted(set(self.commands) | set(_LAZY))
+
+    def get_command(self, _ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands and cmd_name in _LAZY:
+            importlib.import_module(f"planactor.cli.{_LAZY[cmd_name][0]}")
+            self._adopt()
+        return self.commands.get(cmd_name)
+
+    def _adopt(self) -> None:
+        """Turn the commands that imported modules registered on `app` into click commands."""
+        settings = {
+            "pretty_exceptions_short": app.pretty_exceptions_short,
+            "rich_markup_mode": app.rich_markup_mode,
+        }
+        for info in app.registered_commands:
+            name = info.name or (info.callback.__name__.replace("_", "-") if info.callback else "")
+            if name not in self.commands:
+                command = get_command_from_info(info, **settings)  # type: ignore[arg-type]
+                self.commands[command.name or name] = command
+        for group_info in app.registered_groups:
+            group = get_group_from_info(
+                group_info,
+                suggest_commands=app.suggest_commands,
+                **settings,  # type: ignore[arg-type]
+            )
+            if group.name and group.name not in self.commands:
+                self.commands[group.name] = group
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            loaded = self.commands.get(name)
+            if loaded is not None:
+                if loaded.hidden:
+                    continue
+                rows.append((name, loaded.get_short_help_str(formatter.width - 16)))
+            else:
+                rows.append((name, _LAZY[name][1]))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+# Command name -> (module under planactor.cli, one-line help); filled by `lazy_commands`.
+_LAZY: dict[str, tuple[str, str]] = {}
+
+
+def lazy_commands(table: Mapping[str, tuple[str, str]]) -> None:
+    """Register commands by name: each module is imported when its command is used."""
+    _LAZY.update(table)
+
+
 app = typer.Typer(
+    cls=_LazyGroup,
     name="planactor",
     help="Planner-actor for infrastructure: plan with an LLM, check, act deterministically.",
     no_args_is_help=True,
@@ -65,6 +131,8 @@ def _root(
 @cache
 def catalog() -> Catalog:
     """The built-in packs plus installed third-party packs, loaded once per process."""
+    from planactor.catalog import Catalog
+
     return Catalog.discover()
 
 

@@ -32,10 +32,11 @@ from planactor._files import save_plan
 from planactor.audit import verify_run
 from planactor.cli._app import app, catalog, err, kind_of, out
 from planactor.cli._lab_context import lab_context
+from planactor.cli._layout import print_plan
 from planactor.cli._run import _Progress
 from planactor.engine import Engine, RunResult, resume_gate
 from planactor.journal import EventKind, Journal
-from planactor.plan import Plan, render_table
+from planactor.plan import Plan
 from planactor.planner import LLMPlanner, get_backend
 from planactor.policy import (
     KeyStore,
@@ -264,7 +265,9 @@ def _acts(workdir: Path, home: Path, lab_file: Path, *, yes: bool) -> None:
     _section(3, "Plan: intent in, a grounded, validated plan out")
     intent = "Upgrade the firmware on array-01 to 5.2.1"
     plan, path = _plan(intent, lab_file, workdir, "upgrade-array-01.json")
-    out.print(render_table(plan, kind_of, title=intent))
+    print_plan(
+        out, plan, kind_of, title=intent, more=f"full arguments: planactor show {path} --wide"
+    )
 
     _section(4, "Check: approvals bound to the plan's hash, by people other than the requester")
     plan = _approve(plan, path, yes=yes, store=store)
@@ -379,7 +382,13 @@ def _recover_act(
     out.print(f"proposal ({proposal.source}): {proposal.why}", markup=False)
     fix = rec.validated.plan
     save_plan(fix, fix_path)
-    out.print(render_table(fix, kind_of, title=f"remediation of {rid}: {fix.intent}"))
+    print_plan(
+        out,
+        fix,
+        kind_of,
+        title=f"remediation of {rid}: {fix.intent}",
+        more=f"full arguments: planactor show {fix_path} --wide",
+    )
     out.print(
         f"validated with the DU check; recovers {rid} (inside the plan hash); "
         f"recover took {rec.latency_s * 1000:.1f} ms and ran nothing",

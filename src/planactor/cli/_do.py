@@ -27,11 +27,12 @@ from planactor.audit import Anchor
 from planactor.cli._app import app, catalog, err, kind_of, out
 from planactor.cli._approve import PolicyOption, sign_plan
 from planactor.cli._lab_context import LabContext, LabOption, lab_context
+from planactor.cli._layout import print_plan
 from planactor.cli._plan import PlannerName, requester
 from planactor.cli._run import DbOption, JsonOption, _journal, _print_result, _Progress
 from planactor.engine import Engine, RunResult
 from planactor.harness import Gate, gate
-from planactor.plan import Plan, render_table
+from planactor.plan import Plan
 from planactor.planner import LLMPlanner, RoutinePlanner, get_backend
 from planactor.policy import KeyStore, RulePolicy, load_policy
 from planactor.validate import AllOf, ValidatedPlan, validate_plan
@@ -70,7 +71,9 @@ def _make_plan(
 
 def _show(validated: ValidatedPlan, g: Gate) -> None:
     plan = validated.plan
-    out.print(render_table(plan, kind_of, title=plan.intent))
+    print_plan(
+        out, plan, kind_of, title=plan.intent, more="full arguments: `planactor show PLAN --wide`"
+    )
     out.print(f"plan hash {validated.hash}", markup=False)
     if g.effect == "read":
         out.print(Text("read-only: every actor reads; nothing changes", style="green"))

@@ -20,8 +20,9 @@ from planactor.catalog import Routine
 from planactor.cli._app import app, catalog, kind_of, out
 from planactor.cli._approve import PolicyOption
 from planactor.cli._lab_context import LabOption, lab_context
+from planactor.cli._layout import print_plan
 from planactor.cli._validate import load_inventory
-from planactor.plan import Inventory, Plan, render_table
+from planactor.plan import Inventory, Plan
 from planactor.planner import (
     GroundingNote,
     LLMPlanner,
@@ -158,6 +159,9 @@ def plan_cmd(
     output: Path | None = typer.Option(None, "-o", "--output", help="Write the plan here."),
     policy_file: Path | None = PolicyOption,
     as_json: bool = typer.Option(False, "--json", help="Print the plan and notes as JSON."),
+    wide: bool = typer.Option(
+        False, "--wide", "-w", help="Every argument in full, however wide the lines."
+    ),
     strict: bool = typer.Option(
         False,
         "--strict",
@@ -208,6 +212,7 @@ def plan_cmd(
             as_json=as_json,
             cached=False,
             not_planned=result.not_planned,
+            wide=wide,
         )
         return
     llm = LLMPlanner(
@@ -244,6 +249,7 @@ def plan_cmd(
         as_json=as_json,
         cached=got.cached,
         not_planned=got.not_planned,
+        wide=wide,
     )
 
 
@@ -274,6 +280,9 @@ def _strict(strict: bool, not_planned: Sequence[NotPlanned]) -> None:
         )
 
 
+_MORE = "full arguments: --wide, --json, or `planactor show PLAN --format json`"
+
+
 def _report(
     *,
     plan: Plan,
@@ -287,6 +296,7 @@ def _report(
     as_json: bool,
     cached: bool,
     not_planned: Sequence[NotPlanned] = (),
+    wide: bool = False,
 ) -> None:
     if output is not None:
         save_plan(plan, output)
@@ -313,7 +323,7 @@ def _report(
             )
         )
         return
-    out.print(render_table(plan, kind_of, title=plan.intent))
+    print_plan(out, plan, kind_of, title=plan.intent, wide=wide, more=_MORE)
     out.print(f"plan hash {plan_hash}", markup=False)
     if routine is not None:
         out.print(f"routine {routine.name}, {len(plan.steps)} steps", markup=False)

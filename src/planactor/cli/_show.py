@@ -8,11 +8,13 @@ from enum import StrEnum
 
 import typer
 from pydantic import ValidationError
+from rich.text import Text
 
 from planactor._errors import PlanInvalid
 from planactor._files import read_plan_text
 from planactor.cli._app import app, catalog, err, kind_of, out
-from planactor.plan import Plan, render_dot, render_mermaid, render_table
+from planactor.cli._layout import print_plan
+from planactor.plan import Plan, render_dot, render_mermaid
 from planactor.validate import validate
 
 
@@ -27,6 +29,9 @@ class Format(StrEnum):
 def show_cmd(
     plan: str = typer.Argument(..., help="Plan file (JSON), or - for standard input."),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="How to render it."),
+    wide: bool = typer.Option(
+        False, "--wide", "-w", help="Table: every argument in full, however wide the lines."
+    ),
 ) -> None:
     """Render a plan for review. Invalid plans are still shown if their structure parses."""
     data, source = read_plan_text(plan)
@@ -42,12 +47,22 @@ def show_cmd(
     elif fmt is Format.json:
         sys.stdout.write(json.dumps(parsed.to_document(), indent=2, ensure_ascii=False) + "\n")
     else:
-        out.print(f"[bold]{parsed.intent}[/]", markup=True)
         meta = f"requested by {parsed.requested_by}"
         if parsed.change_ticket:
             meta += f" · ticket {parsed.change_ticket}"
-        out.print(f"{meta} · {len(parsed.steps)} steps · {parsed.hash}", markup=False)
-        out.print(render_table(parsed, kind_of))
+        meta += f" · {len(parsed.steps)} steps"
+        print_plan(
+            out,
+            parsed,
+            kind_of,
+            title=parsed.intent,
+            wide=wide,
+            meta=meta,
+            before=[
+                # Whole, on a line of its own: the hash is what approvals bind, copied and compared.
+                Text(f"hash {parsed.hash}" if out.width >= len(parsed.hash) + 5 else parsed.hash)
+            ],
+        )
         if parsed.planner is not None:
             p = parsed.planner
             out.print(

@@ -14,10 +14,12 @@ import math
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
-
-import igraph
+from typing import TYPE_CHECKING
 
 from planactor._errors import ActorError, InputError
+
+if TYPE_CHECKING:
+    import igraph
 
 __all__ = ["Graph", "NodeNotFound", "Path"]
 
@@ -93,7 +95,11 @@ class Graph:
         self._names = list(ids)
         self._ends = list(cheapest)
         self._weights = list(cheapest.values())
-        self._g = igraph.Graph(n=len(ids), edges=self._ends, directed=directed)
+        # Imported here, not at the top: loading the catalog imports this pack, and igraph
+        # (with the matplotlib it loads) would add ~0.4 s to every command's start-up.
+        import igraph
+
+        self._g: igraph.Graph = igraph.Graph(n=len(ids), edges=self._ends, directed=directed)
         self._search_weights = _search_weights(self._weights)
         # Same component (strong, if directed) means reachable: most queries skip a search.
         mode = "strong" if directed else "weak"
