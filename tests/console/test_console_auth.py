@@ -93,3 +93,12 @@ def test_the_plans_folder_must_exist(tmp_path: Path) -> None:
     """--plans naming no folder is bad input, said before serving."""
     with pytest.raises(InputError, match="not a folder"):
         ConsoleSettings(plans=tmp_path / "nope", token=TOKEN, journal=tmp_path / "j.db")
+
+
+def test_every_form_that_changes_something_carries_the_token(client: TestClient) -> None:
+    """The approve, reject and run forms each hold the token, as a browser will send them."""
+    page = client.get("/plans/write.json").text
+    for form in ("approve-form", "reject-form", "run-form"):
+        body = page[page.index(f'id="{form}"') :]
+        body = body[: body.index("</form>")]
+        assert f'name="token" value="{TOKEN}"' in body

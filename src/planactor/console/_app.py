@@ -136,7 +136,7 @@ class _Console:
         )
         same, base, diff = _plans.diff_against(entry, others, request.query_params.get("against"))
         svg = (
-            Markup(dag_svg(entry.plan, self.kind_of, graphviz=self.s.graphviz))  # noqa: S704
+            Markup(dag_svg(entry.plan, self.kind_of, graphviz=self.s.graphviz))
             if entry.plan is not None
             else None
         )
@@ -150,7 +150,9 @@ class _Console:
             same=same,
             base=base,
             diff=diff,
-            reviewers=_plans.reviewers(self.keys()),
+            reviewers=_plans.reviewers(self.keys(), requester=entry.plan.requested_by)
+            if entry.plan is not None
+            else [],
             expiries=list(_plans.EXPIRIES),
             runs=runs,
             notice=request.query_params.get("notice"),
@@ -223,7 +225,7 @@ class _Console:
 
     def run(self, request: Request) -> Response:
         view = self._view(request.path_params["run_id"])
-        svg = Markup(dag_svg(view.record.plan, self.kind_of, graphviz=False))  # noqa: S704
+        svg = Markup(dag_svg(view.record.plan, self.kind_of, graphviz=False))
         return self.page(request, "run.html", view=view, svg=svg, journal=str(self.s.journal))
 
     def run_status(self, request: Request) -> Response:
@@ -279,7 +281,7 @@ def create_app(settings: ConsoleSettings, *, catalog: Catalog | None = None) -> 
     static = Path(__file__).with_name("static")
     app = Starlette(
         routes=[
-            Route("/", lambda r: RedirectResponse("/plans", status_code=303)),
+            Route("/", lambda _: RedirectResponse("/plans", status_code=303)),
             Route("/plans", console.plans, name="plans"),
             Route("/plans/{name}", console.plan, name="plan"),
             Route("/plans/{name}/approve", console.approve, methods=["POST"], name="approve"),

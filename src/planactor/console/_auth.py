@@ -64,9 +64,7 @@ class TokenGate:
         if not _same(in_url, self.token):
             await self.app(scope, receive, send)
             return
-        cookie = (
-            f"{self.cookie}={self.token}; Path=/; HttpOnly; SameSite=Strict".encode("latin-1")
-        )
+        cookie = f"{self.cookie}={self.token}; Path=/; HttpOnly; SameSite=Strict".encode("latin-1")
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -22,7 +22,7 @@ from planactor._errors import InputError, PlanactorError, PlanInvalid
 from planactor._files import read_plan_text, save_plan
 from planactor._home import home
 from planactor.catalog import Catalog
-from planactor.plan import Approval, Plan, PlanDiff, StepKind, diff_plans
+from planactor.plan import Approval, Plan, PlanDiff, StepKind, diff_plans, same_person
 from planactor.policy import Authorization, KeyStore, RulePolicy, key_id_of, review, sign
 from planactor.validate import Problem, ValidatedPlan, validate_plan
 
@@ -157,11 +157,14 @@ def list_plans(
     ]
 
 
-def reviewers(keys: KeyStore) -> list[str]:
-    """Trusted approvers whose private key is on this machine: who can decide here."""
-    return sorted(
+def reviewers(keys: KeyStore, *, requester: str | None = None) -> list[tuple[str, bool]]:
+    """Trusted approvers whose private key is on this machine (who can decide here), each
+    with whether they requested the plan; the others first, so the form offers one of them."""
+    names = sorted(
         k.identity for k in keys.trusted().values() if k.path.with_suffix(".key").exists()
     )
+    marked = [(n, requester is not None and same_person(n, requester)) for n in names]
+    return sorted(marked, key=lambda m: m[1])
 
 
 def _current(

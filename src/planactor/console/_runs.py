@@ -189,7 +189,10 @@ class Launcher:
             stem.with_suffix(".err").open("wb") as err,
         ):
             child = subprocess.Popen(
-                self.command(plan, dry_run=dry_run), stdout=out, stderr=err, stdin=subprocess.DEVNULL
+                self.command(plan, dry_run=dry_run),
+                stdout=out,
+                stderr=err,
+                stdin=subprocess.DEVNULL,
             )
         self._children.append(child)
         threading.Thread(target=child.wait, daemon=True).start()  # reaped when it ends
