@@ -188,11 +188,13 @@ class Launcher:
             stem.with_suffix(".out").open("wb") as out,
             stem.with_suffix(".err").open("wb") as err,
         ):
+            # A session of its own: Ctrl-C on the console does not interrupt its runs.
             child = subprocess.Popen(
                 self.command(plan, dry_run=dry_run),
                 stdout=out,
                 stderr=err,
                 stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
         self._children.append(child)
         threading.Thread(target=child.wait, daemon=True).start()  # reaped when it ends

@@ -30,6 +30,9 @@ class Server:
         self.socket = socket.socket(family, socket.SOCK_STREAM)
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.socket.bind((host, port))
+        # Listening from here on: a browser opened on the printed URL waits in the backlog
+        # until uvicorn accepts, rather than being refused.
+        self.socket.listen(128)
         self.host = host
         self.port: int = self.socket.getsockname()[1]
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
