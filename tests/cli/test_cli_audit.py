@@ -424,3 +424,23 @@ def test_report_of_a_tampered_run_exits_1_and_says_so(
     assert code == 1
     assert "**Integrity: FAILED**" in out
     assert "TAMPERED" in err
+
+
+@pytest.mark.parametrize("width", [60, 80, 160])
+def test_verify_lines_fit_the_width_and_keep_the_head_start(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, run_id: str, width: int
+) -> None:
+    """A verified run's line fits the width: its head is shown from `@SEQ:` as far as it fits
+    (whole in `audit head`), or left out when too little room is left."""
+    monkeypatch.setenv("COLUMNS", str(width))
+    head = head_of(capsys, run_id)
+    code, out, _ = run(capsys, "audit", "verify", run_id)
+    assert code == 0
+    (line,) = out.splitlines()
+    assert line.startswith(f"ok       {run_id}: ")
+    assert len(line) <= width
+    if "; head " in line:
+        shown = line.split("; head ", 1)[1].removesuffix("…")
+        assert head.removeprefix(run_id).startswith(shown)
+    if width >= 160:
+        assert line.endswith(head.removeprefix(run_id))

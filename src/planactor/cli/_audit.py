@@ -36,6 +36,7 @@ from planactor.audit import (
     verify_run,
 )
 from planactor.cli._app import EXIT_FAILED, EXIT_OK, app, err, kind_of, out
+from planactor.cli._layout import fit, print_lines
 from planactor.cli._run import DbOption, JsonOption, _journal
 from planactor.journal import Journal
 from planactor.policy import KeyStore
@@ -222,7 +223,7 @@ def _verify(db: Path | None, run_id: str | None, anchors: list[Anchor], as_json:
         if not results and not missing:
             out.print(f"no runs in {path}", markup=False)
         for v in results:
-            out.print(_verify_line(v))
+            print_lines(out, _verify_lines(v, out.width))
         for a in missing:
             out.print(Text.assemble(("MISSING  ", "bold red"), f"{a.run_id}: ", _MISSING))
     return EXIT_OK if ok else EXIT_FAILED
@@ -239,22 +240,28 @@ def _label(first: Finding) -> str:
     return "UNAUTHORIZED" if first.check == "unauthorized" else "TAMPERED"
 
 
-def _verify_line(v: Verification) -> Text:
-    notes = "".join(f"; note: {n}" for n in v.notes)
+def _verify_lines(v: Verification, width: int) -> list[Text]:
+    """One line per run (the head cut to fit the width: `audit head` and --json give it
+    whole; a finding is the evidence, never cut), then one line per note."""
+    notes = [Text(f"         note: {n}", style="dim") for n in v.notes]
     if v.ok:
         approvals = f", {v.approvals_checked} approval(s) checked" if v.approvals_checked else ""
         anchored = f", {len(v.anchors)} anchor(s) hold" if v.anchors else ""
-        return Text.assemble(
-            ("ok       ", "bold green"),
-            f"{v.run_id}: {v.chain.events} events{approvals}{anchored}; head {v.head}{notes}",
-        )
+        said = f"{v.run_id}: {v.chain.events} events{approvals}{anchored}"
+        # The head repeats the run id: shown from `@SEQ:`, with as much hash as fits.
+        head = str(v.head).removeprefix(v.run_id)
+        room = width - 9 - len(said) - len("; head ")
+        if room >= 12:
+            said += f"; head {fit(head, room)}"
+        line = Text.assemble(("ok       ", "bold green"), said)
+        return [line, *notes]
     first = v.findings[0]
     extra = len(v.findings) - 1
     more = f" (+{extra} more finding(s), --json lists them)" if extra else ""
-    return Text.assemble(
-        (f"{_label(first):<8} ", "bold red"),
-        f"{v.run_id}: {first.where}: {first.message}{more}{notes}",
+    line = Text.assemble(
+        (f"{_label(first):<8} ", "bold red"), f"{v.run_id}: {first.where}: {first.message}{more}"
     )
+    return [line, *notes]
 
 
 # -- head ----------------------------------------------------------------------------------------

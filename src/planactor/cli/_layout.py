@@ -26,11 +26,15 @@ from rich.console import Console
 from rich.text import Text
 
 if TYPE_CHECKING:
+    from planactor.engine import RunResult
+    from planactor.journal import RunRecord
     from planactor.plan import Plan, Step, StepKind
     from planactor.plan._kinds import KindOf
 
 __all__ = [
     "BADGES",
+    "STATE_STYLES",
+    "STATUS_STYLES",
     "Column",
     "Laid",
     "args_summary",
@@ -41,6 +45,8 @@ __all__ = [
     "plan_lines",
     "print_lines",
     "print_plan",
+    "result_lines",
+    "runs_lines",
 ]
 
 ELLIPSIS = "…"
@@ -304,3 +310,57 @@ def print_plan(
         console.print(Text(meta), soft_wrap=wide)
     print_lines(console, before)
     print_lines(console, plan_lines(plan, kind_of, width=console.width, wide=wide, more=more))
+
+
+# -- runs -----------------------------------------------------------------------------------
+
+STATE_STYLES = {
+    "succeeded": "green",
+    "skipped": "dim",
+    "failed": "red",
+    "compensated": "yellow",
+    "unknown": "magenta",
+    "running": "cyan",
+    "pending": "dim",
+}
+STATUS_STYLES = {
+    "succeeded": "bold green",
+    "paused": "bold yellow",
+    "failed": "bold red",
+    "compensated": "bold yellow",
+    "running": "cyan",
+}
+
+
+def result_lines(result: RunResult, *, width: int) -> list[Text]:
+    """A run's steps, one line each: id, state, tries, and its note or output cut to fit
+    (`--json` gives them whole)."""
+    steps = list(result.steps.values())
+    details = [
+        o.note or (json.dumps(o.output, ensure_ascii=False) if o.output is not None else "")
+        for o in steps
+    ]
+    columns = [
+        Column("step", [(o.step, "") for o in steps]),
+        Column("state", [(o.state, STATE_STYLES.get(o.state, "")) for o in steps]),
+        Column("tries", [(str(o.attempts) if o.attempts else "-", "") for o in steps], "right"),
+        Column("note / output", [(d, "") for d in details], flex=True),
+    ]
+    return lay_out(columns, width).lines
+
+
+def runs_lines(records: Sequence[RunRecord], *, width: int) -> list[Text]:
+    """The journal's runs, one line each: id, status, start, and the intent cut to fit."""
+    columns = [
+        Column("run", [(r.run_id, "") for r in records]),
+        Column(
+            "status",
+            [
+                (r.status + (" (dry run)" if r.dry_run else ""), STATUS_STYLES.get(r.status, ""))
+                for r in records
+            ],
+        ),
+        Column("started", [(r.created_at[:19].replace("T", " "), "") for r in records], drop=0),
+        Column("intent", [(r.intent, "") for r in records], flex=True),
+    ]
+    return lay_out(columns, width).lines
