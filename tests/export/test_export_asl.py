@@ -350,6 +350,48 @@ def test_continue_records_the_failure_skips_its_readers_and_ends_failed(
     assert uses[0]["refs"] == {"probe": {FAILED_KEY: "failed (continued)"}}
 
 
+def test_continue_inside_a_parallel_branch_stays_in_that_branch(
+    cat: Catalog, tmp_path: Path
+) -> None:
+    """A read that fails and continues in one branch: its states live in the branch, the
+    other branch and the join run, and the execution ends failed, as the engine's run."""
+
+    def of(ledger: Path) -> dict[str, Any]:
+        return plan(
+            [
+                _step("root", "core.echo", args={"message": "r"}),
+                _step(
+                    "probe",
+                    "testing.flaky",
+                    args={"counter": str(ledger) + ".n", "fail_times": 9, "retryable": False},
+                    after=["root"],
+                    on_failure="continue",
+                ),
+                _step(
+                    "use",
+                    "core.echo",
+                    args={"message": "u", "value": {"$ref": "probe.output.calls"}},
+                ),
+                _write(ledger, "other", "o", after=["root"]),
+                _write(ledger, "join", "j", after=["use", "other"]),
+            ]
+        )
+
+    machine = _export(of(tmp_path / "l"), cat)
+    branches = machine["States"]["parallel 1"]["Branches"]
+    assert list(branches[0]["States"]) == [
+        "probe",
+        "use",
+        "decide: probe",
+        "failed: probe",
+        "no output: probe",
+    ]
+    asl, status, record = _same_as_engine(of, cat, tmp_path)
+    assert status == "failed"
+    assert (asl.status, asl.error) == ("FAILED", "planactor.Failed")
+    assert record == [("exec-1/other", "apply"), ("exec-1/join", "apply")]
+
+
 def test_conditions_skip_as_in_the_engine(cat: Catalog, tmp_path: Path) -> None:
     """`when` false: the write is skipped, its reader too, its follower runs."""
 

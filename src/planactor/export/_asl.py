@@ -284,7 +284,7 @@ class _Builder:
         for branch in node.branches:
             inner: dict[str, Any] = {}
             start = self.render(branch, inner, None)
-            branches.append({"StartAt": start, "States": inner})
+            branches.append({"StartAt": start, "States": _in_order(inner, start)})
         n = len(branches)
         states[name] = {
             "Type": "Parallel",
