@@ -160,7 +160,7 @@ def _handler(bmc: Bmc) -> type[BaseHTTPRequestHandler]:
 def bmc(monkeypatch: pytest.MonkeyPatch) -> Iterator[Bmc]:
     state = Bmc()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     state.url = f"http://127.0.0.1:{server.server_address[1]}"
     monkeypatch.setenv("BMC_URL", state.url)
