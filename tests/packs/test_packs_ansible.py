@@ -175,7 +175,7 @@ UNREACHABLE = """\
         timeout_s: 60
         ansible:
           playbook: ping.yml
-          inventory: "nohost.invalid ansible_host=192.0.2.1 ansible_connection=ssh ansible_ssh_common_args='-o ConnectTimeout=1'"
+          inventory: hosts.ini
       - name: far.fail
         kind: ansible
         effect: read
@@ -193,7 +193,14 @@ def test_unreachable_is_retryable_and_failures_follow_the_pack(make_pack: MakePa
     folder = make_pack(
         UNREACHABLE,
         {
-            "ping.yml": "- hosts: all\n  gather_facts: false\n  tasks:\n    - ansible.builtin.ping:\n",
+            # TEST-NET-1 (RFC 5737): an address nothing answers on.
+            "hosts.ini": (
+                "nohost.invalid ansible_host=192.0.2.1 ansible_connection=ssh"
+                " ansible_ssh_common_args='-o ConnectTimeout=1'\n"
+            ),
+            "ping.yml": (
+                "- hosts: all\n  gather_facts: false\n  tasks:\n    - ansible.builtin.ping:\n"
+            ),
             "fail.yml": (
                 "- hosts: all\n  gather_facts: false\n  tasks:\n"
                 "    - ansible.builtin.fail: {msg: broken on purpose}\n"
