@@ -15,7 +15,7 @@ from exporttools import plan, run_argo
 from planactor._errors import InputError
 from planactor.catalog import Catalog
 from planactor.export import SKIPPED_KEY, to_argo
-from planactor.plan import Plan
+from planactor.plan import Plan, make_basis
 from planactor.testing import applied_counts, forge_approval
 from planactor.validate import validate_plan
 
@@ -223,9 +223,14 @@ def test_plan_inputs_travel_only_to_the_steps_that_read_them(
 def test_the_plan_hash_and_approvals_travel_as_annotations(
     cat: Catalog, argo_schema: dict[str, Any]
 ) -> None:
-    """metadata.annotations carry the plan hash, requester, ticket and the signed approvals."""
+    """metadata.annotations carry the plan hash, requester, ticket, basis, the paused run it
+    recovers and the signed approvals."""
+    basis = make_basis(lab="storage", facts={"array/a1": {"healthy": True}})
     doc = plan(
-        [{"id": "e", "actor": "core.echo", "args": {"message": "hi"}}], change_ticket="CHG-7"
+        [{"id": "e", "actor": "core.echo", "args": {"message": "hi"}}],
+        change_ticket="CHG-7",
+        basis=basis.to_document(),
+        recovers="run-9",
     )
     parsed = Plan.model_validate(doc)
     approval = forge_approval(parsed, "carol", Ed25519PrivateKey.generate(), now=datetime.now(UTC))
@@ -234,6 +239,8 @@ def test_the_plan_hash_and_approvals_travel_as_annotations(
     assert notes["planactor.io/plan-hash"] == parsed.hash
     assert notes["planactor.io/requested-by"] == "alice"
     assert notes["planactor.io/change-ticket"] == "CHG-7"
+    assert notes["planactor.io/basis"] == f"storage lab, {basis.digest}"
+    assert notes["planactor.io/recovers"] == "run-9"
     (carried,) = json.loads(notes["planactor.io/approvals"])
     assert carried["identity"] == "carol"
     assert carried["plan_hash"] == parsed.hash

@@ -76,7 +76,9 @@ def to_argo(
         entrypoint=_DAG_NAME,
         annotations=plan_annotations(validated),
         labels={"planactor.io/plan": validated.hash.removeprefix("sha256:")[:63]},
-        templates=[DAG(name=_DAG_NAME, tasks=tasks), *containers],
+        # Explicit, though Argo's default: after a failure no new task starts, the running
+        # ones finish; that is what the engine does before it pauses.
+        templates=[DAG(name=_DAG_NAME, tasks=tasks, fail_fast=True), *containers],
     )
     doc: dict[str, Any] = workflow.to_dict()
     return doc

@@ -159,6 +159,12 @@ def plan_annotations(validated: ValidatedPlan) -> dict[str, str]:
     }
     if plan.change_ticket:
         notes[f"{ANNOTATION_PREFIX}change-ticket"] = plan.change_ticket
+    if plan.basis is not None:
+        # `planactor run` refuses the plan once these facts changed; the other side does not
+        # check them, so the reviewer there sees what the plan was made from.
+        notes[f"{ANNOTATION_PREFIX}basis"] = f"{plan.basis.lab} lab, {plan.basis.digest}"
+    if plan.recovers is not None:
+        notes[f"{ANNOTATION_PREFIX}recovers"] = plan.recovers
     approvals: list[Any] = [a.model_dump(mode="json") for a in plan.approvals]
     # Present even when empty: "nobody approved this" is worth saying on the other side.
     notes[f"{ANNOTATION_PREFIX}approvals"] = json.dumps(approvals, separators=(",", ":"))
