@@ -6,6 +6,7 @@ import base64
 import json
 import re
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from consoletools import TOKEN, plan_doc, save, write_steps
@@ -24,7 +25,7 @@ def _hash(client: TestClient, name: str = "write.json") -> str:
     return m.group(1)
 
 
-def _approve(client: TestClient, identity: str, plan_hash: str, name: str = "write.json") -> object:
+def _approve(client: TestClient, identity: str, plan_hash: str, name: str = "write.json") -> Any:
     return client.post(
         f"/plans/{name}/approve",
         data={"token": TOKEN, "plan_hash": plan_hash, "identity": identity, "expires": "4h"},
@@ -190,3 +191,25 @@ def test_a_name_outside_the_folder_is_refused(client: TestClient) -> None:
     response = client.get("/plans/..%2F..%2Fetc%2Fpasswd")
     assert response.status_code in (400, 404)
     assert "root:" not in response.text
+
+
+def test_grounding_and_coverage_notes_are_shown(client: TestClient, plans: Path) -> None:
+    """Where each value came from, what was left out, and the routines considered, escaped."""
+    planner = {
+        "backend": "routine",
+        "grounding": [
+            {"param": "array", "value": "<a1>", "source": "inventory", "detail": "the only one"}
+        ],
+        "not_planned": [{"clause": "and <reboot> it", "reason": "no routine reboots"}],
+        "candidates": [{"routine": "storage.rebalance", "score": 3.5}],
+        "routine_chosen_by": "score",
+    }
+    save(plans / "noted.json", plan_doc(write_steps(plans / "l"), planner=planner))
+    page = client.get("/plans/noted.json").text
+    grounding = page[page.index('id="grounding"') :]
+    assert "&lt;a1&gt;" in grounding
+    assert "inventory" in grounding
+    assert "the only one" in grounding
+    coverage = page[page.index('id="coverage"') :]
+    assert "not planned: “and &lt;reboot&gt; it” (no routine reboots)" in coverage
+    assert "storage.rebalance" in coverage

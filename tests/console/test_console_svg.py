@@ -18,7 +18,8 @@ def _plan(steps: list[dict[str, object]]) -> Plan:
 
 
 def _kind(name: str) -> StepKind:
-    return {"w": "write", "x": "irreversible"}.get(name.split(".")[-1], "read")
+    kinds: dict[str, StepKind] = {"w": "write", "x": "irreversible"}
+    return kinds.get(name.split(".")[-1], "read")
 
 
 def _tops(svg: str) -> dict[str, float]:

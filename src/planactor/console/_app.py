@@ -135,6 +135,7 @@ class _Console:
             self.s.plans, catalog=self.catalog, policy=self.policy(), keys=self.keys()
         )
         same, base, diff = _plans.diff_against(entry, others, request.query_params.get("against"))
+        # Markup: the console's own drawing, whose every text `_svg` escaped.
         svg = (
             Markup(dag_svg(entry.plan, self.kind_of, graphviz=self.s.graphviz))
             if entry.plan is not None
