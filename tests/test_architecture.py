@@ -20,7 +20,8 @@ PACKAGE = SRC / "planactor"
 # leading underscore are the top-level private modules and data packages.
 LAYERS: list[tuple[str, set[str]]] = [
     ("test helpers (drive the CLI)", {"testing"}),
-    ("user interfaces", {"cli", "console"}),
+    ("the command line", {"cli"}),
+    ("the review console (started by `planactor serve`)", {"console"}),
     ("programs", {"bench", "harness", "distributed", "export"}),
     ("the public API", {"planactor"}),
     ("runtime, planning, audit, packs", {"engine", "planner", "audit", "actors"}),
