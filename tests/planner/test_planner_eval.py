@@ -355,7 +355,7 @@ def test_a_composed_plan_that_validates_meets_a_no_routine_case_and_its_tokens_c
     )
     assert (case.calls, case.tokens_in, case.tokens_out) == (1, 10, 5)
     assert result.with_calls == (case,)
-    assert case.ungrounded == (("say", "args.message", "hello"),)
+    assert case.ungrounded == (("s1", "args.message", "hello"),)  # ids are the planner's
     assert (result.planner, result.model, result.ungrounded, result.plans_with_ungrounded) == (
         "scripted",
         "script-1",

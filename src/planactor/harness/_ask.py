@@ -33,7 +33,7 @@ from planactor.catalog import ENTITY_KEY, Actor, Catalog
 from planactor.engine import Engine
 from planactor.journal import EventKind, Journal
 from planactor.plan import Inventory, Plan
-from planactor.planner import Backend, Message, tokens
+from planactor.planner import Backend, Message, grounded, tokens
 from planactor.validate import validate_plan
 
 __all__ = [
@@ -190,26 +190,6 @@ def read_actors(
     return [a for _, _, a in sorted(scored)[:limit]]
 
 
-def _grounded(schema: Any, inventory: Inventory | None, said: str = "") -> Any:
-    """`schema` with every entity field limited to the inventory's names of its kind: those
-    the question names when it names some (a small model otherwise picks any), else all."""
-    if isinstance(schema, Mapping):
-        out = {k: _grounded(v, inventory, said) for k, v in schema.items() if k != "title"}
-        kind = schema.get(ENTITY_KEY)
-        names = inventory.names(kind) if isinstance(kind, str) and inventory is not None else None
-        if names:
-            # pydantic marks the field; an optional one keeps its string inside `anyOf`.
-            for branch in [out, *out.get("anyOf", [])]:
-                if branch.get("type") == "string":
-                    # The names the question gives are what it is about: only those then.
-                    named = sorted(n for n in names if n in said)
-                    branch["enum"] = named or sorted(names)
-        return out
-    if isinstance(schema, list):
-        return [_grounded(v, inventory, said) for v in schema]
-    return schema
-
-
 def ask_schema(
     actors: Sequence[Actor],
     inventory: Inventory | None,
@@ -237,7 +217,7 @@ def ask_schema(
             "type": "object",
             "properties": {
                 "action": {"type": "string", "enum": [a.name]},
-                "args": _grounded(a.input_schema, inventory, question),
+                "args": grounded(a.input_schema, inventory, question),
             },
             "required": ["action", "args"],
             "additionalProperties": False,

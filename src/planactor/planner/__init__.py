@@ -18,6 +18,7 @@ from planactor.planner._backends import (
     shipped_model_path,
 )
 from planactor.planner._clauses import Clause, NotPlanned, Reading, read_intent
+from planactor.planner._grammar import Fitted, compose_schema, fit_compose, grounded, max_chars
 from planactor.planner._grounding import (
     Grounding,
     GroundingNote,
@@ -47,6 +48,7 @@ __all__ = [
     "Candidate",
     "Clause",
     "Completion",
+    "Fitted",
     "Grounding",
     "GroundingNote",
     "LLMPlanResult",
@@ -62,9 +64,13 @@ __all__ = [
     "RoutinePlanner",
     "Selection",
     "clarify",
+    "compose_schema",
     "estimate_cost",
+    "fit_compose",
     "get_backend",
     "ground",
+    "grounded",
+    "max_chars",
     "plan_cache_key",
     "prompt_hash",
     "rank",

@@ -24,6 +24,7 @@ from planactor.catalog import Catalog, Routine, origin_problem
 from planactor.plan import BasisReader, Inventory, Plan, PlannerInfo, canonical_json
 from planactor.planner._backends import Backend, BackendError, Completion, Message
 from planactor.planner._clauses import NotPlanned, read_intent, stem
+from planactor.planner._grammar import fit_compose, sequence
 from planactor.planner._grounding import (
     Grounding,
     GroundingNote,
@@ -48,6 +49,7 @@ __all__ = ["LLMPlanResult", "LLMPlanner", "plan_cache_key"]
 CLEAR_LEAD = 1.0
 MAX_CANDIDATES = 4
 MAX_COMPOSED_STEPS = 8
+COMPOSE_TOKENS = 2048  # the composed answer's budget: its grammar is fitted to it
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -342,22 +344,37 @@ class LLMPlanner:
     def _compose(
         self, intent: str, requested_by: str, ticket: str | None, *, warnings: Sequence[str]
     ) -> LLMPlanResult:
-        actors = self._relevant_actors(intent)
+        try:
+            # Each actor its own arguments, entities from the inventory, lengths bounded:
+            # the answer fits its token budget and names only what exists.
+            fitted = fit_compose(
+                self._relevant_actors(intent),
+                self.inventory,
+                intent,
+                max_steps=MAX_COMPOSED_STEPS,
+                budget=COMPOSE_TOKENS,
+            )
+        except ValueError as e:
+            raise InputError(
+                f"cannot compose a plan for this request: {e}",
+                hint="use a routine (planactor routines), or write the plan by hand",
+            ) from None
+        actors = [a for a in self._relevant_actors(intent) if a.name not in fitted.left_out]
         listing = "\n".join(
             f"- {a.name} ({a.effect}): {a.description} args: "
             + json.dumps(_arg_summary(a.input_schema), sort_keys=True)
             for a in actors
         )
-        schema = _compose_schema([a.name for a in actors])
+        schema = fitted.schema
         calls: list[Completion] = []
         feedback = ""
         report: ValidationReport | None = None
         for attempt in range(1, self.max_attempts + 1):
             text = (
                 f"Request: {intent}\nActors you may call (and nothing else):\n{listing}\n"
-                "Write the steps: each has an id (lower-case, dashes), an actor, its args, and "
-                "`after`: the ids of steps it must wait for. Use only names that appear in the "
-                f"request or in the inventory. At most {MAX_COMPOSED_STEPS} steps."
+                "Write the steps in the order they must run: each an actor and its args. Use "
+                "only names that appear in the request or in the inventory. At most "
+                f"{fitted.max_steps} steps."
             )
             if self.inventory is not None:
                 text += "\nInventory: " + json.dumps(
@@ -375,12 +392,12 @@ class LLMPlanner:
                 {"role": "user", "content": text},
             ]
             try:
-                call = self._call(messages, schema, max_tokens=640)
+                call = self._call(messages, schema, max_tokens=fitted.max_tokens)
             except BackendError as e:
                 # Cut off: a bounded second chance with a shorter brief.
                 if attempt >= self.max_attempts:
                     raise
-                feedback = f"{e.message}; answer with at most {MAX_COMPOSED_STEPS} short steps"
+                feedback = f"{e.message}; answer with at most {fitted.max_steps} short steps"
                 continue
             calls.append(call)  # recorded even when its text turns out unusable
             try:
@@ -395,7 +412,7 @@ class LLMPlanner:
                 "intent": intent,
                 "requested_by": requested_by,
                 "change_ticket": ticket,
-                "steps": steps if isinstance(steps, list) else [],
+                "steps": sequence(steps),
             }
             basis = self.basis(document) if self.basis is not None else None
             if basis is not None:
@@ -622,33 +639,3 @@ def _arg_summary(schema: Mapping[str, Any]) -> dict[str, str]:
         kind = prop.get("type", "any") if isinstance(prop, dict) else "any"
         out[name] = f"{kind}{'' if name in required else '?'}"
     return out
-
-
-def _compose_schema(actor_names: Sequence[str]) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "properties": {
-            "steps": {
-                "type": "array",
-                "minItems": 1,
-                "maxItems": MAX_COMPOSED_STEPS,
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "id": {"type": "string", "pattern": "^[a-z][a-z0-9-]{0,30}$"},
-                        "actor": {"type": "string", "enum": list(actor_names)},
-                        "args": {"type": "object"},
-                        "after": {
-                            "type": "array",
-                            "items": {"type": "string"},
-                            "maxItems": MAX_COMPOSED_STEPS,
-                        },
-                    },
-                    "required": ["id", "actor", "args"],
-                    "additionalProperties": False,
-                },
-            }
-        },
-        "required": ["steps"],
-        "additionalProperties": False,
-    }
