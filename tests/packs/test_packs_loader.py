@@ -296,3 +296,16 @@ def test_a_broken_pack_stops_the_cli_with_exit_2(
     assert "pack.yaml" in err
     assert "actors" in err
     assert "Traceback" not in err
+
+
+def test_the_pack_option_loads_a_folder(
+    make_pack: MakePack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`planactor --pack DIR actors` lists the folder's actors (and exports PLANACTOR_PACKS)."""
+    folder = make_pack(ECHO)
+    code, out, err = run(capsys, "--pack", str(folder), "actors", "--json")
+    assert code == 0, err
+    assert "demo.echo" in {a["name"] for a in json.loads(out)}
+    code, out, err = run(capsys, "--pack", str(folder), "actors", "show", "demo.echo", "--json")
+    assert code == 0, err
+    assert json.loads(out)["input_schema"]["required"] == ["word"]

@@ -11,6 +11,7 @@ import sys
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -121,11 +122,29 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(
+    version: bool = typer.Option(  # noqa: ARG001 - its eager callback does the work
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+    packs: list[Path] = typer.Option(
+        [],
+        "--pack",
+        metavar="DIR",
+        help="Also load the declarative pack in DIR (its pack.yaml); repeatable.",
     ),
 ) -> None:
     """planactor: an LLM compiles intent into a checked plan; a deterministic engine runs it."""
+    if packs:
+        _add_packs(packs)
+
+
+def _add_packs(folders: Sequence[Path]) -> None:
+    # Exported, like --lab: whatever loads a catalog in this process (or a child) sees them.
+    from planactor.catalog import PACKS_ENV
+
+    given = [str(p.expanduser().resolve()) for p in folders]
+    before = os.environ.get(PACKS_ENV, "")
+    os.environ[PACKS_ENV] = os.pathsep.join([*given, *([before] if before else [])])
+    catalog.cache_clear()
 
 
 @cache

@@ -13,6 +13,7 @@ __all__ = ["OUTSIDE_ENV", "CliResult", "CliRunner"]
 # clears them so that a test sees the defaults unless it sets one on purpose.
 OUTSIDE_ENV: tuple[str, ...] = (
     "PLANACTOR_LAB",
+    "PLANACTOR_PACKS",
     "PLANACTOR_MODEL",
     "PLANACTOR_POLICY",
     "ANTHROPIC_API_KEY",
