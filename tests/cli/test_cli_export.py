@@ -37,7 +37,7 @@ def test_export_to_stepfunctions_writes_the_file_and_says_what_it_wrote(
     assert code == 0, err
     assert out == ""
     machine = json.loads(target.read_text())
-    assert machine["StartAt"] == "Start"
+    assert machine["StartAt"] == "run: start"
     assert "sha256:" in err
     assert "0 approvals recorded" in err
 

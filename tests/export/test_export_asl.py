@@ -70,7 +70,7 @@ def test_a_chain_runs_in_order_with_outputs_flowing(cat: Catalog, tmp_path: Path
         )
 
     machine = _export(chain(tmp_path / "l"), cat)
-    assert list(machine["States"])[:4] == ["Start", "w1", "w2", "done"]
+    assert list(machine["States"])[:4] == ["run: start", "w1", "w2", "done"]
     w2 = machine["States"]["w2"]
     assert w2["Parameters"]["key.$"] == "States.Format('{}/w2', $$.Execution.Name)"
     assert w2["Parameters"]["refs"] == {"w1.$": "$.outputs.w1"}
@@ -447,3 +447,24 @@ def test_what_step_functions_cannot_express_is_refused_each_step_with_its_reason
     assert "step 'llm': core.summarize_run is an LLM skill" in message
     assert "step 'dollar': its args have a key 'a.$'" in message
     assert f"step '{'s' * 70}': its id is longer than 64 characters" in message
+
+
+def test_step_ids_never_collide_with_the_exports_own_states(cat: Catalog, tmp_path: Path) -> None:
+    """Steps named like the export's own states (Start, Done, compensated) keep their own."""
+    ledger = str(tmp_path / "l")
+    doc = plan(
+        [
+            _step("Start", "testing.ledger_write", args={"ledger": ledger, "item": "a"}),
+            _step(
+                "compensated",
+                "testing.flaky",
+                args={"counter": ledger + ".n", "fail_times": 9, "retryable": False},
+                after=["Start"],
+                on_failure="compensate",
+            ),
+            _step("Done", "core.echo", args={"message": "x"}, after=["compensated"]),
+        ]
+    )
+    asl = run_asl(_export(doc, cat), catalog=cat)
+    assert (asl.status, asl.error) == ("FAILED", "planactor.Compensated")
+    assert asl.called() == ["exec-1/Start", "exec-1/compensated", "exec-1/Start/compensate"]

@@ -70,7 +70,7 @@ def to_stepfunctions(
     shape: _Node = (
         _Seq([_Leaf(s) for s in order])
         if sequential
-        else _shape(order, {v.id: set(v.deps) for v in views}, {s: i for i, s in enumerate(order)})
+        else _shape(order, {v.id: set(v.deps) for v in views})
     )
     if any(v.step.on_failure == "compensate" for v in views):
         b.rollback = b.render_rollback()
@@ -78,7 +78,7 @@ def to_stepfunctions(
     b.number(shape)
     entry = b.render(shape, b.states, finish)
     states = {
-        "Start": {
+        "run: start": {
             "Type": "Pass",
             "Comment": "the run's state: each step's output, what failed, what was not undone",
             "Result": {"outputs": {}, "failed": {}, "not_compensated": {}},
@@ -89,7 +89,7 @@ def to_stepfunctions(
     }
     notes = plan_annotations(validated)
     comment = "planactor plan; " + "; ".join(f"{k}={v}" for k, v in notes.items())
-    return {"Comment": comment, "StartAt": "Start", "States": _in_order(states, "Start")}
+    return {"Comment": comment, "StartAt": "run: start", "States": _in_order(states, "run: start")}
 
 
 def _refusals(views: list[StepView]) -> list[Refusal]:
@@ -164,7 +164,7 @@ class _Par:
 _Node = _Leaf | _Seq | _Par
 
 
-def _shape(ids: list[str], deps: dict[str, set[str]], pos: dict[str, int], depth: int = 0) -> _Node:
+def _shape(ids: list[str], deps: dict[str, set[str]], depth: int = 0) -> _Node:
     """Steps (in topological order) as sequences and parallel branches. Every edge between
     them is kept; where the graph is not series-parallel, some parallelism is given up
     (an extra ordering, never a missing one)."""
@@ -176,7 +176,7 @@ def _shape(ids: list[str], deps: dict[str, set[str]], pos: dict[str, int], depth
     local = {s: deps[s] & inside for s in ids}
     parts = _components(ids, local)
     if len(parts) > 1:
-        return _Par([_shape(p, deps, pos, depth + 1) for p in parts])
+        return _Par([_shape(p, deps, depth + 1) for p in parts])
     cuts = _bottlenecks(ids, local)
     items: list[_Node] = []
     if cuts:
@@ -184,18 +184,18 @@ def _shape(ids: list[str], deps: dict[str, set[str]], pos: dict[str, int], depth
         for s in ids:
             if s in cuts:
                 if segment:
-                    items.append(_shape(segment, deps, pos, depth + 1))
+                    items.append(_shape(segment, deps, depth + 1))
                     segment = []
                 items.append(_Leaf(s))
             else:
                 segment.append(s)
         if segment:
-            items.append(_shape(segment, deps, pos, depth + 1))
+            items.append(_shape(segment, deps, depth + 1))
     else:
         # Not series-parallel here: the steps that wait for none of these first.
         first = [s for s in ids if not local[s]]
         rest = [s for s in ids if local[s]]
-        items = [_shape(first, deps, pos, depth + 1), _shape(rest, deps, pos, depth + 1)]
+        items = [_shape(first, deps, depth + 1), _shape(rest, deps, depth + 1)]
     flat: list[_Node] = []
     for item in items:
         flat.extend(item.items if isinstance(item, _Seq) else [item])
@@ -403,15 +403,17 @@ class _Builder:
         }
         self.states["rollback: result"] = {
             "Type": "Choice",
-            "Choices": [{"Variable": "$.check.left", "StringEquals": "{}", "Next": "compensated"}],
-            "Default": "not compensated",
+            "Choices": [
+                {"Variable": "$.check.left", "StringEquals": "{}", "Next": "rollback: compensated"}
+            ],
+            "Default": "rollback: not compensated",
         }
-        self.states["compensated"] = {
+        self.states["rollback: compensated"] = {
             "Type": "Fail",
             "Error": "planactor.Compensated",
             "CausePath": "$.failure.Cause",
         }
-        self.states["not compensated"] = {
+        self.states["rollback: not compensated"] = {
             "Type": "Fail",
             "Error": "planactor.NotCompensated",
             "CausePath": "States.Format('{}; not compensated: {}', $.failure.Cause, $.check.left)",
@@ -458,9 +460,9 @@ class _Builder:
         return next_state
 
     def render_finish(self) -> str:
-        self.states["Done"] = {"Type": "Succeed"}
+        self.states["run: done"] = {"Type": "Succeed"}
         if not any(v.step.on_failure == "continue" for v in self.views):
-            return "Done"
+            return "run: done"
         self.states["continued?"] = {
             "Type": "Pass",
             "Parameters": {"failed.$": "States.JsonToString($.failed)"},
@@ -469,7 +471,7 @@ class _Builder:
         }
         self.states["continued: result"] = {
             "Type": "Choice",
-            "Choices": [{"Variable": "$.check.failed", "StringEquals": "{}", "Next": "Done"}],
+            "Choices": [{"Variable": "$.check.failed", "StringEquals": "{}", "Next": "run: done"}],
             "Default": "failed (continued)",
         }
         self.states["failed (continued)"] = {
