@@ -204,3 +204,24 @@ def test_show_wide_prints_every_argument(
     assert code == 0
     for step in _plan().steps:
         assert args_summary(step.args) in text
+
+
+def test_shared_arguments_are_said_once_and_optional_columns_give_way() -> None:
+    """When the table must cut, an argument every step is given with the same value is
+    printed once above it and left out of the rows, and optional columns go when that lets
+    every argument show whole; with room enough, rows keep everything and nothing is cut."""
+    doc = _plan().model_dump(mode="json")
+    doc["steps"] = [s for s in doc["steps"] if s["id"] != "notify"]  # all others name array-01
+    doc["steps"][-1]["args"].pop("note")  # the reboot's long note: now every argument is short
+    plan = Plan.model_validate(doc)
+    narrow = _render(plan, 100)
+    assert narrow[1] == "every step: array=array-01"
+    assert narrow[2].split() == ["step", "actor", "eff", "args"]  # on failure, #, after went
+    rows = _step_lines(narrow, plan)
+    for step in plan.steps:
+        rest = {k: v for k, v in step.args.items() if k != "array"}
+        assert rows[step.id].rstrip().endswith(args_summary(rest))
+        assert "array=array-01" not in rows[step.id]
+    roomy = _render(plan, 300)
+    assert not any(line.startswith(("every step", "full arguments")) for line in roomy)
+    assert "array=array-01 host=esx-01" in _step_lines(roomy, plan)["drain-first-esx-01"]

@@ -121,6 +121,10 @@ def _widths(columns: list[Column], width: int) -> list[Column]:
     """The columns that fit `width`, each with its width set."""
     shown = list(columns)
     for c in shown:
+        c.width = c.natural(wide=True)
+    if sum(c.width for c in shown) + GAP * (len(shown) - 1) <= width:
+        return shown  # everything whole: no cap needed
+    for c in shown:
         c.width = c.natural(wide=False)
     flex = next((c for c in shown if c.flex), None)
 
@@ -130,8 +134,18 @@ def _widths(columns: list[Column], width: int) -> list[Column]:
 
     if flex is not None:
         droppable = sorted((c for c in shown if c.drop is not None), key=lambda c: c.drop or 0)
-        while rest() < min(MIN_FLEX, flex.natural(wide=False)) and droppable:
-            shown.remove(droppable.pop(0))
+        need = flex.natural(wide=False)
+        # The fewest optional columns whose going lets the flexible one show whole; when no
+        # number of them does, only as many as it needs to stay readable (MIN_FLEX).
+        for k in range(len(droppable) + 1):
+            spared = sum(c.width + GAP for c in droppable[:k])
+            if rest() + spared >= need:
+                for c in droppable[:k]:
+                    shown.remove(c)
+                break
+        else:
+            while rest() < min(MIN_FLEX, need) and droppable:
+                shown.remove(droppable.pop(0))
         flex.width = min(flex.natural(wide=False), max(rest(), 0))
         if flex.width < 4:  # nothing readable left for it: say so below instead
             shown.remove(flex)
@@ -261,24 +275,48 @@ def plan_lines(
 ) -> list[Text]:
     """A plan's steps, one line each, fitted to `width`, then the legend; `more` is the
     hint printed when arguments or columns had to be cut (how to see them in full)."""
+    steps = plan.steps
+    kinds = [kind_of(s.actor) for s in steps]
+    laid = lay_out(_plan_columns(plan, kinds, common={}), width, wide=wide)
+    common = {} if wide or not laid.cut else _common_args(plan)
+    head: list[Text] = []
+    if common:
+        # What every step is given is said once above the table: the room goes to what differs.
+        laid = lay_out(_plan_columns(plan, kinds, common=common), width)
+        head = [fit_text(Text(f"every step: {args_summary(common)}"), width, wide=False)]
+    lines = [*head, *laid.lines, fit_text(legend(kinds), width, wide=wide)]
+    if laid.cut and more:
+        lines.append(fit_text(Text(more, style="dim"), width, wide=False))
+    return lines
+
+
+def _common_args(plan: Plan) -> dict[str, Any]:
+    """The arguments every step of a plan of two or more steps is given, with equal values."""
+    if len(plan.steps) < 2:
+        return {}
+    first, *others = plan.steps
+    return {
+        k: v for k, v in first.args.items() if all(k in s.args and s.args[k] == v for s in others)
+    }
+
+
+def _plan_columns(plan: Plan, kinds: list[StepKind], *, common: Mapping[str, Any]) -> list[Column]:
     from planactor.plan import dependencies
 
     steps = plan.steps
-    kinds = [kind_of(s.actor) for s in steps]
-    columns = [
+
+    def args(step: Step) -> str:
+        return args_summary({k: v for k, v in step.args.items() if k not in common})
+
+    return [
         Column("#", [(str(i), "") for i in range(len(steps))], "right", drop=1, style="dim"),
         Column("step", [(s.id, "bold") for s in steps]),
         Column("actor", [(s.actor, "") for s in steps]),
         Column("eff", [BADGES.get(k, BADGES["unknown"]) for k in kinds]),
         Column("after", [(", ".join(dependencies(s)) or "-", "") for s in steps], drop=2, cap=24),
-        Column("args", [(args_summary(s.args), "") for s in steps], flex=True),
+        Column("args", [(args(s), "") for s in steps], flex=True),
         Column("on failure", [(_policy(s), "") for s in steps], drop=0, cap=22),
     ]
-    laid = lay_out(columns, width, wide=wide)
-    lines = [*laid.lines, fit_text(legend(kinds), width, wide=wide)]
-    if laid.cut and more:
-        lines.append(fit_text(Text(more, style="dim"), width, wide=False))
-    return lines
 
 
 def fit_text(text: Text, width: int, *, wide: bool) -> Text:
