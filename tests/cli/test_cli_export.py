@@ -159,3 +159,20 @@ def test_actor_run_exit_codes_say_retry_fail_or_decide(
     code, _, err = run(capsys, "actor-run", "testing.unexpected", "--args", "{}", "--key", "r/u")
     assert code == 4
     assert "not as the plan assumed" in err
+
+
+def test_actor_run_hands_the_lab_to_the_actor(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """--lab F reaches the lab pack's actor as its resource; without one it fails saying so."""
+    lab = tmp_path / "lab.json"
+    code, _, err = run(capsys, "lab", "init", "storage", "--path", str(lab))
+    assert code == 0, err
+    code, out, err = run(
+        capsys, "actor-run", "storage.inventory", "--args", "{}", "--key", "r/i", "--lab", str(lab)
+    )
+    assert code == 0, err
+    assert json.loads(out)["arrays"]
+    code, _, err = run(capsys, "actor-run", "storage.inventory", "--args", "{}", "--key", "r/i")
+    assert code == 1
+    assert "no 'lab' resource" in err
