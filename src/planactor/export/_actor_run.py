@@ -137,8 +137,8 @@ def run_actor_once(
         return ActorRun(
             verdict="invalid",
             message=f"a reference does not resolve: {e.args[0]}",
-            hint="--refs must hold the output of every step the arguments name; "
-            "--inputs every plan input they read",
+            hint="hand in the output of every step the arguments name (--ref STEP=JSON) "
+            "and every plan input they read (--inputs)",
         )
     ctx = ActorContext.for_step(run_id=run_id, step_id=step_id, resources=resources)
     timeout = timeout_s if timeout_s is not None else spec.timeout_s
