@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -73,10 +74,18 @@ def print_actor_table() -> None:
             "yes" if a.idempotent else "no",
             a.compensate or "-",
             cat.pack_of(a.name),
-            Text(a.module),
+            Text(_short_source(a.module)),
             Text(a.description),  # a docstring is text, never rich markup
         )
     out.print(table)
+
+
+def _short_source(module: str) -> str:
+    """`KIND: FOLDER/pack.yaml` for a declarative actor, the module for a Python one."""
+    kind, sep, path = module.partition(": ")
+    if sep and path.endswith("pack.yaml"):
+        return f"{kind}: {Path(path).parent.name}/pack.yaml"
+    return module.removeprefix("planactor.")
 
 
 @actors_app.command("show")
