@@ -309,3 +309,13 @@ def test_the_pack_option_loads_a_folder(
     code, out, err = run(capsys, "--pack", str(folder), "actors", "show", "demo.echo", "--json")
     assert code == 0, err
     assert json.loads(out)["input_schema"]["required"] == ["word"]
+
+
+def test_the_example_pack_and_its_plan_are_valid() -> None:
+    """examples/tls-rotate loads, and its plan (the README tour's) validates against it."""
+    example = Path(__file__).resolve().parents[2] / "examples" / "tls-rotate"
+    cat = Catalog.discover(packs=[example])
+    rotate = cat.get("tls.rotate_certificate")
+    assert rotate.compensate == "tls.restore_certificate"
+    assert rotate.check is not None  # check mode: dry runs report the diff
+    validate_plan((example / "plan.json").read_text(), catalog=cat)
