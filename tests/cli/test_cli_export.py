@@ -176,3 +176,19 @@ def test_actor_run_hands_the_lab_to_the_actor(
     code, _, err = run(capsys, "actor-run", "storage.inventory", "--args", "{}", "--key", "r/i")
     assert code == 1
     assert "no 'lab' resource" in err
+
+
+def test_export_writes_yaml_when_the_file_name_says_so(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`-o workflow.yaml` writes the same Workflow as YAML."""
+    import yaml
+
+    target = tmp_path / "workflow.yaml"
+    code, _, err = run(
+        capsys, "export", str(echo_plan(tmp_path)), "--to", "argo", "-o", str(target)
+    )
+    assert code == 0, err
+    code, out, _ = run(capsys, "export", str(echo_plan(tmp_path)), "--to", "argo")
+    assert yaml.safe_load(target.read_text()) == json.loads(out)
+    assert not target.read_text().startswith("{")

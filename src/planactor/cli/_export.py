@@ -27,7 +27,10 @@ def export_cmd(
     plan: str = typer.Argument(..., help="Plan file (JSON), or - for standard input."),
     to: Target = typer.Option(..., "--to", help="argo (a Workflow) or stepfunctions (ASL)."),
     output: Path | None = typer.Option(
-        None, "-o", "--output", help="Write it here instead of standard output."
+        None,
+        "-o",
+        "--output",
+        help="Write it here instead of standard output (YAML if it ends in .yaml or .yml).",
     ),
     image: str | None = typer.Option(
         None, "--image", help="argo: the container image with planactor and its packs."
@@ -53,7 +56,12 @@ def export_cmd(
         if image is not None:
             raise InputError("--image is for --to argo", hint="use --resource for stepfunctions")
         doc = to_stepfunctions(validated, catalog=cat, resource=resource or DEFAULT_RESOURCE)
-    text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    if output is not None and output.suffix in (".yaml", ".yml"):
+        import yaml  # what Argo users keep their manifests in; JSON is YAML too
+
+        text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+    else:
+        text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     if output is None:
         sys.stdout.write(text)
         return
