@@ -133,3 +133,26 @@ def test_bad_options_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
     err = capsys.readouterr().err
     assert "choose from react, planner-actor" in err
     assert "1 to 64 hosts" in err
+
+
+def test_openai_backend_against_llama_cpp_server(
+    llama_server: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """--planner openai --base-url: the pure-LLM executor through the hosted path, for real."""
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "PLANACTOR_OPENAI_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+    argv = ["--controllers", "react", "--sizes", "1", "--trials", "1", "--planner", "openai"]
+    argv += ["--base-url", llama_server, "--budget-factor", "1", "--out", str(tmp_path), "--json"]
+    assert run_benchmark("compounding", argv) == 0
+    rows = json.loads(capsys.readouterr().out)
+    (jsonl,) = tmp_path.glob("compounding_openai_*.jsonl")
+    trials = _jsonl(jsonl)
+    assert [(t["controller"], t["backend"]) for t in trials] == [("react", "openai")]
+    assert trials[0]["model"].endswith(".gguf")
+    assert trials[0]["tokens_in"] > 0
+    assert trials[0]["usd"] == 0.0
+    assert trials[0]["steps"] <= 7  # the budget: one workflow length
+    _check_consistent(rows, trials)

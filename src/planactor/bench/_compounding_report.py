@@ -134,7 +134,7 @@ def write_chart(rows: Sequence[SummaryRow], path: Path, *, title: str) -> None:
     matplotlib.use("Agg")  # no display: write the file only
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    fig, ax = plt.subplots(figsize=(8, 5.2))
     top = max([r.length for r in rows] + [10]) + 2
     ns = list(range(1, top + 1))
     p_hat = _pooled_p(rows)
@@ -156,7 +156,8 @@ def write_chart(rows: Sequence[SummaryRow], path: Path, *, title: str) -> None:
     ax.set_ylabel("end-to-end success, % (95% Wilson interval)")
     ax.set_ylim(-3, 105)
     ax.set_xlim(0, top)
-    ax.legend(loc="lower left", fontsize="small")
+    # Below the axes: inside, it would hide the points at 0% and 100%.
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize="small")
     ax.set_title(title, fontsize="medium")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -178,7 +179,8 @@ def render(console: Console, rows: Sequence[SummaryRow]) -> None:
         *("step acc p", "p^n", "median wall", "tok in", "tok out", "$/trial", "ended"),
     )
     for h in heads:
-        table.add_column(h, justify="left" if h in ("controller", "ended") else "right")
+        left = h in ("controller", "ended")
+        table.add_column(h, justify="left" if left else "right", no_wrap=left)
     for r in rows:
         table.add_row(
             r.controller,
