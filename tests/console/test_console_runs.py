@@ -38,9 +38,11 @@ def _start(client: TestClient, plan_hash: str, name: str = "write.json") -> Any:
 def _until_done(client: TestClient, run_id: str) -> dict[str, Any]:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        doc: dict[str, Any] = client.get(f"/runs/{run_id}/status.json").json()
-        if doc["done"]:
-            return doc
+        response = client.get(f"/runs/{run_id}/status.json")
+        if response.status_code == 200:  # 503: the run's process held the journal; again
+            doc: dict[str, Any] = response.json()
+            if doc["done"]:
+                return doc
         time.sleep(0.1)
     raise AssertionError(f"run {run_id} did not finish")
 

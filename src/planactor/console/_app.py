@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -266,6 +267,11 @@ class _Console:
         status = 409 if isinstance(exc, (_plans.StalePlan, _runs.LaunchRefused)) else 400
         return self.page(request, "error.html", status=status, error=exc)
 
+    async def journal_busy(self, request: Request, exc: Exception) -> Response:
+        # A run's process may hold the journal for a moment longer than sqlite waits.
+        error = HTTPException(503, f"the journal could not be read just now ({exc}); reload")
+        return self.page(request, "error.html", status=503, error=error)
+
     async def http_error(self, request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         return self.page(request, "error.html", status=exc.status_code, error=exc)
@@ -298,6 +304,7 @@ def create_app(settings: ConsoleSettings, *, catalog: Catalog | None = None) -> 
         exception_handlers={
             PlanactorError: console.failed,
             HTTPException: console.http_error,
+            sqlite3.DatabaseError: console.journal_busy,
         },
     )
     app.state.console = console

@@ -9,6 +9,7 @@ journal too, so a run started elsewhere shows the same way.
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -226,7 +227,7 @@ class Launcher:
                 return []
             with journal:
                 return journal.run_ids()
-        except PlanactorError:
+        except (PlanactorError, sqlite3.DatabaseError):
             return []
 
     def _new_run(self, before: set[str], plan_hash: str) -> str | None:
@@ -238,7 +239,7 @@ class Launcher:
                 for run_id in journal.run_ids():
                     if run_id not in before and journal.run(run_id).plan_hash == plan_hash:
                         return run_id
-        except PlanactorError:
+        except (PlanactorError, sqlite3.DatabaseError):
             return None  # being created by the child right now: ask again
         return None
 
