@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from statelint.linter import Linter
 
-from exporttools import AslRun, plan, run_asl
+from exporttools import AslRun, export_catalog, plan, run_asl
 from planactor._errors import InputError
 from planactor.catalog import Catalog
 from planactor.engine import Engine
@@ -24,6 +26,7 @@ from planactor.testing import forge_approval, ledger_entries
 from planactor.validate import validate_plan
 
 PlanOf = Callable[[Path], dict[str, Any]]
+_CATALOG = export_catalog()  # for the property test (a fixture per example is slow)
 
 
 def _export(doc: dict[str, Any], cat: Catalog, **kw: Any) -> dict[str, Any]:
@@ -468,3 +471,50 @@ def test_step_ids_never_collide_with_the_exports_own_states(cat: Catalog, tmp_pa
     asl = run_asl(_export(doc, cat), catalog=cat)
     assert (asl.status, asl.error) == ("FAILED", "planactor.Compensated")
     assert asl.called() == ["exec-1/Start", "exec-1/compensated", "exec-1/Start/compensate"]
+
+
+def _positions(machine: dict[str, Any]) -> dict[str, list[tuple[str, int]]]:
+    """Each Task's place in the state machine: the sequence positions and Parallel branches
+    on the way to it."""
+    found: dict[str, list[tuple[str, int]]] = {}
+
+    def walk(states: dict[str, Any], name: str | None, prefix: list[tuple[str, int]]) -> None:
+        i = 0
+        while name is not None:
+            state = states[name]
+            if state["Type"] == "Task":
+                found[name] = [*prefix, ("seq", i)]
+            elif state["Type"] == "Parallel":
+                for b, branch in enumerate(state["Branches"]):
+                    walk(branch["States"], branch["StartAt"], [*prefix, ("seq", i), ("par", b)])
+            i += 1
+            name = None if state.get("End") else state.get("Next")
+
+    walk(machine["States"], machine["StartAt"], [])
+    return found
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.data())
+def test_every_dependency_is_kept_by_the_series_parallel_shape(data: st.DataObject) -> None:
+    """For random DAGs, each step comes after every step it depends on in a sequence, never
+    beside it in a Parallel state, and every step is exported once."""
+    cat = _CATALOG
+    n = data.draw(st.integers(min_value=1, max_value=12))
+    steps = []
+    for i in range(n):
+        after = (
+            data.draw(st.lists(st.integers(min_value=0, max_value=i - 1), unique=True)) if i else []
+        )
+        steps.append(
+            _step(f"s{i}", "core.echo", args={"message": "x"}, after=[f"s{j}" for j in after])
+        )
+    machine = to_stepfunctions(validate_plan(plan(steps), catalog=cat), catalog=cat)
+    where = _positions(machine)
+    assert sorted(where) == sorted(s["id"] for s in steps)
+    for s in steps:
+        for d in s["after"]:
+            mine, theirs = where[s["id"]], where[d]
+            k = next(k for k, (a, b) in enumerate(zip(mine, theirs, strict=False)) if a != b)
+            assert mine[k][0] == theirs[k][0] == "seq", f"{d} and {s['id']} in parallel"
+            assert theirs[k][1] < mine[k][1], f"{s['id']} before {d}"
