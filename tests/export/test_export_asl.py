@@ -518,3 +518,17 @@ def test_every_dependency_is_kept_by_the_series_parallel_shape(data: st.DataObje
             k = next(k for k, (a, b) in enumerate(zip(mine, theirs, strict=False)) if a != b)
             assert mine[k][0] == theirs[k][0] == "seq", f"{d} and {s['id']} in parallel"
             assert theirs[k][1] < mine[k][1], f"{s['id']} before {d}"
+
+
+def test_a_very_wide_fan_out_nests_parallel_states(cat: Catalog) -> None:
+    """600 independent steps: Parallel states of at most 256 branches, merges nested < 10."""
+    steps = [_step(f"s{i}", "core.echo", args={"message": "x"}) for i in range(600)]
+    machine = _export(plan(steps), cat)
+    outer = machine["States"]["parallel 1"]
+    assert len(outer["Branches"]) == 3
+    inner = [b["States"][b["StartAt"]] for b in outer["Branches"]]
+    assert [len(p["Branches"]) for p in inner] == [256, 256, 88]
+    merge = inner[0]["ResultSelector"]["outputs.$"]
+    assert merge.count("States.JsonMerge(States.JsonMerge(" * 4) == 1
+    assert "States.JsonMerge(" * 9 not in merge
+    assert sorted(_positions(machine)) == sorted(s["id"] for s in steps)

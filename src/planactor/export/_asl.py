@@ -49,6 +49,7 @@ DEFAULT_RESOURCE = "arn:aws:lambda:REGION:ACCOUNT:function:planactor-actor-run"
 _MAX_ID = 64  # state names are at most 80 characters, with a prefix such as "undo: "
 _KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _FINAL = [ERROR_NAMES["decide"], ERROR_NAMES["failed"], ERROR_NAMES["invalid"]]
+_BRANCHES = 256  # per Parallel state: its merge nests log2(256) = 8 intrinsics
 _NESTING = 50  # deeper series-parallel nesting runs as a sequence (a valid order too)
 
 
@@ -176,7 +177,14 @@ def _shape(ids: list[str], deps: dict[str, set[str]], depth: int = 0) -> _Node:
     local = {s: deps[s] & inside for s in ids}
     parts = _components(ids, local)
     if len(parts) > 1:
-        return _Par([_shape(p, deps, depth + 1) for p in parts])
+        branches = [_shape(p, deps, depth + 1) for p in parts]
+        # The merge of a Parallel state's results nests one intrinsic per halving, and ASL
+        # nests at most 10: more branches go into Parallel states inside Parallel states.
+        while len(branches) > _BRANCHES:
+            branches = [
+                _Par(branches[i : i + _BRANCHES]) for i in range(0, len(branches), _BRANCHES)
+            ]
+        return _Par(branches)
     cuts = _bottlenecks(ids, local)
     items: list[_Node] = []
     if cuts:
