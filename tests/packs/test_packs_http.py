@@ -64,6 +64,19 @@ PACK = """\
         http:
           base_url_env: BMC_URL
           path: "/{path}"
+      - name: bmc.update_from_file
+        kind: http
+        effect: write
+        irreversible: true
+        input: {image: string}
+        output: {Version: string}
+        http:
+          method: POST
+          base_url_env: BMC_URL
+          path: /redfish/v1/UpdateService/Actions/UpdateService.SimpleUpdate
+          headers: {Authorization: "Bearer {secret.token}"}
+          body: {ImageURI: "{image}", Targets: [/x/BIOS]}
+          secrets: {token: {file: secrets/token}}
       - name: bmc.reset
         kind: http
         effect: write
@@ -172,7 +185,7 @@ def bmc(monkeypatch: pytest.MonkeyPatch) -> Iterator[Bmc]:
 
 @pytest.fixture
 def pack(make_pack: MakePack) -> Path:
-    return make_pack(PACK)
+    return make_pack(PACK, {"secrets/token": TOKEN + "\n"})
 
 
 @pytest.fixture
@@ -354,3 +367,16 @@ def test_secrets_never_reach_the_journal_or_the_audit(
             assert run_id in out
             assert TOKEN not in out
             assert "another-wrong-token-77" not in out
+
+
+def test_a_secret_may_come_from_a_file_in_the_pack(bmc: Bmc, cat: Catalog, pack: Path) -> None:
+    """{file: PATH} reads the secret (without its newline) when the call needs it; a missing
+    file is a final error naming it."""
+    a = cat.get("bmc.update_from_file")
+    ctx = ActorContext.for_step(run_id="r1", step_id="f")
+    assert a.call({"image": "bios-4.0.bin"}, ctx).model_dump()["Version"] == "4.0"
+    (pack / "secrets" / "token").unlink()
+    with pytest.raises(ActorError) as exc:
+        a.call({"image": "bios-4.1.bin"}, ActorContext.for_step(run_id="r2", step_id="f"))
+    assert "secrets/token" in exc.value.message
+    assert not exc.value.retryable

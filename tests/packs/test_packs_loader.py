@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from clitools import run
+from clitools import install_pack, run, uninstall_pack
 from planactor import Catalog, CatalogError, PlanInvalid
 from planactor.catalog import PACKS_ENV, load_pack
 from planactor.cli._app import catalog as cli_catalog
@@ -319,3 +319,59 @@ def test_the_example_pack_and_its_plan_are_valid() -> None:
     assert rotate.compensate == "tls.restore_certificate"
     assert rotate.check is not None  # check mode: dry runs report the diff
     validate_plan((example / "plan.json").read_text(), catalog=cat)
+
+
+def test_whole_object_rules_and_referenced_arguments_are_checked(make_pack: MakePack) -> None:
+    """dependentRequired is enforced when the actor is called; with a $ref in one argument
+    the validator still checks the literal others field by field."""
+    folder = make_pack(
+        """\
+        name: demo
+        actors:
+          - name: demo.pair
+            kind: command
+            effect: read
+            input_schema:
+              type: object
+              properties: {a: {type: integer}, b: {type: integer}, c: {type: string}}
+              dependentRequired: {a: [b]}
+            command: {argv: [echo, ok]}
+        """
+    )
+    cat = Catalog.discover(packs=[folder])
+    pair = cat.get("demo.pair")
+    pair.parse_input({"a": 1, "b": 2})
+    with pytest.raises(ValueError, match="'b' is a dependency of 'a'"):
+        pair.parse_input({"a": 1})
+    plan = _plan({"a": 1, "b": "two", "c": {"$ref": "s0.output.stdout"}}, "demo.pair")
+    plan["steps"] = [
+        {"id": "s0", "actor": "demo.pair", "args": {}},
+        {**plan["steps"][0], "after": ["s0"]},  # type: ignore[index]
+    ]
+    with pytest.raises(PlanInvalid) as exc:
+        validate_plan(plan, catalog=cat)
+    assert [(p.code, p.location) for p in exc.value.report.problems] == [
+        ("args-invalid", "steps[1].args.b")
+    ]
+
+
+def test_a_package_pack_with_a_pack_yaml_is_found_through_its_entry_point(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An installed package registered under planactor.actors may declare its actors in a
+    pack.yaml beside its __init__.py."""
+    site = install_pack(
+        tmp_path,
+        monkeypatch,
+        "yamlpack",
+        "yamlpack",
+        files={
+            "yamlpack/__init__.py": '"""A pack declared in YAML."""\n',
+            "yamlpack/pack.yaml": ECHO.replace("    ", "", 1).replace("\n    ", "\n"),
+        },
+    )
+    try:
+        cat = Catalog.discover()
+        assert cat.pack_of("demo.echo") == "yamlpack"
+    finally:
+        uninstall_pack(site)

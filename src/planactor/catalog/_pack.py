@@ -145,10 +145,10 @@ def _schema_checker(schema: Any, defs: Any) -> Callable[[Any], Any]:
     return check
 
 
-def model_from_schema(name: str, schema: dict[str, Any], *, keep_extra: bool) -> type[BaseModel]:
+def model_from_schema(name: str, schema: dict[str, Any], *, refuse_extra: bool) -> type[BaseModel]:
     """A pydantic model for an object schema; each field checked by its JSON Schema part.
 
-    `keep_extra`: unknown fields are refused (inputs) or dropped (outputs); a schema that
+    `refuse_extra`: unknown fields are refused (inputs), else dropped (outputs); a schema that
     allows additional properties explicitly keeps them.
     """
     props: dict[str, Any] = schema.get("properties", {})
@@ -159,7 +159,7 @@ def model_from_schema(name: str, schema: dict[str, Any], *, keep_extra: bool) ->
         tp = Annotated[Any, AfterValidator(_schema_checker(sub, defs))]
         default = copy.deepcopy(sub.get("default")) if isinstance(sub, dict) else None
         fields[field] = (tp, ...) if field in required else (tp, default)
-    extra: Literal["allow", "forbid", "ignore"] = "forbid" if keep_extra else "ignore"
+    extra: Literal["allow", "forbid", "ignore"] = "forbid" if refuse_extra else "ignore"
     if schema.get("additionalProperties") is True:
         extra = "allow"
 
@@ -442,8 +442,8 @@ def _actor(decl: ActorDecl, folder: Path, source: Path, loc: tuple[str | int, ..
     outputs = _output_schema(decl, loc)
     _check_kind(decl, folder, loc, inputs)
     stem = "".join(p.title() for p in re.split(r"[._]", decl.name))
-    input_model = model_from_schema(f"{stem}Input", inputs, keep_extra=True)
-    output_model = model_from_schema(f"{stem}Output", outputs, keep_extra=False)
+    input_model = model_from_schema(f"{stem}Input", inputs, refuse_extra=True)
+    output_model = model_from_schema(f"{stem}Output", outputs, refuse_extra=False)
     kinds = importlib.import_module(KINDS_MODULE)
     fn, check = kinds.bind(
         decl=decl, folder=folder, input_model=input_model, output_model=output_model
