@@ -103,9 +103,8 @@ def _refusals(views: list[StepView], inputs: dict[str, Any]) -> list[Refusal]:
             problems.append(
                 Refusal(
                     step=v.id,
-                    reason="on_failure 'continue': an Argo task that fails and continues "
-                    "leaves no output for the steps that read it, and the workflow ends "
-                    "Succeeded where planactor reports the run failed",
+                    reason="on_failure 'continue': going on past a failed task, its readers "
+                    "skipping and the run still ending failed is not mapped to Argo",
                     hint="export with --to stepfunctions, or set on_failure to 'pause'",
                 )
             )
