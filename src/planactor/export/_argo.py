@@ -76,9 +76,10 @@ def to_argo(
         entrypoint=_DAG_NAME,
         annotations=plan_annotations(validated),
         labels={"planactor.io/plan": validated.hash.removeprefix("sha256:")[:63]},
-        # Explicit, though Argo's default: after a failure no new task starts, the running
-        # ones finish; that is what the engine does before it pauses.
-        templates=[DAG(name=_DAG_NAME, tasks=tasks, fail_fast=True), *containers],
+        # Argo's DAG fails fast by default: after a failure no new task starts and the
+        # running ones finish, which is what the engine does before it pauses. (hera's
+        # fail_fast would also set the template-level flag, which means something else.)
+        templates=[DAG(name=_DAG_NAME, tasks=tasks), *containers],
     )
     doc: dict[str, Any] = workflow.to_dict()
     return doc
