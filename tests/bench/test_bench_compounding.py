@@ -93,7 +93,7 @@ def test_faults_pause_planner_actor_without_a_du(
     trials = _jsonl(tmp_path / f"compounding-faults_{STEM.split('_', 1)[1]}.jsonl")
     assert [(t["ended"], t["success"], t["du"], t["faults"]) for t in trials] == [
         ("paused", False, 0, True),
-        ("not-planned", False, 0, True),
+        ("refused", False, 0, True),
     ]
     rows = json.loads(capsys.readouterr().out)
     _check_consistent(rows, trials)

@@ -15,7 +15,10 @@ version: a greedy local model would otherwise answer every trial the same way.
 
 Success: both controllers online on the target version and every host's I/O back on its
 preferred controller. DU: the violations the lab's monitor recorded during the trial.
-With faults, trial t injects `FAULTS[t % 2]` before it starts.
+With faults, trial t injects `FAULTS[t % 2]` before it starts. How a trial ended: the
+executor's `done`, `budget`, `stalled`, `model-failed`; planner-actor's run status
+(`succeeded`, `paused`, ...) or `refused` (the planner found no valid plan: validation,
+the DU check included, refused every candidate) or `invalid`.
 """
 
 from __future__ import annotations
@@ -270,7 +273,7 @@ def _planner_actor(
     try:
         got = planner.plan(setup.task, requested_by=REQUESTER)
     except (InputError, PlanInvalid, BackendError) as e:
-        trial.ended, trial.error = "not-planned", e.message
+        trial.ended, trial.error = "refused", e.message
         return
     trial.calls = len(got.calls)
     trial.tokens_in = sum(c.tokens_in for c in got.calls)
