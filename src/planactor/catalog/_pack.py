@@ -19,10 +19,8 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -48,6 +46,9 @@ from planactor.catalog._pack_schema import (
 )
 from planactor.catalog._routine import Routine, parse_routine
 from planactor.plan import RetryPolicy, format_location
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 __all__ = [
     "KINDS_MODULE",
@@ -130,6 +131,8 @@ def declared_values(model: BaseModel) -> dict[str, Any]:
 
 
 def _schema_checker(schema: Any, defs: Any) -> Callable[[Any], Any]:
+    from jsonschema import Draft202012Validator
+
     full = {**schema, "$defs": defs} if defs and isinstance(schema, dict) else schema
     validator = Draft202012Validator(full)
 
@@ -151,6 +154,9 @@ def model_from_schema(name: str, schema: dict[str, Any], *, refuse_extra: bool) 
     `refuse_extra`: unknown fields are refused (inputs), else dropped (outputs); a schema that
     allows additional properties explicitly keeps them.
     """
+    # Imported here: only a catalog with declarative packs pays for jsonschema (~50 ms).
+    from jsonschema import Draft202012Validator
+
     props: dict[str, Any] = schema.get("properties", {})
     required = set(schema.get("required", []))
     defs = schema.get("$defs")
@@ -251,6 +257,9 @@ def _object_schema(decl: ActorDecl, which: str, loc: tuple[str | int, ...]) -> d
     else:
         schema = {"type": "object", "properties": {}, "additionalProperties": False}
         where = loc
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as e:

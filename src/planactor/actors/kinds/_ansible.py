@@ -148,7 +148,7 @@ def _play(
         extravars=extravars,
         envvars=env,
         cmdline="--check --diff" if mode == "check" else None,
-        timeout=int(decl.timeout_s) if decl.timeout_s else None,
+        timeout=max(1, round(decl.timeout_s)) if decl.timeout_s else None,
         quiet=True,
         suppress_env_files=True,
     )
