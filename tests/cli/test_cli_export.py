@@ -192,3 +192,30 @@ def test_export_writes_yaml_when_the_file_name_says_so(
     code, out, _ = run(capsys, "export", str(echo_plan(tmp_path)), "--to", "argo")
     assert yaml.safe_load(target.read_text()) == json.loads(out)
     assert not target.read_text().startswith("{")
+
+
+def test_actor_run_compensate_undoes_the_step_once(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, testing_pack: None
+) -> None:
+    """--compensate OUTPUT runs the declared compensation with the key RUN/STEP/compensate."""
+    ledger = tmp_path / "l.jsonl"
+    args = json.dumps({"ledger": str(ledger), "item": "a"})
+    code, out, err = run(
+        capsys, "actor-run", "testing.ledger_write", "--args", args, "--key", "r/w"
+    )
+    assert code == 0, err
+    for _ in range(2):
+        code, _, err = run(
+            capsys,
+            "actor-run",
+            "testing.ledger_write",
+            "--args",
+            args,
+            "--key",
+            "r/w",
+            "--compensate",
+            out,
+        )
+        assert code == 0, err
+    entries = [json.loads(line) for line in ledger.read_text().splitlines()]
+    assert [(e["key"], e["op"]) for e in entries] == [("r/w", "apply"), ("r/w/compensate", "undo")]

@@ -79,9 +79,7 @@ def actor_run_cmd(
         inputs=_object(inputs, "--inputs") if inputs is not None else None,
         when=_object(when, "--when") if when is not None else None,
         timeout_s=timeout,
-        compensate_output=_object(compensate, "--compensate")
-        if compensate is not None
-        else None,
+        compensate_output=_object(compensate, "--compensate") if compensate is not None else None,
         resources=ctx.resources if ctx is not None else None,
     )
     if result.output is not None:
@@ -111,7 +109,7 @@ def _object(text: str, option: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InputError(
             f"{option} must be a JSON object, not {type(value).__name__}",
-            hint=f"e.g. {option} '{{\"message\": \"hi\"}}'",
+            hint=f'e.g. {option} \'{{"message": "hi"}}\'',
         )
     return value
 
@@ -122,7 +120,7 @@ def _refs(items: list[str]) -> dict[str, Any]:
         step, sep, text = item.partition("=")
         if not sep or not step:
             raise InputError(
-                f"--ref {item!r} is not STEP=JSON", hint='e.g. --ref check=\'{"healthy": true}\''
+                f"--ref {item!r} is not STEP=JSON", hint="e.g. --ref check='{\"healthy\": true}'"
             )
         if step in refs:
             raise InputError(f"--ref names step {step!r} twice")
