@@ -4,6 +4,7 @@ listed with its source, and its schemas type-check plans as a Python actor's do.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -375,3 +376,33 @@ def test_a_package_pack_with_a_pack_yaml_is_found_through_its_entry_point(
         assert cat.pack_of("demo.echo") == "yamlpack"
     finally:
         uninstall_pack(site)
+
+
+def test_links_and_relative_paths_out_of_the_pack_are_refused(
+    make_pack: MakePack, tmp_path: Path
+) -> None:
+    """A playbook that is a symlink to a file outside, or a program `./../x`, is refused."""
+    outside = tmp_path / "elsewhere.yml"
+    outside.write_text("- hosts: all\n  tasks: []\n")
+    folder = make_pack(
+        "name: demo\nactors:\n  - {name: demo.x, kind: ansible, effect: read,"
+        " ansible: {playbook: link.yml}}\n"
+    )
+    (folder / "link.yml").symlink_to(outside)
+    assert "outside the pack folder" in _refusal(folder).message
+    folder = make_pack(
+        "name: demo\nactors:\n  - {name: demo.x, kind: command, effect: read,"
+        " command: {argv: [./../elsewhere.yml]}}\n",
+        name="other",
+    )
+    assert "outside the pack folder" in _refusal(folder).message
+
+
+def test_a_pack_file_that_is_not_a_regular_file_is_refused(tmp_path: Path) -> None:
+    """pack.yaml goes through the strict reader: a FIFO is named and refused, never read."""
+    folder = tmp_path / "fifo"
+    folder.mkdir()
+    os.mkfifo(folder / "pack.yaml")
+    err = _refusal(folder)
+    assert "FIFO" in err.message
+    assert err.exit_code == 2
