@@ -92,6 +92,7 @@ def test_review_approve_run_and_audit_in_chromium(
     page.wait_for_selector('tr[data-step="check"][data-state="succeeded"]', timeout=30_000)
     # Watched as it happens: the first step is green while the last has not run yet.
     assert page.get_attribute('tr[data-step="done"]', "data-state") != "succeeded"
+    _shot(page, tmp_path / "3-run-in-progress.png")
     page.wait_for_selector('#run[data-done="yes"]', timeout=60_000)
     assert page.inner_text("#run-status") == "succeeded"
     for row in page.locator("#steps tr[data-step]").all():
@@ -100,7 +101,7 @@ def test_review_approve_run_and_audit_in_chromium(
         'svg.dag g[data-step="write"] rect', "el => getComputedStyle(el).fill"
     )
     assert fill == GREEN
-    _shot(page, tmp_path / "3-run-succeeded.png")
+    _shot(page, tmp_path / "4-run-succeeded.png")
 
     page.click("#audit-link")
     page.wait_for_selector("#verification")
@@ -109,7 +110,7 @@ def test_review_approve_run_and_audit_in_chromium(
     assert page.inner_text("#anchor").startswith(f"{run_id}@")
     report = page.frame_locator("iframe.audit")
     assert run_id in report.locator("body").inner_text()
-    _shot(page, tmp_path / "4-audit.png")
+    _shot(page, tmp_path / "5-audit.png")
 
 
 def test_a_page_on_another_site_cannot_make_the_console_act(
