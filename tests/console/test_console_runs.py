@@ -81,7 +81,8 @@ def test_a_run_is_not_started_from_a_stale_page(client: TestClient, plans: Path)
 
 
 def test_a_paused_run_shows_its_reason_and_the_way_on(client: TestClient, plans: Path) -> None:
-    """A run that pauses shows the reason and the recover and resume commands."""
+    """A run that pauses shows the reason, the recover and resume commands, and links the
+    remediation plan for it once one is in the folder."""
     steps = [{"id": "look", "actor": "testing.unexpected", "args": {"message": "<odd> state"}}]
     save(plans / "odd.json", plan_doc(steps, intent="look around"))
     response = _start(client, _approve(client, "odd.json"), "odd.json")
@@ -94,6 +95,10 @@ def test_a_paused_run_shows_its_reason_and_the_way_on(client: TestClient, plans:
     assert "&lt;odd&gt; state" in page
     assert f"planactor recover {run_id}" in page
     assert f"planactor resume {run_id}" in page
+    fix = [{"id": "fix", "actor": "core.echo", "args": {"message": "fixed"}}]
+    save(plans / "fix.json", plan_doc(fix, intent="fix it", recovers=run_id))
+    assert 'href="/plans/fix.json" class="remedy"' in client.get(f"/runs/{run_id}").text
+    assert f'href="/runs/{run_id}" id="recovers"' in client.get("/plans/fix.json").text
 
 
 def test_the_audit_page_verifies_the_run_and_gives_its_anchor(client: TestClient) -> None:

@@ -228,7 +228,22 @@ class _Console:
     def run(self, request: Request) -> Response:
         view = self._view(request.path_params["run_id"])
         svg = Markup(dag_svg(view.record.plan, self.kind_of, graphviz=False))
-        return self.page(request, "run.html", view=view, svg=svg, journal=str(self.s.journal))
+        # Remediation plans waiting in the folder (`planactor recover -o DIR/fix.json`).
+        remedies = [
+            e
+            for e in _plans.list_plans(
+                self.s.plans, catalog=self.catalog, policy=self.policy(), keys=self.keys()
+            )
+            if e.plan is not None and e.plan.recovers == view.record.run_id
+        ]
+        return self.page(
+            request,
+            "run.html",
+            view=view,
+            svg=svg,
+            remedies=remedies,
+            journal=str(self.s.journal),
+        )
 
     def run_status(self, request: Request) -> Response:
         view = self._view(request.path_params["run_id"])
