@@ -4,6 +4,7 @@ that never reach the journal or an audit report."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
@@ -12,8 +13,11 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from clitools import run
 from planactor import ActorError, Catalog, Plan
@@ -380,3 +384,17 @@ def test_a_secret_may_come_from_a_file_in_the_pack(bmc: Bmc, cat: Catalog, pack:
         a.call({"image": "bios-4.1.bin"}, ActorContext.for_step(run_id="r2", step_id="f"))
     assert "secrets/token" in exc.value.message
     assert not exc.value.retryable
+
+
+@settings(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(value=st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30))
+def test_any_path_value_stays_one_segment(bmc: Bmc, cat: Catalog, value: str) -> None:
+    """Whatever the string, the server sees one path segment that decodes back to it."""
+    get = cat.get("bmc.get")
+    with contextlib.suppress(ActorError):  # 404 for nearly every value: not the point
+        get.call({"path": value}, ActorContext.for_step(run_id="r", step_id="g"))
+    raw = bmc.requests[-1][1]
+    assert raw.count("/") == 1
+    assert unquote(raw[1:]) == value
