@@ -375,7 +375,7 @@ def result_lines(result: RunResult, *, width: int) -> list[Text]:
     (`--json` gives them whole)."""
     steps = list(result.steps.values())
     details = [
-        o.note or (json.dumps(o.output, ensure_ascii=False) if o.output is not None else "")
+        o.note or (json.dumps(o.output, ensure_ascii=False) if o.output else "")
         for o in steps
     ]
     columns = [
