@@ -161,6 +161,10 @@ def test_a_check_mode_diff_names_host_task_and_file(certs: Path) -> None:
         rotate.parse_input({"cert_dir": str(certs), "service": "web", "certificate": NEW}), ctx
     )
     assert found["changed"] == 2
+    assert found["tasks"] == [
+        "localhost: Keep the current certificate as .previous",
+        "localhost: Install the new certificate",
+    ]
     assert f"+++ {certs}/web.pem" in found["diff"]
     assert "# localhost: Install the new certificate" in found["diff"]
     assert (certs / "web.pem").read_text() == OLD

@@ -62,6 +62,16 @@ def render_diff(events: Iterable[Mapping[str, Any]]) -> str:
     return text if len(text) <= MAX_DIFF_CHARS else text[:MAX_DIFF_CHARS] + "\n[diff cut]\n"
 
 
+def _changed_tasks(events: Iterable[Mapping[str, Any]]) -> list[str]:
+    """`HOST: TASK` for every task that changed (or, in check mode, would change)."""
+    found = []
+    for event in events:
+        data = event.get("event_data", {})
+        if event.get("event") == "runner_on_ok" and (data.get("res") or {}).get("changed"):
+            found.append(f"{data.get('host', '?')}: {data.get('task', '?')}")
+    return found
+
+
 def _recap(stats: Mapping[str, Any] | None) -> tuple[dict[str, dict[str, int]], int]:
     stats = stats or {}
     hosts: set[str] = set()
@@ -224,10 +234,12 @@ def bind(
     def check(inp: BaseModel, ctx: ActorContext) -> dict[str, Any]:
         result, private, redact = _play(decl, spec, folder, inp, ctx, "check")
         events, recap, changed = _outcome(decl, spec, result, private, redact)
+        # Most telling first: a one-line note shows the count and the tasks.
         return {
             "changed": changed,
-            "hosts": recap,
+            "tasks": _changed_tasks(events),
             "diff": redact.text(render_diff(events)),
+            "hosts": recap,
             "artifacts": str(private),
         }
 
