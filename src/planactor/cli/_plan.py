@@ -17,8 +17,9 @@ from planactor._errors import InputError
 from planactor._files import save_plan
 from planactor._home import home
 from planactor.catalog import Routine
-from planactor.cli._app import app, catalog, kind_of, out
+from planactor.cli._app import app, catalog, err, kind_of, out
 from planactor.cli._approve import PolicyOption
+from planactor.cli._clarify import Answer, ask, interactive, question_for
 from planactor.cli._lab_context import LabOption, lab_context
 from planactor.cli._layout import print_plan
 from planactor.cli._validate import load_inventory
@@ -28,11 +29,9 @@ from planactor.planner import (
     LLMPlanner,
     NotPlanned,
     RoutinePlanner,
-    clarify,
     get_backend,
     ungrounded_values,
 )
-from planactor.planner._routine_planner import applicable
 from planactor.policy import load_policy
 from planactor.validate import AllOf
 
@@ -173,6 +172,7 @@ def plan_cmd(
     A clause the plan does not cover is reported as `not planned: "..."` with the reason;
     with --strict it is a refusal instead. With --json, an intent one value away from a plan
     exits 2 with the question and its candidates on stdout."""
+    again = dict(locals())  # this command's arguments, to plan again once a question is answered
     ctx = lab_context(lab)
     inv = load_inventory(inventory) if inventory is not None else (ctx.inventory if ctx else None)
     facts = ctx.facts if ctx else None
@@ -194,8 +194,11 @@ def plan_cmd(
                 params=parse_params(param),
             )
         except InputError as e:
-            if as_json and routine is None and not param:
-                _ask_json(intent, inv, facts, e)
+            if routine is None and not param:
+                answer = _clarify(intent, inv, facts, e, as_json=as_json)
+                if answer is not None:  # planned again, the answer grounded and validated
+                    plan_cmd(**{**again, "routine": answer.routine, "param": [answer.pair]})
+                    return
             raise
         _strict(strict, result.not_planned)
         _report(
@@ -227,8 +230,14 @@ def plan_cmd(
     try:
         got = llm.plan(intent, requested_by=who, change_ticket=ticket, compose=compose)
     except InputError as e:
-        if as_json and not compose:
-            _ask_json(intent, inv, facts, e)
+        if not compose:
+            answer = _clarify(intent, inv, facts, e, as_json=as_json)
+            if answer is not None:  # the routine planner takes it from here: nothing is left
+                plan_cmd(  # for the model to decide
+                    **{**again, "planner": PlannerName.routine, "routine": answer.routine,
+                       "param": [answer.pair]}
+                )  # fmt: skip
+                return
         raise
     _strict(strict, got.not_planned)
     notes = got.grounding.notes if got.grounding is not None else ()
@@ -253,22 +262,26 @@ def plan_cmd(
     )
 
 
-def _ask_json(
-    intent: str, inv: Inventory | None, facts: Mapping[str, Any] | None, error: InputError
-) -> None:
-    """The refusal as a machine-readable question, when one value would make the plan: the
-    error still follows on stderr, with exit 2."""
-    cat = catalog()
-    question = clarify(
-        applicable(cat.routines, facts),
-        intent,
-        inv,
-        is_write=lambda r: any(
-            s.actor not in cat or cat.get(s.actor).effect == "write" for s in r.steps
-        ),
-    )
-    if question is not None:
+def _clarify(
+    intent: str,
+    inv: Inventory | None,
+    facts: Mapping[str, Any] | None,
+    error: InputError,
+    *,
+    as_json: bool,
+) -> Answer | None:
+    """An intent one value away from a plan: the question, asked at a terminal (the answer,
+    or None when it was not given), or printed as JSON for a program (then None: the error
+    follows on stderr, with exit 2)."""
+    question = question_for(intent, inv, facts)
+    if question is None:
+        return None
+    if interactive(as_json):
+        err.print(f"{error.message}", markup=False, style="yellow")
+        return ask(question)
+    if as_json:
         out.print_json(json.dumps({"error": error.message, **question.to_document()}))
+    return None
 
 
 def _strict(strict: bool, not_planned: Sequence[NotPlanned]) -> None:
