@@ -213,3 +213,14 @@ def test_grounding_and_coverage_notes_are_shown(client: TestClient, plans: Path)
     coverage = page[page.index('id="coverage"') :]
     assert "not planned: “and &lt;reboot&gt; it” (no routine reboots)" in coverage
     assert "storage.rebalance" in coverage
+
+
+def test_a_validity_the_form_does_not_offer_is_refused(client: TestClient, plans: Path) -> None:
+    """A hand-made request asking for ten years is bad input, not a silent default."""
+    response = client.post(
+        "/plans/write.json/approve",
+        data={"token": TOKEN, "plan_hash": _hash(client), "identity": "bob", "expires": "3650d"},
+    )
+    assert response.status_code == 400
+    assert "not one the form offers" in response.text
+    assert _approvals(plans / "write.json") == []

@@ -12,7 +12,6 @@ import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -163,7 +162,12 @@ class _Console:
     async def approve(self, request: Request) -> Response:
         name = request.path_params["name"]
         form = await self.form(request)
-        expires = _plans.EXPIRIES.get(form.get("expires", "24h"), timedelta(hours=24))
+        expires = _plans.EXPIRIES.get(form.get("expires", "24h"))
+        if expires is None:
+            raise InputError(
+                f"validity {form.get('expires')!r} is not one the form offers",
+                hint=f"one of {', '.join(_plans.EXPIRIES)}",
+            )
         approval = await run_in_threadpool(
             _plans.approve_plan,
             self.s.plans,
