@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from planactor import InputError
 from planactor.plan import PlannerInfo
-from planactor.planner import LocalBackend, OpenAIBackend, get_backend, prompt_hash
+from planactor.planner import BackendError, LocalBackend, OpenAIBackend, get_backend, prompt_hash
+from planactor.planner._backend_base import json_text
 
 
 @pytest.fixture(autouse=True)
@@ -77,3 +78,19 @@ def test_completion_metadata_is_planner_info() -> None:
     assert info.prompt_hash == c.prompt_hash
     assert (info.tokens_in, info.tokens_out) == (c.tokens_in, c.tokens_out)
     assert info.model_dump()["cost_usd"] == 0.0
+
+
+def test_an_answer_that_is_not_json_gets_advice_that_fits_its_backend() -> None:
+    """Not JSON from the local model blames no server; from an OpenAI-compatible server it
+    points at response_format; cut off at max_tokens says so, for every backend."""
+    hints = {}
+    for backend in ("local", "openai", "anthropic"):
+        with pytest.raises(BackendError, match="not JSON") as e:
+            json_text("sure! {", backend=backend, model="m", finish_reason="stop")
+        hints[backend] = e.value.hint or ""
+        with pytest.raises(BackendError, match="cut off at max_tokens"):
+            json_text('{"steps": [', backend=backend, model="m", finish_reason="length")
+    assert "server" not in hints["local"]
+    assert "grammar" in hints["local"]
+    assert "response_format" in hints["openai"]
+    assert "tool call" in hints["anthropic"]

@@ -159,9 +159,21 @@ def json_text(text: str, *, backend: str, model: str, finish_reason: str | None)
         raise BackendError(
             f"{backend} model {model!r} returned text that is not JSON: {head!r}",
             backend=backend,
-            hint="the server may ignore structured output; try another model or server",
+            hint=_NOT_JSON_HINTS.get(backend, _NOT_JSON_HINTS["openai"]),
         ) from None
     return text
+
+
+# Why an answer that should have been JSON was not, by backend: no server is involved for
+# `local`, so the advice differs.
+_NOT_JSON_HINTS = {
+    "local": "llama.cpp samples under a grammar built from the schema, so this means the "
+    "schema held a construct its converter left out; report it, or use --planner openai "
+    "with a larger model",
+    "openai": "the server may not honour response_format (JSON schema); vLLM, Ollama and "
+    "llama.cpp's server do: try another server or model",
+    "anthropic": "the model answered outside its tool call; try again or another model",
+}
 
 
 # What llama.cpp's schema-to-grammar converter handles in a `pattern`: literals, classes,
