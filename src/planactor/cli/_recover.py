@@ -25,12 +25,12 @@ from planactor._files import save_plan
 from planactor.cli._app import EXIT_FAILED, EXIT_OK, EXIT_PAUSED, app, catalog, kind_of, out
 from planactor.cli._approve import PolicyOption
 from planactor.cli._lab_context import LabOption, lab_context
+from planactor.cli._layout import print_plan
 from planactor.cli._model_options import BaseUrlOption, ModelOption
 from planactor.cli._plan import PlannerName, requester
 from planactor.cli._recover_look import Looked, look
 from planactor.cli._run import DbOption, JsonOption, _journal
 from planactor.harness import DEFAULT_MAX_STEPS, Recovery, gather, recover
-from planactor.plan import render_table
 from planactor.planner import Backend, get_backend
 from planactor.policy import KeyStore, load_policy
 
@@ -205,7 +205,13 @@ def _print(rec: Recovery, output: Path | None, lab: Path | None) -> None:
     lab_opt = f" --lab {lab}" if lab else ""
     if rec.validated is not None:
         plan = rec.validated.plan
-        out.print(render_table(plan, kind_of, title=f"remediation: {plan.intent}"))
+        print_plan(
+            out,
+            plan,
+            kind_of,
+            title=f"remediation: {plan.intent}",
+            more="full arguments: -o FIX.json, then `planactor show FIX.json --wide`",
+        )
         need = rec.verdict.report.approvers_required if rec.verdict else 0
         out.print(
             f"validated (catalog, policy{', lab safety' if lab else ''}); plan hash "
