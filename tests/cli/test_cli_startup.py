@@ -80,6 +80,23 @@ def test_each_table_entry_names_a_module_that_registers_it(name: str) -> None:
     assert name in names
 
 
+def test_every_command_a_module_registers_is_in_the_table() -> None:
+    """A command registered by a module of planactor.cli but missing from the table would
+    exist only when some other command had imported its module: none is missing."""
+    import pkgutil
+
+    import planactor.cli
+
+    for info in pkgutil.iter_modules(planactor.cli.__path__):
+        importlib.import_module(f"planactor.cli.{info.name}")
+    names = {c.name for c in app.registered_commands}
+    names |= {
+        g.name or (g.typer_instance.info.name if g.typer_instance else None)
+        for g in app.registered_groups
+    }
+    assert names - set(COMMANDS) == set()
+
+
 def test_an_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     """A name in no table is refused with exit 2, as before the table."""
     code, _, err = run(capsys, "no-such-command")

@@ -63,7 +63,10 @@ class _LazyGroup(TyperGroup):
                 suggest_commands=app.suggest_commands,
                 **settings,  # type: ignore[arg-type]
             )
-            if group.name and group.name not in self.commands:
+            if not group.name:  # `add_typer` without a name: its commands join the root
+                for name, command in group.commands.items():
+                    self.commands.setdefault(name, command)
+            elif group.name not in self.commands:
                 self.commands[group.name] = group
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
