@@ -60,6 +60,7 @@ __all__ = [
 METHODS = ("generator", "llm")
 DEFAULT_SIZES = (100,)
 DEFAULT_OUT = Path("bench-results")
+ANSWER_CHARS = 4000
 
 
 def params_for(switches: int) -> LeafSpineParams:
@@ -94,6 +95,7 @@ class TopologyTrial:
     usd: float = 0.0
     error: str | None = None
     detail: list[str] = field(default_factory=list)  # the first schema errors, if any
+    answer: str = ""  # the model's document, its first ANSWER_CHARS characters
 
     def to_document(self) -> dict[str, Any]:
         return asdict(self)
@@ -226,6 +228,8 @@ def run_trial(
     for key in ("parsed", "schema_ok", "valid", "codes", "errors", "warnings", "switches", "links"):
         setattr(row, key, score[key])
     row.detail = score.get("detail", [])
+    if method == "llm":
+        row.answer = text[:ANSWER_CHARS]
     return row
 
 
