@@ -259,6 +259,25 @@ def test_approve_with_an_explicit_key_notes_it_is_not_trusted_here(
     assert _approvals(plan)[0].key_id == elsewhere.trusted()["carol"].key_id
 
 
+def test_approve_refuses_a_key_that_is_not_the_one_trusted_under_that_name(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """carol is trusted here with one key; `--key` with another key as carol is refused
+    (exit 3), naming the trusted key file, and the plan file is left as it was."""
+    new_keys(capsys, "carol")
+    KeyStore(directory=tmp_path / "laptop").new("carol")
+    plan = echo_plan(tmp_path)
+    before = plan.read_bytes()
+    code, _, err = run(
+        capsys, "approve", str(plan), "--as", "carol", "--key",
+        str(tmp_path / "laptop" / "carol.key"),
+    )  # fmt: skip
+    assert code == 3
+    assert "is not the key trusted here as 'carol'" in err
+    assert "carol.pub" in err
+    assert plan.read_bytes() == before
+
+
 def test_approve_refuses_an_invalid_plan(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -447,11 +466,21 @@ def _machine_name(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Path:
 
 
 def _another_key(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Path:
-    """carol is trusted, but the approval was signed with a key made elsewhere."""
+    """carol is trusted, but the approval was signed with a key made elsewhere (`approve`
+    refuses that key, so it is signed here through the library)."""
     plan = _writes(tmp_path)
     new_keys(capsys, "carol")
-    KeyStore(directory=tmp_path / "laptop").new("carol")
-    approve(capsys, plan, "carol", "--key", str(tmp_path / "laptop" / "carol.key"))
+    laptop = KeyStore(directory=tmp_path / "laptop")
+    laptop.new("carol")
+    doc = Plan.model_validate_json(plan.read_bytes())
+    approval = sign(
+        doc,
+        identity="carol",
+        key=laptop.private("carol"),
+        now=datetime.now(UTC).replace(microsecond=0),
+        valid_for=timedelta(hours=1),
+    )
+    save_plan(doc.model_copy(update={"approvals": [approval]}), plan)
     return plan
 
 

@@ -163,6 +163,28 @@ def test_import_refuses_garbage_and_non_ed25519_keys(
     assert not (store.directory / "bob.pub").exists()
 
 
+def test_a_key_file_with_two_keys_is_refused(store: KeyStore, tmp_path: Path) -> None:
+    """A .pub holding two PEM blocks (the loader would take the first, unseen) is refused
+    on import, and a private key file of two keys cannot sign."""
+    first, second = KeyStore(directory=tmp_path / "a"), KeyStore(directory=tmp_path / "b")
+    first.new("x")
+    second.new("x")
+    both = tmp_path / "both.pub"
+    both.write_bytes(
+        (tmp_path / "a" / "x.pub").read_bytes() + (tmp_path / "b" / "x.pub").read_bytes()
+    )
+    with pytest.raises(InputError, match="holds 2 PEM blocks") as exc:
+        store.import_public("bob", both)
+    assert exc.value.hint is not None
+    assert not (store.directory / "bob.pub").exists()
+    keys = tmp_path / "both.key"
+    keys.write_bytes(
+        (tmp_path / "a" / "x.key").read_bytes() + (tmp_path / "b" / "x.key").read_bytes()
+    )
+    with pytest.raises(InputError, match="holds 2 PEM blocks"):
+        store.private("x", path=keys)
+
+
 def test_import_of_a_missing_file_is_an_input_error(store: KeyStore, tmp_path: Path) -> None:
     """A public key file that does not exist is named, not a traceback."""
     with pytest.raises(InputError, match="cannot read"):

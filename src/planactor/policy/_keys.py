@@ -204,8 +204,17 @@ def check_identity(name: str) -> None:
 
 
 def _read_key(path: Path, what: str) -> bytes:
-    """A PEM file: bounded, regular, UTF-8 text without a BOM (planactor._reader)."""
-    return read_text(path, what=what, max_bytes=LIMITS.key, label="cannot read").encode()
+    """A PEM file of exactly one key: bounded, regular, UTF-8 text without a BOM
+    (planactor._reader). The PEM loader reads the first block and ignores the rest, so a
+    file of two keys would trust (or sign with) whichever came first, unseen: refused."""
+    text = read_text(path, what=what, max_bytes=LIMITS.key, label="cannot read")
+    blocks = text.count("-----BEGIN ")
+    if blocks > 1:
+        raise InputError(
+            f"{path}: holds {blocks} PEM blocks; a key file holds exactly one key",
+            hint="split it into one file per key, each imported under its own name",
+        )
+    return text.encode()
 
 
 def _public_pem(key: Ed25519PublicKey) -> bytes:
