@@ -6,6 +6,7 @@ skill step calls. One declaration each, so the flags read the same everywhere.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -14,7 +15,7 @@ import typer
 if TYPE_CHECKING:
     from planactor.planner import Backend
 
-__all__ = ["BaseUrlOption", "LLMName", "LLMOption", "ModelOption", "skill_backend"]
+__all__ = ["BaseUrlOption", "LLMName", "LLMOption", "ModelOption", "SkillModel"]
 
 
 class LLMName(StrEnum):
@@ -39,8 +40,16 @@ LLMOption = typer.Option(
 )
 
 
-def skill_backend(name: LLMName, *, model: str | None, base_url: str | None) -> Backend:
-    """The backend an LLM skill step calls (checked now, loaded on its first call)."""
-    from planactor.planner import get_backend
+@dataclass(frozen=True, slots=True)
+class SkillModel:
+    """The model `--llm/--model/--base-url` name for LLM skill steps."""
 
-    return get_backend(name.value, model=model, base_url=base_url)
+    name: LLMName
+    model: str | None
+    base_url: str | None
+
+    def backend(self) -> Backend:
+        """The backend (checked now, loaded on its first call)."""
+        from planactor.planner import get_backend
+
+        return get_backend(self.name.value, model=self.model, base_url=self.base_url)

@@ -12,7 +12,7 @@ import contextlib
 
 from planactor.catalog import Catalog
 from planactor.cli._lab_context import LabContext
-from planactor.cli._model_options import LLMName, skill_backend
+from planactor.cli._model_options import SkillModel
 from planactor.journal import Journal
 from planactor.plan import Plan
 
@@ -26,9 +26,7 @@ def run_resources(
     catalog: Catalog,
     journal: Journal,
     lab: LabContext | None,
-    llm: LLMName,
-    model: str | None,
-    base_url: str | None,
+    skills: SkillModel,
 ) -> dict[str, object]:
     """The run's resources; what must be closed afterwards is registered on `stack`."""
     resources: dict[str, object] = dict(lab.resources) if lab is not None else {}
@@ -36,5 +34,5 @@ def run_resources(
     in_memory = journal.path == ":memory:"
     resources["journal"] = journal if in_memory else stack.enter_context(Journal(journal.path))
     if any(s.actor in catalog and catalog.get(s.actor).probabilistic for s in plan.steps):
-        resources["llm"] = skill_backend(llm, model=model, base_url=base_url)
+        resources["llm"] = skills.backend()
     return resources
