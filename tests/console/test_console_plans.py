@@ -10,6 +10,8 @@ from typing import Any
 from urllib.parse import quote
 
 from consoletools import TOKEN, plan_doc, save, write_steps
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from starlette.testclient import TestClient
 
 from planactor._home import home
@@ -223,4 +225,18 @@ def test_a_validity_the_form_does_not_offer_is_refused(client: TestClient, plans
     )
     assert response.status_code == 400
     assert "not one the form offers" in response.text
+    assert _approvals(plans / "write.json") == []
+
+
+def test_a_private_key_that_is_not_the_trusted_one_does_not_sign(
+    client: TestClient, plans: Path
+) -> None:
+    """As `approve`: bob's .key replaced by another key is refused; nothing is written."""
+    other = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    (KeyStore().directory / "bob.key").write_bytes(other)
+    response = _approve(client, "bob", _hash(client))
+    assert response.status_code == 400
+    assert "not the key trusted here" in response.text
     assert _approvals(plans / "write.json") == []
