@@ -183,6 +183,9 @@ def test_show_fits_the_terminal_and_captured_output(
         monkeypatch.delenv("COLUMNS", raising=False)
     else:
         monkeypatch.setenv("COLUMNS", str(width))
+    # The console reads COLUMNS unless a width was set on it (a test that patched `width`
+    # leaves one behind): cleared for this test, put back after.
+    monkeypatch.setattr(out, "_width", None)
     expected = width or 80
     assert out.width == expected  # rich: COLUMNS, else 80 when not a terminal
     code, text, _ = run(capsys, "show", str(plan_file))
@@ -200,6 +203,7 @@ def test_show_wide_prints_every_argument(
 ) -> None:
     """`show --wide` prints each step's arguments in full, even in 60 columns."""
     monkeypatch.setenv("COLUMNS", "60")
+    monkeypatch.setattr(out, "_width", None)
     code, text, _ = run(capsys, "show", "--wide", str(plan_file))
     assert code == 0
     for step in _plan().steps:
