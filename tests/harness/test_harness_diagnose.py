@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from planactor import lab as lablib
 from planactor.audit import linked_runs
 from planactor.harness import diagnose, diagnosis_question, fix_runs, gather, ticket
 from planactor.journal import EventKind
 from planactor.testing import ScriptedBackend
-from recovery_lab import REQUESTER, World, recover_now, upgrade, world
+from recovery_lab import REQUESTER, World, recover_now, upgrade
 
 FAULT = {"kind": "upgrade-fails", "controller": "array-02-a", "times": 1}
-
-
-@pytest.fixture
-def w(tmp_path: Path) -> Iterator[World]:
-    lab = world(tmp_path)
-    yield lab
-    lab.journal.close()
 
 
 def _paused(w: World) -> str:

@@ -17,21 +17,14 @@ from planactor.harness import (
     Playbook,
     Proposal,
     RecoveryContext,
+    _playbooks,
     load_playbooks,
     playbooks,
     propose_by_playbook,
     register_playbook,
 )
-from planactor.harness import _playbooks
 from planactor.plan import Plan
-from recovery_lab import World, approve, recover_now, run, upgrade, world
-
-
-@pytest.fixture
-def w(tmp_path: Path) -> Iterator[World]:
-    lab = world(tmp_path)
-    yield lab
-    lab.journal.close()
+from recovery_lab import World, approve, recover_now, run, upgrade
 
 
 def _ctx(
@@ -173,7 +166,7 @@ def test_a_pending_fault_that_fails_every_upgrade_advises_abort(w: World) -> Non
 
 # -- playbooks of installed distributions ---------------------------------------------------
 
-_ACME = '''
+_ACME = """
 from planactor.harness import Playbook, Proposal
 
 
@@ -196,7 +189,7 @@ PLAYBOOKS = [
         actors=("core.echo",),
     )
 ]
-'''
+"""
 
 
 @pytest.fixture

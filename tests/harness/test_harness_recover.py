@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -13,7 +11,7 @@ from planactor.audit import linked_runs
 from planactor.journal import EventKind
 from planactor.planner import LocalBackend
 from planactor.testing import ScriptedBackend
-from recovery_lab import World, approve, recover_now, resume, run, upgrade, world
+from recovery_lab import World, approve, recover_now, resume, run, upgrade
 
 FAULT = {"kind": "upgrade-fails", "controller": "array-02-a", "times": 1}
 # What a model that understood would compose: bring the failed controller back, check.
@@ -38,13 +36,6 @@ COMPOSED = {
         },
     ]
 }
-
-
-@pytest.fixture
-def w(tmp_path: Path) -> Iterator[World]:
-    lab = world(tmp_path)
-    yield lab
-    lab.journal.close()
 
 
 def _paused(w: World) -> str:
