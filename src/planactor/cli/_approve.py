@@ -10,11 +10,11 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from planactor._errors import ApprovalRequired, InputError
+from planactor._errors import InputError
 from planactor._files import load_plan, save_plan
 from planactor.cli._app import app, catalog, out
 from planactor.plan import Approval, Plan
-from planactor.policy import KeyStore, PublicKey, key_id_of, load_policy, sign
+from planactor.policy import KeyStore, PublicKey, load_policy, sign
 
 keys_app = typer.Typer(
     name="keys",
@@ -143,17 +143,7 @@ def sign_plan(
     # Read before anything is written: a keys folder it refuses (one key under two names)
     # leaves the plan file as it was.
     trusted = store.trusted().get(identity)
-    private = store.private(identity, path=key)
-    if trusted is not None and key_id_of(private.public_key()) != trusted.key_id:
-        # Another key under a trusted name: its approval would never verify here, and
-        # signing it anyway hands someone a plan that looks approved by NAME.
-        raise ApprovalRequired(
-            f"the key {'in ' + str(key) if key else 'in your key store'} is not the key "
-            f"trusted here as {identity!r} ({trusted.path}, key id {trusted.key_id}): an "
-            "approval signed with it would not verify",
-            hint=f"sign with {identity}'s own key; if that key was rotated, remove the old "
-            f".pub file on purpose and `planactor keys import {identity} NEW.pub`",
-        )
+    private = store.signing_key(identity, path=key)  # another key under a trusted name: exit 3
     now = datetime.now(UTC).replace(microsecond=0)  # what sign() records, to the second
     approval = sign(
         plan,

@@ -18,9 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-from planactor._errors import ApprovalRequired, InputError, PlanactorError, PlanInvalid
+from planactor._errors import InputError, PlanactorError, PlanInvalid
 from planactor._files import read_plan_text, save_plan
 from planactor._home import home
 from planactor.catalog import Catalog
@@ -184,26 +182,6 @@ def _current(
     return validated
 
 
-def _own_key(keys: KeyStore, identity: str) -> Ed25519PrivateKey:
-    """`identity`'s private key, if it is the key trusted here under that name.
-
-    As `planactor approve` refuses (cli/_approve.py, sign_plan): a signature by another key
-    under a trusted name would never verify, yet the plan would look approved by that name.
-    The console signs only as trusted approvers, so an untrusted name is refused as well.
-    """
-    private = keys.private(identity)
-    trusted = keys.trusted().get(identity)
-    if trusted is None or key_id_of(private.public_key()) != trusted.key_id:
-        raise ApprovalRequired(
-            f"the private key of {identity!r} in {keys.directory} is not the key trusted "
-            f"here under that name"
-            + (f" ({trusted.path}, key id {trusted.key_id})" if trusted else " (no .pub)"),
-            hint=f"sign with {identity}'s own key; if it was rotated, remove the old .pub "
-            f"on purpose and `planactor keys import {identity} NEW.pub`",
-        )
-    return private
-
-
 def approve_plan(
     folder: Path,
     name: str,
@@ -220,7 +198,7 @@ def approve_plan(
     """Sign the plan as `identity` and write the approval into its file, as `approve` does."""
     with _LOCK:
         validated = _current(folder, name, expected_hash, catalog, policy)
-        private = _own_key(keys, identity)
+        private = keys.signing_key(identity, trusted_only=True)  # as `planactor approve`
         approval = sign(
             validated.plan,
             identity=identity,
@@ -259,7 +237,7 @@ def reject_plan(
         raise InputError("the reason is longer than 2000 characters", hint="shorten it")
     with _LOCK:
         validated = _current(folder, name, expected_hash, catalog, policy)
-        private = _own_key(keys, identity)
+        private = keys.signing_key(identity, trusted_only=True)  # as `planactor approve`
         now = datetime.now(UTC).replace(microsecond=0)
         # Whoever could not approve the plan cannot reject it either: `sign` applies the
         # rules of `planactor approve`; the approval it returns is dropped, never written.

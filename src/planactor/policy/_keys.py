@@ -22,7 +22,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from planactor._errors import InputError
+from planactor._errors import ApprovalRequired, InputError
 from planactor._home import home
 from planactor._reader import LIMITS, read_text
 from planactor.plan import IDENTITY_PATTERN, identity_key, identity_problem
@@ -135,6 +135,28 @@ class KeyStore:
         if not isinstance(key, Ed25519PrivateKey):
             raise InputError(f"{source}: not an Ed25519 key", hint="approvals use Ed25519")
         return key
+
+    def signing_key(
+        self, name: str, *, path: Path | None = None, trusted_only: bool = False
+    ) -> Ed25519PrivateKey:
+        """`name`'s private key for signing (from the store, or `path`), refused (exit 3)
+        when `name` is trusted here with another key: a signature by it would never verify,
+        yet the plan would look approved by `name`. `trusted_only` refuses a name that is
+        not trusted here at all (a console signs only as trusted approvers)."""
+        private = self.private(name, path=path)
+        trusted = self.trusted().get(name)
+        if trusted is None and not trusted_only:
+            return private
+        if trusted is None or key_id_of(private.public_key()) != trusted.key_id:
+            where = str(path) if path else f"your key store ({self.directory})"
+            held = f" ({trusted.path}, key id {trusted.key_id})" if trusted else " (no .pub)"
+            raise ApprovalRequired(
+                f"the key in {where} is not the key trusted here as {name!r}{held}: an "
+                "approval signed with it would not verify",
+                hint=f"sign with {name}'s own key; if that key was rotated, remove the old "
+                f".pub file on purpose and `planactor keys import {name} NEW.pub`",
+            )
+        return private
 
     def trusted(self) -> dict[str, PublicKey]:
         """Every trusted approver, by identity. Unreadable files are skipped, not fatal; a
