@@ -100,7 +100,9 @@ class Column:
 
     `flex` marks the column that takes the remaining width; `drop` orders the optional
     columns (lowest dropped first, None never dropped); `cap` bounds an optional column's
-    width (its cells are cut beyond it).
+    width (its cells are cut beyond it). For the flexible column, `least` is its narrowest
+    useful width (optional columns give way before it gets narrower) and `whole` whether
+    optional columns also give way when that lets it show whole.
     """
 
     header: str
@@ -110,6 +112,8 @@ class Column:
     drop: int | None = None
     cap: int | None = None
     style: str = ""
+    least: int = MIN_FLEX  # flex only: the width below which optional columns give way
+    whole: bool = True  # flex only: optional columns give way so that it shows whole
     width: int = field(default=0, init=False)
 
     def natural(self, wide: bool) -> int:
@@ -137,14 +141,14 @@ def _widths(columns: list[Column], width: int) -> list[Column]:
         need = flex.natural(wide=False)
         # The fewest optional columns whose going lets the flexible one show whole; when no
         # number of them does, only as many as it needs to stay readable (MIN_FLEX).
-        for k in range(len(droppable) + 1):
+        for k in range(len(droppable) + 1 if flex.whole else 0):
             spared = sum(c.width + GAP for c in droppable[:k])
             if rest() + spared >= need:
                 for c in droppable[:k]:
                     shown.remove(c)
                 break
         else:
-            while rest() < min(MIN_FLEX, need) and droppable:
+            while rest() < min(flex.least, need) and droppable:
                 shown.remove(droppable.pop(0))
         flex.width = min(flex.natural(wide=False), max(rest(), 0))
         if flex.width < 4:  # nothing readable left for it: say so below instead
@@ -375,8 +379,7 @@ def result_lines(result: RunResult, *, width: int) -> list[Text]:
     (`--json` gives them whole)."""
     steps = list(result.steps.values())
     details = [
-        o.note or (json.dumps(o.output, ensure_ascii=False) if o.output else "")
-        for o in steps
+        o.note or (json.dumps(o.output, ensure_ascii=False) if o.output else "") for o in steps
     ]
     columns = [
         Column("step", [(o.step, "") for o in steps]),
@@ -399,6 +402,6 @@ def runs_lines(records: Sequence[RunRecord], *, width: int) -> list[Text]:
             ],
         ),
         Column("started", [(r.created_at[:19].replace("T", " "), "") for r in records], drop=0),
-        Column("intent", [(r.intent, "") for r in records], flex=True),
+        Column("intent", [(r.intent, "") for r in records], flex=True, least=32, whole=False),
     ]
     return lay_out(columns, width).lines
