@@ -22,7 +22,6 @@ from typing import Any
 
 import typer
 from rich.rule import Rule
-from rich.table import Table
 from rich.text import Text
 
 from planactor import harness
@@ -32,7 +31,7 @@ from planactor._files import save_plan
 from planactor.audit import verify_run
 from planactor.cli._app import app, catalog, err, kind_of, out
 from planactor.cli._lab_context import lab_context
-from planactor.cli._layout import print_plan
+from planactor.cli._layout import Column, lay_out, print_lines, print_plan
 from planactor.cli._run import _Progress
 from planactor.engine import Engine, RunResult, resume_gate
 from planactor.journal import EventKind, Journal
@@ -87,13 +86,16 @@ def _du_events(lab_file: Path) -> list[dict[str, Any]]:
 def _show_lab(lab_file: Path) -> None:
     state = lablib.storage_state(lablib.current_lab(lab_file).read())
     facts = lablib.facts(state)
-    table = Table(title="storage lab", title_justify="left")
-    for col in ("array", "mode", "controllers (firmware)", "hosts"):
-        table.add_column(col)
-    for name, a in facts["arrays"].items():
-        ctrls = ", ".join(f"{c} ({a['firmware'][c]})" for c in a["controllers"])
-        table.add_row(name, a["mode"], ctrls, str(len(a["hosts"])))
-    out.print(table)
+    arrays = list(facts["arrays"].items())
+    ctrls = [", ".join(f"{c} ({a['firmware'][c]})" for c in a["controllers"]) for _, a in arrays]
+    columns = [
+        Column("array", [(name, "bold") for name, _ in arrays]),
+        Column("mode", [(a["mode"], "") for _, a in arrays]),
+        Column("hosts", [(str(len(a["hosts"])), "") for _, a in arrays], "right"),
+        Column("controllers (firmware)", [(c, "") for c in ctrls], flex=True),
+    ]
+    out.print("storage lab", markup=False)
+    print_lines(out, lay_out(columns, out.width).lines)
 
 
 def _plan(intent: str, lab_file: Path, workdir: Path, name: str) -> tuple[Plan, Path]:
