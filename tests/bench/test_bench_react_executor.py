@@ -68,7 +68,7 @@ def test_reference_accepts_only_ready_steps(tmp_path: Path) -> None:
 def test_a_perfect_script_upgrades_the_lab_with_accuracy_one(tmp_path: Path) -> None:
     """Playing the routine's steps in order then done: success, every step on the reference."""
     plan, (setup, lab) = _reference_plan(tmp_path)
-    script = [{"action": s.actor, "args": s.args} for s in plan.steps] + [{"done": True}]
+    script = [{"actor": s.actor, "args": s.args} for s in plan.steps] + [{"done": True}]
     backend = ScriptedBackend(*script)
     doc = lab.read()
     got = run_react(
@@ -95,7 +95,7 @@ def test_a_forced_upgrade_under_io_records_a_du_and_a_repeat_stalls(tmp_path: Pa
     plan, (setup, lab) = _reference_plan(tmp_path)
     a, _ = setup.controllers
     forced = {
-        "action": "storage.upgrade_firmware",
+        "actor": "storage.upgrade_firmware",
         "args": {"array": setup.array, "controller": a, "version": setup.version, "force": True},
     }
     doc = lab.read()
@@ -119,7 +119,7 @@ def test_invalid_replies_and_the_budget(tmp_path: Path) -> None:
     """A reply that is not JSON is a step that went wrong: it counts against the budget and
     is never on the reference."""
     plan, (setup, lab) = _reference_plan(tmp_path)
-    read = {"action": "storage.inventory", "args": {}}
+    read = {"actor": "storage.inventory", "args": {}}
     doc = lab.read()
     got = run_react(
         setup.task,

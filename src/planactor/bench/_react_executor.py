@@ -4,9 +4,9 @@ This is the contender `bench compounding` measures planner-actor against: no pla
 validation of the whole, no engine deciding the order. Each turn the model sees the task,
 every catalog actor that can act on the lab (reads and writes: the storage pack's, since
 network and graph actors cannot touch a storage lab and would only lengthen the prompt),
-the inventory and the last observations, and answers under a JSON-schema grammar built
-like `ask`'s (`harness.ask_schema`: one actor and its arguments, entity fields limited to
-the inventory's names) with `{"done": true}` in place of an answer. The chosen action runs
+the inventory and the last observations, and answers under the planner's own grammar for
+one composed step (`planner.compose_schema`: one actor and its arguments, entity fields
+limited to the inventory's names, free strings bounded) or `{"done": true}`. The chosen action runs
 at once as a one-step run of the engine against the lab (its actor's own checks apply;
 the whole-plan DU check of validation does not, because there is no whole plan), and its
 output or error is the next observation. It ends when the model says done, when the step
@@ -28,11 +28,10 @@ from typing import Any, Literal
 from planactor._errors import BackendError, PlanInvalid
 from planactor.catalog import Actor, Catalog
 from planactor.engine import Engine
-from planactor.harness import ask_schema
 from planactor.journal import EventKind, Journal
 from planactor.lab import Lab, lab_resources
 from planactor.plan import Inventory, Plan
-from planactor.planner import Backend, Message
+from planactor.planner import Backend, Message, compose_schema
 from planactor.validate import validate_plan
 
 __all__ = [
@@ -76,8 +75,11 @@ def lab_actors(catalog: Catalog, inventory: Inventory) -> list[Actor]:
 
 
 def react_schema(actors: Sequence[Actor], inventory: Inventory, task: str) -> dict[str, Any]:
-    """One turn's grammar: an offered actor with grounded arguments, or `{"done": true}`."""
-    options = ask_schema(actors, inventory, (), question=task)["anyOf"][:-1]  # not an answer
+    """One turn's grammar: `{"actor", "args"}` for an offered actor, its entity arguments
+    limited to the inventory's names and its free strings bounded, or `{"done": true}`."""
+    # The planner's composition grammar for one step: the same narrowing the planner gets.
+    steps = compose_schema(actors, inventory, task, max_steps=1)["properties"]["steps"]
+    options = list(steps["items"]["anyOf"])
     done = {
         "type": "object",
         "properties": {"done": {"type": "boolean", "enum": [True]}},
@@ -208,7 +210,7 @@ def react_messages(
     if steps and steps[-1].choice == "invalid":
         lines.append(f"Your last reply was refused: {steps[-1].error}.")
     lines.append(
-        'Reply with the next action as JSON {"action": NAME, "args": {...}}, '
+        'Reply with the next action as JSON {"actor": NAME, "args": {...}}, '
         'or {"done": true} when the task is complete.'
     )
     return [
@@ -230,7 +232,7 @@ def _parse(text: str) -> tuple[Choice, str | None, dict[str, Any] | None, str | 
         return "invalid", None, None, "the output is not a JSON object"
     if value.get("done") is True:
         return "done", None, None, None
-    action, args = value.get("action"), value.get("args", {})
+    action, args = value.get("actor"), value.get("args", {})
     if not isinstance(action, str) or not isinstance(args, dict):
         return "invalid", None, None, "neither an action with args nor done"
     return "action", action, args, None
