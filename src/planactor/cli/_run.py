@@ -13,7 +13,6 @@ from typing import Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from rich.text import Text
 
 from planactor._errors import ApprovalRequired, InputError
@@ -22,23 +21,23 @@ from planactor._home import default_journal
 from planactor.cli._app import app, catalog, err, out
 from planactor.cli._approve import PolicyOption
 from planactor.cli._lab_context import LabContext, LabOption, lab_context
-from planactor.cli._model_options import BaseUrlOption, LLMName, LLMOption, ModelOption
+from planactor.cli._layout import print_lines, result_lines, runs_lines
+from planactor.cli._model_options import (
+    BaseUrlOption,
+    LLMName,
+    LLMOption,
+    ModelOption,
+    SkillModel,
+)
 from planactor.cli._run_resources import run_resources
+from planactor.cli._run_temporal import EngineName, EngineOption, run_on_temporal
+from planactor.cli._worker import AddressOption, NamespaceOption, TaskQueueOption
 from planactor.engine import Engine, RecordedRun, RunResult, resume_gate
 from planactor.journal import EventKind, Journal
 from planactor.plan import JsonSyntaxError, Plan, parse_json
 from planactor.policy import Authorization, KeyStore, authorize, load_policy
 from planactor.validate import AllOf, validate_plan
 
-_STATE_STYLE = {
-    "succeeded": "green",
-    "skipped": "dim",
-    "failed": "red",
-    "compensated": "yellow",
-    "unknown": "magenta",
-    "running": "cyan",
-    "pending": "dim",
-}
 _STATUS_STYLE = {
     "succeeded": "bold green",
     "paused": "bold yellow",
@@ -137,21 +136,8 @@ def _print_result(result: RunResult, as_json: bool) -> None:
             )
         )
         return
-    table = Table(
-        title=f"run {result.run_id}" + (" (dry run)" if result.dry_run else ""),
-        title_justify="left",
-    )
-    for col in ("step", "state", "tries", "note / output"):
-        table.add_column(col, no_wrap=col == "step")
-    for o in result.steps.values():
-        detail = o.note or (json.dumps(o.output, ensure_ascii=False)[:80] if o.output else "")
-        table.add_row(
-            o.step,
-            Text(o.state, style=_STATE_STYLE.get(o.state, "")),
-            str(o.attempts) if o.attempts else "-",
-            detail,
-        )
-    out.print(table)
+    out.print(Text(f"run {result.run_id}" + (" (dry run)" if result.dry_run else ""), "bold"))
+    print_lines(out, result_lines(result, width=out.width))
     out.print(
         Text(result.status.upper(), style=_STATUS_STYLE[result.status]),
         f"· plan {result.plan_hash[:19]}…",
@@ -230,6 +216,10 @@ def run_cmd(
     llm: LLMName = LLMOption,
     model: str | None = ModelOption,
     base_url: str | None = BaseUrlOption,
+    engine_name: EngineName = EngineOption,
+    address: str = AddressOption,
+    namespace: str = NamespaceOption,
+    task_queue: str = TaskQueueOption,
 ) -> None:
     """Validate, check approvals and policy, and run a plan, journaling every event."""
     if db is not None and str(db) in (":memory:", "") and not dry_run:
@@ -277,17 +267,28 @@ def run_cmd(
             catalog=cat,
             journal=journal,
             lab=ctx,
-            llm=llm,
-            model=model,
-            base_url=base_url,
+            skills=SkillModel(llm, model, base_url),
         )
-        engine = Engine(catalog=cat, journal=journal, on_event=progress, resources=resources)
-        result = engine.run(
-            validated,  # validated against this catalog once, and bound to its hash
-            dry_run=dry_run,
-            parallel=parallel,
-            authorization=auth.to_document() if auth is not None else None,
-        )
+        if engine_name is EngineName.temporal:  # the workers hold the actors' resources
+            result = run_on_temporal(
+                validated,
+                catalog=cat,
+                journal=journal,
+                authorization=auth.to_document() if auth is not None else None,
+                address=address,
+                namespace=namespace,
+                task_queue=task_queue,
+                parallel=parallel,
+                dry_run=dry_run,
+            )
+        else:
+            engine = Engine(catalog=cat, journal=journal, on_event=progress, resources=resources)
+            result = engine.run(
+                validated,  # validated against this catalog once, and bound to its hash
+                dry_run=dry_run,
+                parallel=parallel,
+                authorization=auth.to_document() if auth is not None else None,
+            )
     _print_result(result, as_json)
     raise typer.Exit(result.exit_code)
 
@@ -333,9 +334,7 @@ def resume_cmd(
             catalog=cat,
             journal=journal,
             lab=ctx,
-            llm=llm,
-            model=model,
-            base_url=base_url,
+            skills=SkillModel(llm, model, base_url),
         )
         engine = Engine(catalog=cat, journal=journal, resources=resources)
         result = engine.resume(
@@ -375,18 +374,8 @@ def runs_cmd(db: Path | None = DbOption, as_json: bool = JsonOption) -> None:
     if not records:
         out.print(f"no runs in {path}", markup=False)
         return
-    table = Table(title=f"{len(records)} run(s) in {path}", title_justify="left")
-    for col in ("run", "status", "started", "intent"):
-        table.add_column(col, no_wrap=col in ("run", "status"))
-    for r in records:
-        status = r.status + (" (dry run)" if r.dry_run else "")
-        table.add_row(
-            r.run_id,
-            Text(status, style=_STATUS_STYLE.get(r.status, "")),
-            r.created_at[:19].replace("T", " "),
-            r.intent,
-        )
-    out.print(table)
+    out.print(f"{len(records)} run(s) in {path}", markup=False)
+    print_lines(out, runs_lines(records, width=out.width))
 
 
 @app.command("replay")

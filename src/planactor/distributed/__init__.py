@@ -29,7 +29,12 @@ if TYPE_CHECKING:
         workflow_id,
     )
     from planactor.distributed._starter import Follower, resume_run, start_run
-    from planactor.distributed._worker import connect, dev_server_path, make_worker
+    from planactor.distributed._worker import (
+        connect,
+        dev_server_path,
+        make_worker,
+        workflow_runner,
+    )
     from planactor.distributed._workflow import PlanWorkflow
 
 _WHERE = {
@@ -47,6 +52,7 @@ _WHERE = {
     "connect": "_worker",
     "dev_server_path": "_worker",
     "make_worker": "_worker",
+    "workflow_runner": "_worker",
     "PlanWorkflow": "_workflow",
 }
 
@@ -74,4 +80,5 @@ __all__ = [
     "trusted_key",
     "verify_decision",
     "workflow_id",
+    "workflow_runner",
 ]

@@ -95,7 +95,7 @@ class RunInput:
     dry_run: bool = False
     authorization: dict[str, Any] | None = None
     trusted: list[TrustedKey] = field(default_factory=list)  # who may sign a resume
-    heartbeat_s: float = 10.0  # a worker lost mid-call is noticed after this long
+    heartbeat_s: float = 5.0  # a worker lost mid-call is noticed after this long
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -72,7 +72,7 @@ async def start_run(
     dry_run: bool = False,
     authorization: Mapping[str, Any] | None = None,
     trusted: list[TrustedKey] | None = None,
-    heartbeat_s: float = 10.0,
+    heartbeat_s: float = 5.0,
 ) -> RunResult:
     """Start the run's workflow, journal it, and follow it until it ends or pauses.
 

@@ -16,13 +16,14 @@ from pathlib import Path
 
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from planactor._errors import InputError
 from planactor.catalog import Catalog
 from planactor.distributed._activities import Activities
 from planactor.distributed._workflow import PlanWorkflow
 
-__all__ = ["connect", "dev_server_path", "make_worker"]
+__all__ = ["connect", "dev_server_path", "make_worker", "workflow_runner"]
 
 # A killed worker's sticky workflow tasks go back to the shared queue after this long.
 _STICKY = timedelta(seconds=2)
@@ -37,6 +38,29 @@ async def connect(address: str = "localhost:7233", *, namespace: str = "default"
             f"no Temporal service answers at {address} (namespace {namespace}): {e}",
             hint="start one (`temporal server start-dev`) or give --address HOST:PORT",
         ) from None
+
+
+# What the workflow uses of planactor, passed through the sandbox whole: pure code, whose
+# own lazy imports (a plan's hash loads the canonical JSON module on first use) must not
+# count as imports after the workflow's load. The workflow module itself stays sandboxed.
+_PASSTHROUGH = (
+    "planactor._speed",
+    "planactor._errors",
+    "planactor.plan",
+    "planactor.engine",
+    "planactor.journal",
+    "planactor.distributed._protocol",
+    "pydantic",
+    "pydantic_core",
+    "cryptography",
+)
+
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    """The sandbox the plan workflow runs in (a worker's, and a Replayer's)."""
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*_PASSTHROUGH)
+    )
 
 
 def make_worker(
@@ -56,6 +80,7 @@ def make_worker(
         activities=[acts.call_actor, acts.compensate],
         max_concurrent_activities=max_concurrent_activities,
         sticky_queue_schedule_to_start_timeout=_STICKY,
+        workflow_runner=workflow_runner(),
     )
 
 

@@ -1,0 +1,196 @@
+"""The Temporal workflow against a real dev server: the same run as the local engine's.
+
+Each plan runs twice, once on the local engine and once as a Temporal workflow (a worker in
+this process), into one journal: the logical record (each step's inputs, outputs or error,
+the compensations in order) and the journal's event sequence are equal, the Temporal run's
+chain verifies, and the local engine's replay accepts its journal as its own decisions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from temporal_helpers import event_kinds, logical_record, plan_of, run_temporal
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.service import RPCError
+
+from planactor import testing
+from planactor.distributed import (
+    connect,
+    make_worker,
+    resume_run,
+    sign_decision,
+    start_run,
+    trusted_key,
+    workflow_id,
+)
+from planactor.engine import Engine
+from planactor.journal import Journal
+from planactor.policy import key_id_of
+from planactor.validate import validate_plan
+
+
+def _write(sid: str, ledger: Path, *after: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": sid,
+        "actor": "testing.ledger_write",
+        "args": {"ledger": str(ledger), "item": sid},
+        "after": list(after),
+        **extra,
+    }
+
+
+def _flaky(sid: str, counter: Path, fails: int, *after: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": sid,
+        "actor": "testing.flaky",
+        "args": {"counter": str(counter), "fail_times": fails},
+        "after": list(after),
+        **extra,
+    }
+
+
+def _plans(d: Path) -> dict[str, list[dict[str, Any]]]:
+    led, c = d / "ledger", d / "counter"
+    return {
+        "chain": [
+            _write("w1", led),
+            {"id": "e", "actor": "core.echo", "args": {"message": {"$ref": "w1.output.item"}}},
+            _write("w2", led, "e"),
+        ],
+        "fan-out": [
+            *(_write(f"w{i}", led) for i in range(5)),
+            {
+                "id": "all",
+                "actor": "core.echo",
+                "args": {"message": "done"},
+                "after": [f"w{i}" for i in range(5)],
+            },
+        ],
+        "retry": [
+            _write("w1", led),
+            _flaky("f", c, 2, "w1", retry={"attempts": 3, "backoff_s": 0.01}),
+        ],
+        "compensated": [
+            _write("w1", led),
+            _write("w2", led, "w1"),
+            _flaky("f", c, 5, "w2", on_failure="compensate"),
+        ],
+        "continue-and-skip": [
+            _flaky("r", c, 5, on_failure="continue"),
+            {
+                "id": "needs",
+                "actor": "core.echo",
+                "args": {"message": "x", "value": {"$ref": "r.output.calls"}},
+            },
+            {
+                "id": "cond",
+                "actor": "core.echo",
+                "args": {"message": "no"},
+                "when": {"$input": "go", "op": "truthy"},
+            },
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "parallel"),
+    [("chain", 1), ("fan-out", 3), ("retry", 1), ("compensated", 1), ("continue-and-skip", 1)],
+)
+def test_temporal_run_records_what_the_local_engine_records(
+    temporal: str, tmp_path: Path, name: str, parallel: int
+) -> None:
+    """The same plan on Temporal and locally: equal logical records and event sequences; the
+    Temporal run's chain verifies and local replay agrees with every recorded decision."""
+    steps = _plans(tmp_path)[name]
+    plan = plan_of(steps)
+    if name == "continue-and-skip":
+        plan = plan.model_copy(update={"inputs": {"go": False}})
+    with Journal(tmp_path / "j.db", create=True) as journal:
+        local = Engine(catalog=testing.catalog(), journal=journal).run(
+            validate_plan(plan, catalog=testing.catalog()), run_id="local", parallel=parallel
+        )
+        (tmp_path / "counter").unlink(missing_ok=True)  # the flaky actor fails afresh
+        remote = run_temporal(temporal, plan, journal, "remote", parallel=parallel)
+        assert remote.status == local.status
+        assert logical_record(journal, "remote") == logical_record(journal, "local")
+        if parallel == 1:  # in parallel, which call ends first is up to the machine
+            assert event_kinds(journal, "remote") == event_kinds(journal, "local")
+        assert journal.verify("remote").ok
+        assert Engine(catalog=testing.catalog(), journal=journal).replay("remote").ok
+        started = journal.events("remote")[0].data
+        assert started["engine"] == "temporal"
+        assert started["temporal"]["workflow_id"] == workflow_id("remote")
+        assert started["temporal"]["run_id"]
+
+
+def test_each_write_of_a_temporal_run_is_applied_once(temporal: str, tmp_path: Path) -> None:
+    """The actors receive RUN_ID/STEP_ID as idempotency key: one application per write."""
+    plan = plan_of(_plans(tmp_path)["fan-out"])
+    with Journal(tmp_path / "j.db", create=True) as journal:
+        run_temporal(temporal, plan, journal, "once", parallel=5)
+    counts = testing.applied_counts(str(tmp_path / "ledger"))
+    assert counts == {f"once/w{i}": 1 for i in range(5)}
+
+
+def _pausing(d: Path) -> list[dict[str, Any]]:
+    return [
+        _write("w1", d / "ledger"),
+        {"id": "u", "actor": "testing.unexpected", "args": {}, "after": ["w1"]},
+    ]
+
+
+def test_a_paused_run_takes_only_a_decision_signed_by_a_trusted_key(
+    temporal: str, tmp_path: Path
+) -> None:
+    """A run pauses on UnexpectedState; a decision signed by an untrusted key (or for another
+    plan) is refused by the update's validator and leaves no trace in the history; a trusted
+    abort compensates the write, journaled with the signer, and the chain verifies."""
+    alice, mallory = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    trusted = [trusted_key("alice", key_id_of(alice.public_key()), alice.public_key())]
+    cat = testing.catalog()
+    plan = validate_plan(plan_of(_pausing(tmp_path)), catalog=cat)
+    queue = f"q-{uuid.uuid4().hex[:8]}"
+
+    def decision(key: Ed25519PrivateKey, who: str, plan_hash: str) -> Any:
+        return sign_decision(
+            run_id="paused", plan_hash=plan_hash, identity=who,
+            key_id=key_id_of(key.public_key()), key=key, abort=True,
+        )  # fmt: skip
+
+    async def main(journal: Journal) -> tuple[str, str, list[str]]:
+        client = await connect(temporal)
+        async with make_worker(client, task_queue=queue, catalog=cat):
+            first = await start_run(client, journal=journal, plan=plan, catalog=cat,
+                                    task_queue=queue, run_id="paused", trusted=trusted)  # fmt: skip
+            handle = client.get_workflow_handle(workflow_id("paused"))
+            refusals = []
+            for bad in (decision(mallory, "mallory", plan.hash),
+                        decision(mallory, "alice", plan.hash),
+                        decision(alice, "alice", "sha256:" + "0" * 64)):  # fmt: skip
+                with pytest.raises((WorkflowUpdateFailedError, RPCError)) as refused:
+                    await handle.execute_update("resume", bad, result_type=str)
+                refusals.append(str(refused.value.cause or refused.value))
+            history = await handle.fetch_history()
+            updates = [e for e in history.events if "UPDATE" in str(e.event_type)]
+            assert updates == []  # refused before anything was written
+            done = await resume_run(client, journal=journal, catalog=cat, run_id="paused",
+                                    decision=decision(alice, "alice", plan.hash))  # fmt: skip
+            return first.status, done.status, refusals
+
+    with Journal(tmp_path / "j.db", create=True) as journal:
+        first, done, refusals = asyncio.run(main(journal))
+        assert (first, done) == ("paused", "compensated")
+        assert "not trusted" in refusals[0]
+        assert "not trusted" in refusals[1]
+        assert "does not verify" in refusals[2]
+        resumed = [e for e in journal.events("paused") if e.type == "run.resumed"]
+        assert resumed[0].data["authorization"]["identity"] == "alice"
+        assert journal.verify("paused").ok
+        assert Engine(catalog=cat, journal=journal).replay("paused").ok
+    assert testing.applied_counts(str(tmp_path / "ledger")) == {"paused/w1": 1}
