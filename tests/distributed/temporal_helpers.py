@@ -84,3 +84,67 @@ def event_kinds(journal: Journal, run_id: str) -> list[tuple[str, str | None, in
 def fresh(path: Path) -> Path:
     path.unlink(missing_ok=True)
     return path
+
+
+def write(sid: str, ledger: Path, *after: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": sid,
+        "actor": "testing.ledger_write",
+        "args": {"ledger": str(ledger), "item": sid},
+        "after": list(after),
+        **extra,
+    }
+
+
+def flaky(sid: str, counter: Path, fails: int, *after: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": sid,
+        "actor": "testing.flaky",
+        "args": {"counter": str(counter), "fail_times": fails},
+        "after": list(after),
+        **extra,
+    }
+
+
+def plans(d: Path) -> dict[str, list[dict[str, Any]]]:
+    """The plans the Temporal tests run: each is also run locally, or replayed."""
+    led, c = d / "ledger", d / "counter"
+    return {
+        "chain": [
+            write("w1", led),
+            {"id": "e", "actor": "core.echo", "args": {"message": {"$ref": "w1.output.item"}}},
+            write("w2", led, "e"),
+        ],
+        "fan-out": [
+            *(write(f"w{i}", led) for i in range(5)),
+            {
+                "id": "all",
+                "actor": "core.echo",
+                "args": {"message": "done"},
+                "after": [f"w{i}" for i in range(5)],
+            },
+        ],
+        "retry": [
+            write("w1", led),
+            flaky("f", c, 2, "w1", retry={"attempts": 3, "backoff_s": 0.01}),
+        ],
+        "compensated": [
+            write("w1", led),
+            write("w2", led, "w1"),
+            flaky("f", c, 5, "w2", on_failure="compensate"),
+        ],
+        "continue-and-skip": [
+            flaky("r", c, 5, on_failure="continue"),
+            {
+                "id": "needs",
+                "actor": "core.echo",
+                "args": {"message": "x", "value": {"$ref": "r.output.calls"}},
+            },
+            {
+                "id": "cond",
+                "actor": "core.echo",
+                "args": {"message": "no"},
+                "when": {"$input": "go", "op": "truthy"},
+            },
+        ],
+    }

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from temporal_helpers import event_kinds, logical_record, plan_of, run_temporal
+from temporal_helpers import event_kinds, logical_record, plan_of, plans, run_temporal, write
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
@@ -35,69 +35,6 @@ from planactor.policy import key_id_of
 from planactor.validate import validate_plan
 
 
-def _write(sid: str, ledger: Path, *after: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "id": sid,
-        "actor": "testing.ledger_write",
-        "args": {"ledger": str(ledger), "item": sid},
-        "after": list(after),
-        **extra,
-    }
-
-
-def _flaky(sid: str, counter: Path, fails: int, *after: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "id": sid,
-        "actor": "testing.flaky",
-        "args": {"counter": str(counter), "fail_times": fails},
-        "after": list(after),
-        **extra,
-    }
-
-
-def _plans(d: Path) -> dict[str, list[dict[str, Any]]]:
-    led, c = d / "ledger", d / "counter"
-    return {
-        "chain": [
-            _write("w1", led),
-            {"id": "e", "actor": "core.echo", "args": {"message": {"$ref": "w1.output.item"}}},
-            _write("w2", led, "e"),
-        ],
-        "fan-out": [
-            *(_write(f"w{i}", led) for i in range(5)),
-            {
-                "id": "all",
-                "actor": "core.echo",
-                "args": {"message": "done"},
-                "after": [f"w{i}" for i in range(5)],
-            },
-        ],
-        "retry": [
-            _write("w1", led),
-            _flaky("f", c, 2, "w1", retry={"attempts": 3, "backoff_s": 0.01}),
-        ],
-        "compensated": [
-            _write("w1", led),
-            _write("w2", led, "w1"),
-            _flaky("f", c, 5, "w2", on_failure="compensate"),
-        ],
-        "continue-and-skip": [
-            _flaky("r", c, 5, on_failure="continue"),
-            {
-                "id": "needs",
-                "actor": "core.echo",
-                "args": {"message": "x", "value": {"$ref": "r.output.calls"}},
-            },
-            {
-                "id": "cond",
-                "actor": "core.echo",
-                "args": {"message": "no"},
-                "when": {"$input": "go", "op": "truthy"},
-            },
-        ],
-    }
-
-
 @pytest.mark.parametrize(
     ("name", "parallel"),
     [("chain", 1), ("fan-out", 3), ("retry", 1), ("compensated", 1), ("continue-and-skip", 1)],
@@ -107,7 +44,7 @@ def test_temporal_run_records_what_the_local_engine_records(
 ) -> None:
     """The same plan on Temporal and locally: equal logical records and event sequences; the
     Temporal run's chain verifies and local replay agrees with every recorded decision."""
-    steps = _plans(tmp_path)[name]
+    steps = plans(tmp_path)[name]
     plan = plan_of(steps)
     if name == "continue-and-skip":
         plan = plan.model_copy(update={"inputs": {"go": False}})
@@ -131,7 +68,7 @@ def test_temporal_run_records_what_the_local_engine_records(
 
 def test_each_write_of_a_temporal_run_is_applied_once(temporal: str, tmp_path: Path) -> None:
     """The actors receive RUN_ID/STEP_ID as idempotency key: one application per write."""
-    plan = plan_of(_plans(tmp_path)["fan-out"])
+    plan = plan_of(plans(tmp_path)["fan-out"])
     with Journal(tmp_path / "j.db", create=True) as journal:
         run_temporal(temporal, plan, journal, "once", parallel=5)
     counts = testing.applied_counts(str(tmp_path / "ledger"))
@@ -140,7 +77,7 @@ def test_each_write_of_a_temporal_run_is_applied_once(temporal: str, tmp_path: P
 
 def _pausing(d: Path) -> list[dict[str, Any]]:
     return [
-        _write("w1", d / "ledger"),
+        write("w1", d / "ledger"),
         {"id": "u", "actor": "testing.unexpected", "args": {}, "after": ["w1"]},
     ]
 
