@@ -30,7 +30,13 @@ from planactor.cli._model_options import (
     SkillModel,
 )
 from planactor.cli._run_resources import run_resources
-from planactor.cli._run_temporal import EngineName, EngineOption, run_on_temporal
+from planactor.cli._run_temporal import (
+    EngineName,
+    EngineOption,
+    resume_on_temporal,
+    run_on_temporal,
+    temporal_record,
+)
 from planactor.cli._worker import AddressOption, NamespaceOption, TaskQueueOption
 from planactor.engine import Engine, RecordedRun, RunResult, resume_gate
 from planactor.journal import EventKind, Journal
@@ -313,6 +319,9 @@ def resume_cmd(
     llm: LLMName = LLMOption,
     model: str | None = ModelOption,
     base_url: str | None = BaseUrlOption,
+    as_name: str | None = typer.Option(
+        None, "--as", help="A Temporal run: sign the decision as NAME (a trusted approver)."
+    ),
 ) -> None:
     """Continue a paused or interrupted run, re-checking everything `run` checks."""
     cat = catalog()
@@ -328,18 +337,29 @@ def resume_cmd(
             safety=ctx.safety if ctx else None,
             basis=_basis_check(ctx, journal) if ctx else None,
         )
-        resources = run_resources(
-            stack,
-            plan=journal.run(run_id).plan,
-            catalog=cat,
-            journal=journal,
-            lab=ctx,
-            skills=SkillModel(llm, model, base_url),
-        )
-        engine = Engine(catalog=cat, journal=journal, resources=resources)
-        result = engine.resume(
-            run_id, retry=retry, abort=abort, parallel=parallel, take_over=take_over, gate=gate
-        )
+        if temporal_record(journal, run_id) is not None:  # its workflow waits for a decision
+            result = resume_on_temporal(
+                journal=journal,
+                catalog=cat,
+                run_id=run_id,
+                retry=retry,
+                abort=abort,
+                gate=gate,
+                identity=as_name,
+            )
+        else:
+            resources = run_resources(
+                stack,
+                plan=journal.run(run_id).plan,
+                catalog=cat,
+                journal=journal,
+                lab=ctx,
+                skills=SkillModel(llm, model, base_url),
+            )
+            engine = Engine(catalog=cat, journal=journal, resources=resources)
+            result = engine.resume(
+                run_id, retry=retry, abort=abort, parallel=parallel, take_over=take_over, gate=gate
+            )
     _print_result(result, as_json)
     raise typer.Exit(result.exit_code)
 

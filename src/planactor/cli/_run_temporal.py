@@ -16,12 +16,20 @@ from typing import Any
 
 import typer
 
+from planactor._errors import InputError
 from planactor.catalog import Catalog
-from planactor.engine import RunResult
+from planactor.engine import RecordedRun, ResumeGate, RunResult
+from planactor.engine._codec import finished_steps
 from planactor.journal import Journal
 from planactor.validate import ValidatedPlan
 
-__all__ = ["EngineName", "EngineOption", "run_on_temporal"]
+__all__ = [
+    "EngineName",
+    "EngineOption",
+    "resume_on_temporal",
+    "run_on_temporal",
+    "temporal_record",
+]
 
 
 class EngineName(StrEnum):
@@ -70,6 +78,69 @@ def run_on_temporal(
             dry_run=dry_run,
             authorization=authorization,
             trusted=trusted,
+        )
+
+    return asyncio.run(go())
+
+
+def temporal_record(journal: Journal, run_id: str) -> Mapping[str, Any] | None:
+    """Where a run's workflow is (address, namespace, ids), or None for a local run."""
+    journal.run(run_id)  # an unknown run is bad input (exit 2), named with a hint
+    started = journal.events(run_id, limit=1)[0].data
+    found = started.get("temporal") if started.get("engine") == "temporal" else None
+    return found if isinstance(found, Mapping) else None
+
+
+def resume_on_temporal(
+    *,
+    journal: Journal,
+    catalog: Catalog,
+    run_id: str,
+    retry: list[str],
+    abort: bool,
+    gate: ResumeGate,
+    identity: str | None,
+) -> RunResult:
+    """Judge the resume as locally (the same gate), sign the decision as `identity`, send it
+    to the paused workflow (its validator checks the signature), and follow the run on."""
+    from planactor.distributed import connect, resume_run, sign_decision
+    from planactor.policy import KeyStore, key_id_of
+
+    if identity is None:
+        raise InputError(
+            f"run {run_id} runs on Temporal: its workflow takes only a signed decision",
+            hint=f"`planactor resume {run_id} --as NAME` signs it with NAME's approver key",
+        )
+    where = temporal_record(journal, run_id)
+    assert where is not None
+    record = journal.run(run_id)
+    events = journal.events(run_id)
+    authorization = gate(
+        RecordedRun(
+            run_id=run_id,
+            plan=record.plan,
+            plan_hash=record.plan_hash,
+            started=events[0].data,
+            done=finished_steps(events),
+            abort=abort,
+        )
+    )
+    key = KeyStore().private(identity)
+    decision = sign_decision(
+        run_id=run_id,
+        plan_hash=record.plan_hash,
+        identity=identity,
+        key_id=key_id_of(key.public_key()),
+        key=key,
+        retry=retry,
+        abort=abort,
+        authorization=dict(authorization) if authorization is not None else None,
+    )
+
+    async def go() -> RunResult:
+        client = await connect(str(where["address"]), namespace=str(where["namespace"]))
+        return await resume_run(
+            client, journal=journal, catalog=catalog, run_id=run_id, decision=decision
         )
 
     return asyncio.run(go())

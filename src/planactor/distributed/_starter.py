@@ -114,6 +114,7 @@ async def start_run(
             "temporal": {
                 "workflow_id": wid,
                 "run_id": temporal_run,
+                "address": client.service_client.config.target_host,
                 "namespace": client.namespace,
                 "task_queue": task_queue,
             },
