@@ -111,3 +111,23 @@ def test_a_directory_is_not_a_model(tmp_path: Path) -> None:
     """A directory given as the model is bad input naming it."""
     with pytest.raises(InputError, match="is a directory"):
         LocalBackend(model_path=tmp_path)
+
+
+def test_score_ranks_the_obvious_continuation_first() -> None:
+    """score() with the shipped model: " Paris." is likelier than " a banana." after
+    "The capital of France is"; scores are mean log-likelihoods (<= 0), deterministic."""
+    backend = LocalBackend()
+    prompt = "The capital of France is"
+    first = backend.score(prompt, [" Paris.", " a banana."])
+    assert first[0] > first[1] + 2
+    assert all(s <= 0 for s in first)
+    assert backend.score(prompt, [" Paris.", " a banana."]) == first
+    assert backend.score(prompt, []) == []
+
+
+def test_score_leaves_completion_unchanged() -> None:
+    """Scoring shares the loaded model; a completion after it answers as before."""
+    backend = LocalBackend()
+    before = backend.complete(MESSAGES, schema=SCHEMA, max_tokens=64).text
+    backend.score("The capital of France is", [" Paris."])
+    assert backend.complete(MESSAGES, schema=SCHEMA, max_tokens=64).text == before

@@ -819,3 +819,98 @@ def test_a_novel_plan_needs_one_approval_even_when_read_only() -> None:
     assert routine_made.plan.origin is not None
     authorize(validate_plan(routine_made.plan, catalog=cat), catalog=cat, policy=policy,
               trusted={}, now=now)  # fmt: skip
+
+
+# -- ranking where code cannot decide (a scripted scorer: the margin rule itself) ------------
+
+
+class Leaning:
+    """A scorer that scores `favoured` continuations at 0 and the rest at -`lead`; the
+    baseline prompt (the request left empty) scores all alike, so the lead is the margin."""
+
+    def __init__(self, favoured: str, lead: float) -> None:
+        self.favoured, self.lead = favoured, lead
+        self.prompts: list[str] = []
+
+    def score(self, prompt: str, continuations: Sequence[str]) -> list[float]:
+        self.prompts.append(prompt)
+        if '""' in prompt:
+            return [0.0 for _ in continuations]
+        return [0.0 if self.favoured in c else -self.lead for c in continuations]
+
+
+TIE = "status of esx-03 on array-02"  # host health and array health tie for code
+
+
+def test_a_routine_tie_is_settled_by_ranking_above_the_margin(
+    storage: StorageLab, local: LocalBackend
+) -> None:
+    """Code's ranking ties; the scorer leads by more than the model's margin: its routine
+    is planned, no generation call is made, and the ranking is in the planner metadata,
+    outside the plan hash."""
+    backend = Counting(local)
+    scorer = Leaning("multipath health of host esx-03", 2.0)
+    result = storage_planner(storage, backend, scorer=scorer).plan(TIE, requested_by="sam")
+    assert backend.asked == 0
+    assert result.routine is not None
+    assert result.routine.name == "storage.host_health_check"
+    assert extra(result)["routine_chosen_by"] == "model ranking (margin 2.00)"
+    (ranking,) = extra(result)["model_ranking"]
+    assert ranking["decides"] == "routine"
+    assert ranking["chosen"] == "storage.host_health_check"
+    assert ranking["margin"] == 2.0
+    assert ranking["threshold"] == 1.5  # SmolLM2's calibrated margin
+    bare = result.plan.model_copy(update={"planner": None})
+    assert bare.hash == result.plan.hash
+
+
+def test_a_routine_tie_below_the_margin_is_refused_naming_both(
+    storage: StorageLab, local: LocalBackend
+) -> None:
+    """Below the margin, a tie is not broken by name order: the planner asks which."""
+    scorer = Leaning("multipath health of host esx-03", 0.4)
+    with pytest.raises(InputError) as caught:
+        storage_planner(storage, local, scorer=scorer).plan(TIE, requested_by="sam")
+    message = caught.value.message
+    assert "storage.health_check" in message
+    assert "storage.host_health_check" in message
+    assert "margin 0.40 is below 1.5" in message
+
+
+def test_an_entity_the_clause_points_at_is_chosen_above_the_margin(
+    storage: StorageLab, local: LocalBackend
+) -> None:
+    """ "array-03's A controller": code finds array-03-a and array-03-b; the scorer leads
+    by more than the entity margin, so array-03-a is planned, its note says the model."""
+    scorer = Leaning("array-03-a", 2.0)
+    result = storage_planner(storage, local, scorer=scorer).plan(
+        "bounce array-03's A controller", requested_by="sam"
+    )
+    assert result.grounding is not None
+    assert result.grounding.values["controller"] == "array-03-a"
+    note = next(n for n in result.grounding.notes if n.param == "controller")
+    assert note.source == "model"
+    (ranking,) = extra(result)["model_ranking"]
+    assert (ranking["decides"], ranking["chosen"]) == ("controller", "array-03-a")
+    assert sorted(ranking["options"]) == ["array-03-a", "array-03-b"]
+
+
+def test_an_entity_below_the_margin_stays_a_question(
+    storage: StorageLab, local: LocalBackend
+) -> None:
+    """A lead below the entity margin plans nothing: the intent does not say which."""
+    scorer = Leaning("array-03-a", 0.5)
+    with pytest.raises(InputError, match="does not say"):
+        storage_planner(storage, local, scorer=scorer).plan(
+            "bounce array-03's A controller", requested_by="sam"
+        )
+
+
+def test_two_named_entities_are_never_ranked(storage: StorageLab, local: LocalBackend) -> None:
+    """Two arrays said is the intent's gap, not a choice: the scorer is not even asked."""
+    scorer = Leaning("array-01", 9.0)
+    with pytest.raises(InputError):
+        storage_planner(storage, local, scorer=scorer).plan(
+            "upgrade array-01 and array-02 to 5.2.1", requested_by="sam"
+        )
+    assert scorer.prompts == []

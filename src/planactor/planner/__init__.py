@@ -28,6 +28,7 @@ from planactor.planner._grounding import (
 )
 from planactor.planner._llm_planner import LLMPlanner, LLMPlanResult, plan_cache_key
 from planactor.planner._prices import PRICES, Price, estimate_cost
+from planactor.planner._rank import Ranking, Scorer, rank_by_model, routine_margin
 from planactor.planner._routine_planner import (
     Candidate,
     PlanResult,
@@ -60,8 +61,10 @@ __all__ = [
     "PlanResult",
     "Price",
     "Question",
+    "Ranking",
     "Reading",
     "RoutinePlanner",
+    "Scorer",
     "Selection",
     "clarify",
     "compose_schema",
@@ -74,7 +77,9 @@ __all__ = [
     "plan_cache_key",
     "prompt_hash",
     "rank",
+    "rank_by_model",
     "read_intent",
+    "routine_margin",
     "select",
     "shipped_model_path",
     "tokens",

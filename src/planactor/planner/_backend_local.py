@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
 __all__ = ["SHIPPED_MODEL_FILE", "LocalBackend", "default_threads", "shipped_model_path"]
 
+_MAX_CONTINUATION = 64  # tokens scored per continuation: a verbalisation, not a document
+
 SHIPPED_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _GGUF_MAGIC = b"GGUF"
 _MODEL_HINT = "point PLANACTOR_MODEL or --model PATH at a GGUF model file"
@@ -253,3 +255,53 @@ class LocalBackend:
             latency_s=latency,
             cost_usd=0.0,
         )
+
+    def score(self, prompt: str, continuations: Sequence[str]) -> list[float]:
+        """The mean log-likelihood per token of each continuation after `prompt` (natural
+        log, <= 0; higher is likelier), in the order given.
+
+        Ranking, not generation: nothing is sampled, so the scores are deterministic. The
+        prompt is evaluated once and kept in the KV cache; each continuation is decoded in
+        one batch from there with logits for every position (no `logits_all` model, whose
+        score table would take n_ctx x vocabulary floats). Each continuation is tokenised on
+        its own, so write it with its leading space.
+        """
+        import numpy as np
+
+        if not continuations:
+            return []
+        loaded = _load(self.path, self.n_ctx, self.n_threads)
+        llm: Any = loaded.llm
+        head = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=False)
+        tails = [
+            llm.tokenize(c.encode("utf-8"), add_bos=False, special=False)[:_MAX_CONTINUATION]
+            for c in continuations
+        ]
+        if any(not t for t in tails):
+            raise InputError("a continuation to score is empty", hint="give each some text")
+        if len(head) + _MAX_CONTINUATION + 1 > min(self.n_ctx, llm.n_batch):
+            raise BackendError(
+                f"local model {self.model!r}: the prompt to score is {len(head)} tokens",
+                backend=self.name,
+                hint="shorten the prompt",
+            )
+        out: list[float] = []
+        with loaded.lock:
+            llm.reset()
+            llm.eval(head[:-1])  # the prefix once; its last token opens each batch below
+            base = llm.n_tokens
+            n_vocab = llm.n_vocab()
+            for tail in tails:
+                batch = [head[-1], *tail]
+                llm._ctx.kv_cache_seq_rm(-1, base, -1)  # drop the previous continuation
+                llm._batch.set_batch(batch=batch, n_past=base, logits_all=True)
+                llm._ctx.decode(llm._batch)
+                rows = np.ctypeslib.as_array(
+                    llm._ctx.get_logits(), shape=(len(batch) * n_vocab,)
+                ).reshape(len(batch), n_vocab)[:-1]
+                peak = rows.max(axis=1, keepdims=True)
+                log_z = peak[:, 0] + np.log(np.exp(rows - peak).sum(axis=1))
+                picked = rows[np.arange(len(tail)), tail]
+                out.append(float((picked - log_z).mean()))
+            llm.reset()  # the next completion re-evaluates its own prompt from scratch
+        return out

@@ -46,6 +46,7 @@ from planactor.planner._eval_set import (
 )
 from planactor.planner._grounding import GroundingNote
 from planactor.planner._llm_planner import LLMPlanner
+from planactor.planner._rank import Scorer
 from planactor.planner._routine_planner import RoutinePlanner
 from planactor.validate import Policy, validate
 
@@ -420,6 +421,7 @@ def run_eval(
             facts=context.facts,
             policy=context.policy,
             cache_dir=None,  # every case planned afresh: a cached plan costs nothing
+            scorer=backend if isinstance(backend, Scorer) else None,  # ranks uncounted
         )
         if counting is not None
         else None

@@ -32,11 +32,19 @@ from planactor.planner._grounding import (
     spoken_numbers,
     tokens,
 )
+from planactor.planner._rank import (
+    ENTITY_MARGIN,
+    Ranking,
+    Scorer,
+    rank_by_model,
+    routine_margin,
+)
 from planactor.planner._routine_planner import (
     MIN_SCORE,
     Candidate,
     Selection,
     applicable,
+    entity_options,
     refuse_selection,
     select,
     writes,
@@ -66,6 +74,10 @@ class LLMPlanResult:
     not_planned: tuple[NotPlanned, ...] = field(default=())
 
 
+def _scorer_of(backend: Backend) -> Scorer | None:
+    return backend if isinstance(backend, Scorer) else None
+
+
 def plan_cache_key(**parts: Any) -> str:
     return hashlib.sha256(canonical_json(parts)).hexdigest()
 
@@ -84,6 +96,7 @@ class LLMPlanner:
         cache_dir: Path | None = None,
         max_attempts: int = 3,
         basis: BasisReader | None = None,
+        scorer: Scorer | None = None,
     ) -> None:
         self.catalog = catalog
         self.backend = backend
@@ -93,6 +106,8 @@ class LLMPlanner:
         self.cache_dir = cache_dir
         self.max_attempts = max_attempts
         self.basis = basis  # records the lab facts a plan is made from (`Plan.basis`)
+        # Ranking where code cannot decide: the backend itself when it can score (local).
+        self.scorer = scorer if scorer is not None else _scorer_of(backend)
 
     # -- entry point --------------------------------------------------------------------------
 
@@ -158,7 +173,33 @@ class LLMPlanner:
         # name cannot be planned, so it is no choice to put to the model.
         fitting = [c for c in fitting if not _entity_missing(c)] or fitting[:1]
         chosen, how = fitting[0], "grounding"
-        if len(fitting) > 1 and fitting[0].score - fitting[1].score < CLEAR_LEAD:
+        rankings: list[Ranking] = []
+        close = len(fitting) > 1 and fitting[0].score - fitting[1].score < CLEAR_LEAD
+        if close and self.scorer is not None:
+            margin = routine_margin(self.backend.model)
+            # Ranking, not generation: each eligible routine said as a sentence, scored.
+            ranking = rank_by_model(
+                self.scorer,
+                prompt=_ask_prompt(asked),
+                options={c.routine.name: _say_routine(c) for c in fitting},
+                decides="routine",
+                threshold=margin,
+                baseline=_ask_prompt(""),
+            )
+            rankings.append(ranking)
+            if ranking.chosen is not None:
+                chosen = next(c for c in fitting if c.routine.name == ranking.chosen)
+                how = f"model ranking (margin {ranking.margin:.2f})"
+            elif fitting[0].score > fitting[1].score:
+                how = f"ranker (the model's margin {ranking.margin:.2f} is below {margin})"
+            else:
+                raise InputError(
+                    f"several routines fit {asked!r} equally well: "
+                    + ", ".join(c.routine.name for c in fitting)
+                    + f" (the model's margin {ranking.margin:.2f} is below {margin})",
+                    hint="say which, or use --routine NAME",
+                )
+        elif close:
             picked, call = self._choose(asked, fitting)
             calls.append(call)
             # "none" from the model, when the ranker found close routines, is not a reason to
@@ -172,8 +213,24 @@ class LLMPlanner:
         grounding = chosen.grounding
         values = dict(grounding.values)
         unresolved = [n for n in grounding.notes if n.param not in values]
-        # Entities are never left to a model: naming none, or several, is the intent's gap.
+        # Entities are left to a model only among those the clause itself points at
+        # ("array-02's a controller": array-02-a or array-02-b), and only above a margin.
         blocked = [n for n in unresolved if routine.params[n.param].entity is not None]
+        if len(blocked) == 1 and self.scorer is not None:
+            picked_note, entity_ranking = self._rank_entity(asked, routine, blocked[0])
+            if entity_ranking is not None:
+                rankings.append(entity_ranking)
+            if picked_note is not None:
+                values[picked_note.param] = picked_note.value
+                grounding = Grounding(
+                    routine=routine.name,
+                    values=values,
+                    notes=tuple(
+                        picked_note if n.param == picked_note.param else n for n in grounding.notes
+                    ),
+                )
+                unresolved = [n for n in grounding.notes if n.param not in values]
+                blocked = []
         if blocked:
             raise InputError(
                 f"routine {routine.name} fits, but the intent does not say:\n  "
@@ -251,6 +308,8 @@ class LLMPlanner:
                 {"routine": c.routine.name, "score": c.score} for c in candidates[:MAX_CANDIDATES]
             ],
         }
+        if rankings:  # what the model decided and how sure it was (metadata, not hashed)
+            info["model_ranking"] = [r.to_document() for r in rankings]
         return LLMPlanResult(
             plan=plan.model_copy(update={"planner": _info(self.backend, calls, attempts, info)}),
             report=report,
@@ -274,6 +333,40 @@ class LLMPlanner:
             return False
         verbs = {stem(a.name.rsplit(".", 1)[-1].split("_")[0]) for a in self.catalog}
         return any((words := tokens(c.text)) and stem(words[0]) in verbs for c in reading.clauses)
+
+    def _rank_entity(
+        self, asked: str, routine: Routine, note: GroundingNote
+    ) -> tuple[GroundingNote | None, Ranking | None]:
+        """The entity the model ranks first among those the clause points at, as a grounding
+        note, when it leads by ENTITY_MARGIN; (None, ranking) below it; (None, None) when
+        the clause points at fewer than two (then there is nothing to rank)."""
+        assert self.scorer is not None
+        entity = routine.params[note.param].entity
+        assert entity is not None
+        # Several names said ("array-01 and array-02") are the intent's gap, not a choice.
+        options = entity_options(asked, note, entity, self.inventory)
+        if note.source != "missing" or len(options) < 2:
+            return None, None
+        ranking = rank_by_model(
+            self.scorer,
+            prompt=_entity_prompt(asked, entity),
+            options={o: f" {o}" for o in options},
+            decides=note.param,
+            threshold=ENTITY_MARGIN,
+            baseline=_entity_prompt("", entity),
+        )
+        if ranking.chosen is None:
+            return None, ranking
+        return (
+            GroundingNote(
+                param=note.param,
+                value=ranking.chosen,
+                source="model",
+                detail=f"ranked first by the model among {', '.join(options)} "
+                f"(margin {ranking.margin:.2f})",
+            ),
+            ranking,
+        )
 
     def _choose(
         self, intent: str, fitting: Sequence[Candidate]
@@ -587,6 +680,25 @@ def _info(
         llm_calls=[c.to_document() for c in calls],
         **extra,
     )
+
+
+def _ask_prompt(asked: str) -> str:
+    return f'An engineer asked: "{asked}"\nThat is a request to'
+
+
+def _entity_prompt(asked: str, entity: str) -> str:
+    return f'An engineer asked: "{asked}"\nThe {entity} they mean is'
+
+
+def _say_routine(c: Candidate) -> str:
+    """The routine's intent sentence with the values grounding read ("check the health of
+    array-02"); a value it did not read stays a placeholder word ("host")."""
+    values = {p: c.grounding.values.get(p, p) for p in c.routine.params}
+    try:
+        text = c.routine.intent.format(**values)
+    except (KeyError, IndexError, ValueError):
+        text = c.routine.description
+    return f" {text[:1].lower()}{text[1:].rstrip('.')}."
 
 
 def _entity_missing(c: Candidate) -> bool:

@@ -28,7 +28,7 @@ from planactor.planner._clauses import (
     read_intent,
     stem,
 )
-from planactor.planner._grounding import Grounding, ground, tokens
+from planactor.planner._grounding import Grounding, GroundingNote, ground, tokens
 from planactor.validate import Policy, ValidationReport, validate
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "actions_of",
     "applicable",
     "clarify",
+    "entity_options",
     "rank",
     "select",
     "writes",
@@ -371,18 +372,9 @@ def clarify(
     (note,) = missing
     p = chosen.routine.params[note.param]
     if p.entity is not None:
+        named_or_said = entity_options(selection.clause.text, note, p.entity, inventory)
         known = sorted(inventory.names(p.entity) or ()) if inventory is not None else []
-        named = note.value if note.source == "ambiguous" and isinstance(note.value, list) else []
-        # "the controller of array-02": the names under an entity the clause names.
-        clause = selection.clause.text.lower()
-        said = [
-            k
-            for k in known
-            if any(
-                re.search(rf"(?<![\w-]){re.escape(o.lower())}(?![\w-])", clause) for o in _owners(k)
-            )
-        ]
-        options: tuple[Any, ...] = tuple(named or said or known)
+        options: tuple[Any, ...] = named_or_said or tuple(known)
         text = f"Which {p.entity}? ({p.description})"
     elif p.enum is not None:
         options, text = tuple(p.enum), f"Which {note.param}? ({p.description})"
@@ -394,6 +386,23 @@ def clarify(
         text=text,
         candidates=options,
         format=p.pattern,
+    )
+
+
+def entity_options(
+    clause: str, note: GroundingNote, entity: str, inventory: Inventory | None
+) -> tuple[str, ...]:
+    """The entities the clause itself points at for an open value: the names it gives when
+    several match ("array-01 or array-02"), else the names under an entity it names ("the
+    controller of array-02" -> array-02-a, array-02-b). Empty when it points at none."""
+    if note.source == "ambiguous" and isinstance(note.value, list):
+        return tuple(str(v) for v in note.value)
+    known = sorted(inventory.names(entity) or ()) if inventory is not None else []
+    text = clause.lower()
+    return tuple(
+        k
+        for k in known
+        if any(re.search(rf"(?<![\w-]){re.escape(o.lower())}(?![\w-])", text) for o in _owners(k))
     )
 
 
