@@ -24,6 +24,11 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
         "planactor.bench._engine",
         "engine overhead per step, in memory and durable, next to LangGraph",
     ),
+    "engine-temporal": (
+        "planactor.distributed._bench",
+        "the same plans on Temporal (also `engine --engine temporal`): per-step overhead next"
+        " to the local engine and a hand-written Temporal workflow",
+    ),
     "shortest-path": (
         "planactor.bench._shortest_path",
         "the graph pack's Dijkstra (igraph, cached) next to networkx, 100 to 100,000 nodes;"

@@ -537,7 +537,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--steps", type=int, default=STEPS, help="steps per plan (1,000)")
     parser.add_argument("--dir", default=None, help="where durable journals are written")
+    parser.add_argument(
+        "--engine",
+        choices=["local", "temporal"],
+        default="local",
+        help="temporal: the same plans on Temporal, next to local and a hand-written workflow",
+    )
+    parser.add_argument("--address", default=None, help="--engine temporal: a Temporal server")
     args = parser.parse_args(argv)
+    if args.engine == "temporal":
+        from planactor.bench import run_benchmark
+
+        rest = ["--steps", str(args.steps), *(["--json"] if args.json else [])]
+        return run_benchmark(
+            "engine-temporal", rest + (["--address", args.address] if args.address else [])
+        )
     if args.steps < 2:
         parser.error("--steps must be at least 2")
     version = langgraph_version()
