@@ -874,7 +874,7 @@ def test_a_routine_tie_below_the_margin_is_refused_naming_both(
     message = caught.value.message
     assert "storage.health_check" in message
     assert "storage.host_health_check" in message
-    assert "margin 0.40 is below 1.5" in message
+    assert "leans to storage.host_health_check by 0.40, below its margin 1.5" in message
 
 
 def test_an_entity_the_clause_points_at_is_chosen_above_the_margin(

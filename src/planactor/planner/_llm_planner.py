@@ -2,7 +2,8 @@
 
 What code can decide, code decides: the routine ranking and the grounding of parameters
 (entity names that exist, versions, counts) come first. The model is asked only what they
-leave open, and always under a JSON schema that narrows it to the catalog and the inventory:
+leave open, and always under a JSON schema that narrows it to the catalog and the inventory,
+or by ranking what code found (a backend that can score: `planner/_rank.py`):
 which of the close routines is meant, the value of a parameter the intent words in a way
 grounding cannot read, or, when no routine fits, a composed DAG of catalog actors. Every
 candidate goes through the validator; its errors go back to the model at most
@@ -196,7 +197,8 @@ class LLMPlanner:
                 raise InputError(
                     f"several routines fit {asked!r} equally well: "
                     + ", ".join(c.routine.name for c in fitting)
-                    + f" (the model's margin {ranking.margin:.2f} is below {margin})",
+                    + f" (the model leans to {ranking.best} by {ranking.margin:.2f}, below"
+                    f" its margin {margin})",
                     hint="say which, or use --routine NAME",
                 )
         elif close:
