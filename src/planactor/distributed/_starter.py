@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
@@ -185,21 +185,45 @@ class Follower:
         self.end: PauseRun | FinishRun | None = None
 
     async def follow(self, handle: WorkflowHandle[Any, Any]) -> RunResult:
+        idle = 0
         while True:
             try:
                 prog = await handle.query(PROGRESS_QUERY, self.seen, result_type=Progress)
             except RPCError:
+                await self._check_open(handle)
                 await asyncio.sleep(0.5)  # no worker answers right now: it may be restarting
                 continue
             last = None
             for rec in prog.records:
                 last = self.take(rec)
             self.journal.flush()
-            if isinstance(last, FinishRun) or (
-                isinstance(last, PauseRun) and prog.status == "paused"
+            # A pause counts once it is news: a resume reads the old one again first.
+            if self.seen > self.skip and (
+                isinstance(last, FinishRun)
+                or (isinstance(last, PauseRun) and prog.status == "paused")
             ):
                 return self.result()
+            idle = 0 if prog.records else idle + 1
+            if idle and idle % 40 == 0:  # about every 2 s without news
+                await self._check_open(handle)
             await asyncio.sleep(_POLL_S)
+
+    async def _check_open(self, handle: WorkflowHandle[Any, Any]) -> None:
+        """JournalError if the workflow ended without finishing the plan (failed, terminated,
+        cancelled, timed out): its events stop there, and the journal says so."""
+        desc = await handle.describe()
+        status = desc.status
+        if status is None or status == WorkflowExecutionStatus.RUNNING:
+            return
+        if status == WorkflowExecutionStatus.COMPLETED:
+            return  # its last records are still to be read
+        self.journal.set_status(self.run_id, "failed")
+        self.journal.flush()
+        raise JournalError(
+            f"run {self.run_id}: its Temporal workflow {handle.id} ended as {status.name} "
+            "before the plan did",
+            hint=f"`temporal workflow show --workflow-id {handle.id}` says why",
+        )
 
     def take(self, rec: dict[str, Any]) -> object:
         """Journal one record (unless it already is) and feed it to the mirror."""

@@ -258,6 +258,8 @@ class PlanWorkflow:
     @workflow.update(name=RESUME_UPDATE)
     async def resume(self, decision: Decision) -> str:
         self._decisions.append(decision)
+        # Answer once the run has taken the decision, so the caller reads on from there.
+        await workflow.wait_condition(lambda: decision not in self._decisions)
         return "accepted"
 
     @resume.validator
