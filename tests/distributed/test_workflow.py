@@ -9,6 +9,7 @@ chain verifies, and the local engine's replay accepts its journal as its own dec
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from pathlib import Path
 from typing import Any
@@ -96,28 +97,46 @@ def test_a_paused_run_takes_only_a_decision_signed_by_a_trusted_key(
 
     def decision(key: Ed25519PrivateKey, who: str, plan_hash: str) -> Any:
         return sign_decision(
-            run_id="paused", plan_hash=plan_hash, identity=who,
-            key_id=key_id_of(key.public_key()), key=key, abort=True,
-        )  # fmt: skip
+            run_id="paused",
+            plan_hash=plan_hash,
+            identity=who,
+            key_id=key_id_of(key.public_key()),
+            key=key,
+            abort=True,
+        )
 
     async def main(journal: Journal) -> tuple[str, str, list[str]]:
         client = await connect(temporal)
         async with make_worker(client, task_queue=queue, catalog=cat):
-            first = await start_run(client, journal=journal, plan=plan, catalog=cat,
-                                    task_queue=queue, run_id="paused", trusted=trusted)  # fmt: skip
+            first = await start_run(
+                client,
+                journal=journal,
+                plan=plan,
+                catalog=cat,
+                task_queue=queue,
+                run_id="paused",
+                trusted=trusted,
+            )
             handle = client.get_workflow_handle(workflow_id("paused"))
             refusals = []
-            for bad in (decision(mallory, "mallory", plan.hash),
-                        decision(mallory, "alice", plan.hash),
-                        decision(alice, "alice", "sha256:" + "0" * 64)):  # fmt: skip
+            for bad in (
+                decision(mallory, "mallory", plan.hash),
+                decision(mallory, "alice", plan.hash),
+                decision(alice, "alice", "sha256:" + "0" * 64),
+            ):
                 with pytest.raises((WorkflowUpdateFailedError, RPCError)) as refused:
                     await handle.execute_update("resume", bad, result_type=str)
                 refusals.append(str(refused.value.cause or refused.value))
             history = await handle.fetch_history()
             updates = [e for e in history.events if "UPDATE" in str(e.event_type)]
             assert updates == []  # refused before anything was written
-            done = await resume_run(client, journal=journal, catalog=cat, run_id="paused",
-                                    decision=decision(alice, "alice", plan.hash))  # fmt: skip
+            done = await resume_run(
+                client,
+                journal=journal,
+                catalog=cat,
+                run_id="paused",
+                decision=decision(alice, "alice", plan.hash),
+            )
             return first.status, done.status, refusals
 
     with Journal(tmp_path / "j.db", create=True) as journal:
@@ -131,3 +150,54 @@ def test_a_paused_run_takes_only_a_decision_signed_by_a_trusted_key(
         assert journal.verify("paused").ok
         assert Engine(catalog=cat, journal=journal).replay("paused").ok
     assert testing.applied_counts(str(tmp_path / "ledger")) == {"paused/w1": 1}
+
+
+def test_a_workflow_given_another_plan_fails_and_the_journal_says_so(
+    temporal: str, tmp_path: Path
+) -> None:
+    """A workflow whose plan is not the one its hash names refuses to run a step; the
+    starter's follower reports it (JournalError) and marks the run failed in the journal."""
+    from planactor._errors import JournalError
+    from planactor.distributed import Follower, RunInput
+    from planactor.distributed._protocol import spec_to
+    from planactor.engine import specs_for
+
+    cat = testing.catalog()
+    plan = validate_plan(plan_of(plans(tmp_path)["chain"]), catalog=cat)
+    other = validate_plan(plan_of(plans(tmp_path)["retry"]), catalog=cat)
+    queue = f"q-{uuid.uuid4().hex[:8]}"
+    inp = RunInput(
+        run_id="forged",
+        plan=json.dumps(other.plan.to_document()),
+        plan_hash=plan.hash,
+        specs={k: spec_to(v) for k, v in specs_for(cat, other.plan).items()},
+    )
+
+    async def main(journal: Journal) -> None:
+        client = await connect(temporal)
+        async with make_worker(client, task_queue=queue, catalog=cat):
+            handle = await client.start_workflow(
+                "planactor.plan", inp, id=workflow_id("forged"), task_queue=queue
+            )
+            journal.begin_run(
+                run_id="forged",
+                plan=plan.plan,
+                dry_run=False,
+                data={"dry_run": False, "parallel": 1, "steps": 3},
+            )
+            follower = Follower(
+                journal=journal,
+                run_id="forged",
+                plan=plan.plan,
+                plan_hash=plan.hash,
+                catalog=cat,
+                parallel=1,
+                dry_run=False,
+            )
+            await follower.follow(handle)
+
+    with Journal(tmp_path / "j.db", create=True) as journal:
+        with pytest.raises(JournalError, match="ended as FAILED"):
+            asyncio.run(main(journal))
+        assert journal.run("forged").status == "failed"
+    assert not (tmp_path / "ledger").exists()  # nothing ran
