@@ -201,3 +201,30 @@ def test_a_workflow_given_another_plan_fails_and_the_journal_says_so(
             asyncio.run(main(journal))
         assert journal.run("forged").status == "failed"
     assert not (tmp_path / "ledger").exists()  # nothing ran
+
+
+@pytest.mark.parametrize(
+    ("effect", "idempotent", "timeout_s", "attempts"),
+    [
+        ("read", True, None, 10),  # a lost worker: Temporal retries the call elsewhere
+        ("write", True, None, 10),  # same key on the retry: applied once
+        ("write", False, None, 1),  # may have applied: the scheduler pauses, outcome unknown
+        ("read", True, 2.0, 1),  # the step's timeout is the scheduler's to judge, as locally
+    ],
+)
+def test_activity_options_map_the_actor_spec(
+    effect: str, idempotent: bool, timeout_s: float | None, attempts: int
+) -> None:
+    """Temporal retries only what the actor never saw, never a non-idempotent write, and never
+    our final errors; a step's own timeout becomes the call's start-to-close timeout."""
+    from planactor.distributed._workflow import _options, non_retryable_types
+    from planactor.engine import StepSpec
+
+    spec = StepSpec(effect=effect, idempotent=idempotent, timeout_s=timeout_s)  # type: ignore[arg-type]
+    opts = _options(spec, 5.0)
+    assert opts["retry_policy"].maximum_attempts == attempts
+    assert set(opts["retry_policy"].non_retryable_error_types) == set(non_retryable_types())
+    assert {"UnexpectedState", "InvalidInput"} <= set(non_retryable_types())
+    assert opts["heartbeat_timeout"].total_seconds() == 5.0
+    if timeout_s is not None:
+        assert opts["start_to_close_timeout"].total_seconds() == timeout_s
