@@ -125,7 +125,7 @@ def resume_on_temporal(
             abort=abort,
         )
     )
-    key = KeyStore().private(identity)
+    key = KeyStore().signing_key(identity, trusted_only=True)  # the validator trusts no other
     decision = sign_decision(
         run_id=run_id,
         plan_hash=record.plan_hash,
