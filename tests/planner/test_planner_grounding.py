@@ -168,3 +168,36 @@ steps:
     assert g.values == {"leaves": 20, "spines": 4, "uplink_gbps": 400, "k": 8}
     words = ground(routine, "a fabric of twelve leaves", None)
     assert words.values["leaves"] == 12
+
+
+MOVE = parse_routine(
+    """
+name: storage.move_host_paths
+description: Move a host's I/O to a controller.
+intent: "Move {host} to {to_controller}"
+params:
+  host: {type: string, entity: host, description: the host}
+  to_controller: {type: string, entity: controller, description: where its I/O goes}
+steps:
+  - id: go
+    actor: core.echo
+    args: {message: x}
+""",
+    source="test",
+)
+CONTROLLERS = Inventory.from_mapping(
+    {"host": ["esx-01"], "controller": ["array-01-a", "array-01-b"]}
+)
+
+
+def test_a_destination_is_never_the_name_moved_away_from() -> None:
+    """ "off/from/away from X": X is the source; alone it leaves the destination missing (the
+    question offers the others), beside a "to Y" it is skipped and Y is the destination."""
+    g = ground(MOVE, "move esx-01 off array-01-a", CONTROLLERS)
+    assert "to_controller" not in g.values
+    (note,) = [n for n in g.notes if n.param == "to_controller"]
+    assert (note.source, note.value) == ("missing", ["array-01-a"])
+    for intent in ("move esx-01 from array-01-a to array-01-b", "move esx-01 to array-01-b"):
+        assert ground(MOVE, intent, CONTROLLERS).values["to_controller"] == "array-01-b"
+    away = ground(MOVE, "move esx-01 away from controller array-01-a", CONTROLLERS)
+    assert "to_controller" not in away.values

@@ -102,6 +102,16 @@ def _pattern_value(pattern: str, intent: str) -> str | None:
     return None
 
 
+_AWAY = r"(?:off(?:\s+of)?|away\s+from|out\s+of|from)"
+
+
+def _moved_away_from(intent: str, name: str) -> bool:
+    """`name` follows "off", "away from", "out of" or "from" (a noun such as "controller" or
+    "the" between them allowed)."""
+    pattern = rf"\b{_AWAY}\s+(?:the\s+)?(?:[a-z]+\s+)?{re.escape(name)}(?![\w-])"
+    return re.search(pattern, intent, re.IGNORECASE) is not None
+
+
 def _entity(
     name: str, p: Param, intent: str, inventory: Inventory | None
 ) -> tuple[Any, GroundingNote]:
@@ -115,6 +125,18 @@ def _entity(
             detail=f"no inventory of {p.entity}s to choose from",
         )
     found = [k for k in known if _mentions(intent, k) or _spoken_name(intent, k)]
+    if name.startswith("to_"):
+        # A destination is never the name the intent moves away from ("move esx-01 off
+        # array-01-a"): that name is the source, and the destination is asked for.
+        away = [k for k in found if _moved_away_from(intent, k)]
+        found = [k for k in found if k not in away]
+        if away and not found:
+            return None, GroundingNote(
+                param=name,
+                value=away,  # what it is not: the question offers their siblings
+                source="missing",
+                detail=f"the intent names {', '.join(away)} only as what to move away from",
+            )
     if p.type == "list":
         if found:
             return found, GroundingNote(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -398,6 +398,15 @@ def entity_options(
     if note.source == "ambiguous" and isinstance(note.value, list):
         return tuple(str(v) for v in note.value)
     known = sorted(inventory.names(entity) or ()) if inventory is not None else []
+    if note.source == "missing" and isinstance(note.value, list) and note.value:
+        # Named only as what to move away from: the others under the same owner.
+        away = {str(v) for v in note.value}
+        owners = {_owners(a)[0] for a in away if _owners(a)}
+        siblings = tuple(
+            k for k in known if k not in away and _owners(k) and _owners(k)[0] in owners
+        )
+        if siblings:
+            return siblings
     text = clause.lower()
     return tuple(
         k
@@ -410,6 +419,19 @@ def _owners(name: str) -> list[str]:
     """array-02 for array-02-a: the names a name extends, longest first."""
     parts = name.split("-")
     return ["-".join(parts[:i]) for i in range(len(parts) - 1, 1, -1)]
+
+
+def _refuse_a_tie(clause: str, candidates: Sequence[Candidate]) -> None:
+    """Two routines that fit the clause exactly as well, each with its entities named: the
+    order of their names is no reason to choose, so the planner asks which (a model may
+    break the tie above its margin, in LLMPlanner)."""
+    fit = [c for c in candidates if c.score >= MIN_SCORE and not c.grounding.missing]
+    if len(fit) > 1 and fit[0].score == fit[1].score:
+        tied = [c.routine.name for c in fit if c.score == fit[0].score]
+        raise InputError(
+            f"several routines fit {clause!r} equally well: {', '.join(tied)}",
+            hint="say which (the action words of one of them), or use --routine NAME",
+        )
 
 
 def refuse_selection(selection: Selection) -> InputError:
@@ -473,6 +495,7 @@ class RoutinePlanner:
                 raise refuse_selection(selection)
             candidates = list(selection.candidates)
             chosen = candidates[0]
+            _refuse_a_tie(selection.clause.text, candidates)
             not_planned = selection.not_planned
         values = {**chosen.grounding.values, **(params or {})}
         missing = [
