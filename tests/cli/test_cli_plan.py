@@ -265,6 +265,25 @@ def test_a_clause_the_plan_does_not_cover_is_printed_and_strict_refuses_it(
     assert "--strict" in err
 
 
+@pytest.mark.parametrize("planner", ["routine", "local"])
+def test_the_plan_file_carries_what_it_leaves_out(
+    capsys: pytest.CaptureFixture[str], lab_file: Path, tmp_path: Path, planner: str
+) -> None:
+    """The uncovered clause travels in the plan file's planner metadata (outside the hash),
+    so `show` (and the console) tell whoever reviews the file later."""
+    plan = tmp_path / "p.json"
+    intent = "upgrade array-01 to 5.2.1; also reboot array-03-a"
+    code, _, err = run(
+        capsys, "plan", intent, "--planner", planner, "--lab", str(lab_file), "-o", str(plan)
+    )
+    assert code == 0, err
+    (item,) = json.loads(plan.read_text())["planner"]["not_planned"]
+    assert item["clause"] == "reboot array-03-a"
+    code, out, _ = run(capsys, "show", str(plan))
+    assert code == 0
+    assert 'not planned: "reboot array-03-a"' in out
+
+
 @pytest.mark.parametrize(
     "intent",
     [

@@ -73,6 +73,14 @@ def show_cmd(
                 markup=False,
                 style="dim",
             )
+            # What the request asked that this plan does not do: a reviewer must see it.
+            for n in (p.model_extra or {}).get("not_planned", []):
+                if isinstance(n, dict):
+                    out.print(
+                        f'not planned: "{n.get("clause")}": {n.get("reason")}',
+                        markup=False,
+                        style="yellow",
+                    )
     if not report.ok:
         err.print(
             f"[yellow]warning:[/] {source} has {len(report.errors)} validation error(s); "

@@ -312,6 +312,8 @@ class LLMPlanner:
         }
         if rankings:  # what the model decided and how sure it was (metadata, not hashed)
             info["model_ranking"] = [r.to_document() for r in rankings]
+        if selection.not_planned:  # in the file, for whoever reviews it (not hashed)
+            info["not_planned"] = [n.to_document() for n in selection.not_planned]
         return LLMPlanResult(
             plan=plan.model_copy(update={"planner": _info(self.backend, calls, attempts, info)}),
             report=report,

@@ -529,6 +529,12 @@ class RoutinePlanner:
                     ],
                     latency_s=round(time.perf_counter() - started, 6),
                     cost_usd=0.0,
+                    # What the plan leaves out, in the file, for whoever reviews it.
+                    **(
+                        {"not_planned": [n.to_document() for n in not_planned]}
+                        if not_planned
+                        else {}
+                    ),
                 ),
             }
         )
