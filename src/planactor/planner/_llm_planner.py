@@ -12,20 +12,18 @@ candidate goes through the validator; its errors go back to the model at most
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from planactor._errors import InputError, PlanInvalid
-from planactor.catalog import Catalog, Routine, origin_problem
-from planactor.plan import BasisReader, Inventory, Plan, PlannerInfo, canonical_json
+from planactor.catalog import Catalog, Routine
+from planactor.plan import BasisReader, Inventory
 from planactor.planner._backends import Backend, BackendError, Completion, Message
-from planactor.planner._clauses import NotPlanned, read_intent, stem
-from planactor.planner._grammar import fit_compose, sequence
+from planactor.planner._clauses import read_intent, stem
+from planactor.planner._compose import compose as compose_plan
 from planactor.planner._grounding import (
     Grounding,
     GroundingNote,
@@ -33,6 +31,14 @@ from planactor.planner._grounding import (
     spoken_numbers,
     tokens,
 )
+from planactor.planner._llm_result import (
+    LLMPlanResult,
+    json_object,
+    note_document,
+    planner_info,
+    problems_text,
+)
+from planactor.planner._plan_cache import PlanCache, plan_cache_key
 from planactor.planner._rank import (
     ENTITY_MARGIN,
     Ranking,
@@ -50,37 +56,17 @@ from planactor.planner._routine_planner import (
     select,
     writes,
 )
-from planactor.validate import Policy, ValidationReport, validate
+from planactor.validate import Policy, validate
 
 __all__ = ["LLMPlanResult", "LLMPlanner", "plan_cache_key"]
 
 # The ranker is trusted alone when its best routine leads clearly; else the model decides.
 CLEAR_LEAD = 1.0
 MAX_CANDIDATES = 4
-MAX_COMPOSED_STEPS = 8
-COMPOSE_TOKENS = 2048  # the composed answer's budget: its grammar is fitted to it
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LLMPlanResult:
-    plan: Plan
-    report: ValidationReport
-    path: str  # "routine" or "compose"
-    routine: Routine | None
-    grounding: Grounding | None
-    calls: tuple[Completion, ...] = ()
-    attempts: int = 1
-    cached: bool = False
-    warnings: tuple[str, ...] = field(default=())
-    not_planned: tuple[NotPlanned, ...] = field(default=())
 
 
 def _scorer_of(backend: Backend) -> Scorer | None:
     return backend if isinstance(backend, Scorer) else None
-
-
-def plan_cache_key(**parts: Any) -> str:
-    return hashlib.sha256(canonical_json(parts)).hexdigest()
 
 
 class LLMPlanner:
@@ -109,6 +95,15 @@ class LLMPlanner:
         self.basis = basis  # records the lab facts a plan is made from (`Plan.basis`)
         # Ranking where code cannot decide: the backend itself when it can score (local).
         self.scorer = scorer if scorer is not None else _scorer_of(backend)
+        self.cache = PlanCache(
+            directory=cache_dir,
+            catalog=catalog,
+            inventory=inventory,
+            facts=facts,
+            policy=policy,
+            basis=basis,
+            backend=backend,
+        )
 
     # -- entry point --------------------------------------------------------------------------
 
@@ -123,8 +118,8 @@ class LLMPlanner:
         intent = intent.strip()
         if not intent:
             raise InputError("the intent is empty", hint='say what you want, e.g. "upgrade ..."')
-        key = self._cache_key(intent, requested_by, change_ticket, compose)
-        cached = self._cached(key)
+        key = self.cache.key(intent, requested_by, change_ticket, compose)
+        cached = self.cache.get(key)
         if cached is not None:
             return cached
         started = time.perf_counter()
@@ -135,11 +130,11 @@ class LLMPlanner:
                     f"not composing {intent!r}: it carries {', '.join(steering)}",
                     hint="say the request plainly; text that steers the planner is refused",
                 )
-            result = self._compose(intent, requested_by, change_ticket, warnings=())
+            result = compose_plan(self, intent, requested_by, change_ticket, warnings=())
         else:
             result = self._routine(intent, requested_by, change_ticket)
         result = self._finish(result, started)
-        self._store(key, result)
+        self.cache.put(key, result)
         return result
 
     # -- routines first -----------------------------------------------------------------------
@@ -155,7 +150,8 @@ class LLMPlanner:
         if selection.clause is None:
             if not self._may_compose(selection):
                 raise refuse_selection(selection)
-            return self._compose(
+            return compose_plan(
+                self,
                 intent,
                 requested_by,
                 ticket,
@@ -299,13 +295,13 @@ class LLMPlanner:
                 break
             if not unresolved or attempts >= self.max_attempts:
                 raise PlanInvalid(report, source=f"routine {routine.name}")
-            feedback = _problems(report)
+            feedback = problems_text(report)
         info = {
             "path": "routine",
             "routine": routine.name,
             "routine_chosen_by": how,
             "params": values,
-            "grounding": [_note(n) for n in notes],
+            "grounding": [note_document(n) for n in notes],
             "candidates": [
                 {"routine": c.routine.name, "score": c.score} for c in candidates[:MAX_CANDIDATES]
             ],
@@ -315,7 +311,9 @@ class LLMPlanner:
         if selection.not_planned:  # in the file, for whoever reviews it (not hashed)
             info["not_planned"] = [n.to_document() for n in selection.not_planned]
         return LLMPlanResult(
-            plan=plan.model_copy(update={"planner": _info(self.backend, calls, attempts, info)}),
+            plan=plan.model_copy(
+                update={"planner": planner_info(self.backend, calls, attempts, info)}
+            ),
             report=report,
             path="routine",
             routine=routine,
@@ -396,7 +394,7 @@ class LLMPlanner:
             "additionalProperties": False,
         }
         call = self._call(messages, schema, max_tokens=48)
-        picked = _json_object(call)["routine"]
+        picked = json_object(call)["routine"]
         chosen = next((c for c in fitting if c.routine.name == picked), None)
         return chosen, call
 
@@ -433,118 +431,10 @@ class LLMPlanner:
             {"role": "user", "content": text},
         ]
         call = self._call(messages, schema, max_tokens=128)
-        answer = _json_object(call)
+        answer = json_object(call)
         return {k: answer[k] for k in wanted if k in answer}, call
 
     # -- composition second -------------------------------------------------------------------
-
-    def _compose(
-        self, intent: str, requested_by: str, ticket: str | None, *, warnings: Sequence[str]
-    ) -> LLMPlanResult:
-        try:
-            # Each actor its own arguments, entities from the inventory, lengths bounded:
-            # the answer fits its token budget and names only what exists.
-            fitted = fit_compose(
-                self._relevant_actors(intent),
-                self.inventory,
-                intent,
-                max_steps=MAX_COMPOSED_STEPS,
-                budget=COMPOSE_TOKENS,
-            )
-        except ValueError as e:
-            raise InputError(
-                f"cannot compose a plan for this request: {e}",
-                hint="use a routine (planactor routines), or write the plan by hand",
-            ) from None
-        actors = [a for a in self._relevant_actors(intent) if a.name not in fitted.left_out]
-        listing = "\n".join(
-            f"- {a.name} ({a.effect}): {a.description} args: "
-            + json.dumps(_arg_summary(a.input_schema), sort_keys=True)
-            for a in actors
-        )
-        schema = fitted.schema
-        calls: list[Completion] = []
-        feedback = ""
-        report: ValidationReport | None = None
-        for attempt in range(1, self.max_attempts + 1):
-            text = (
-                f"Request: {intent}\nActors you may call (and nothing else):\n{listing}\n"
-                "Write the steps in the order they must run: each an actor and its args. Use "
-                "only names that appear in the request or in the inventory. At most "
-                f"{fitted.max_steps} steps."
-            )
-            if self.inventory is not None:
-                text += "\nInventory: " + json.dumps(
-                    {k: sorted(v)[:20] for k, v in self.inventory.entities.items()},
-                    sort_keys=True,
-                )
-            if feedback:
-                text += f"\nYour previous plan was refused:\n{feedback}\nFix every problem."
-            messages: list[Message] = [
-                {
-                    "role": "system",
-                    "content": "You compose an infrastructure change as a small DAG of actor "
-                    "calls. Answer only JSON.",
-                },
-                {"role": "user", "content": text},
-            ]
-            try:
-                call = self._call(messages, schema, max_tokens=fitted.max_tokens)
-            except BackendError as e:
-                # Cut off: a bounded second chance with a shorter brief.
-                if attempt >= self.max_attempts:
-                    raise
-                feedback = f"{e.message}; answer with at most {fitted.max_steps} short steps"
-                continue
-            calls.append(call)  # recorded even when its text turns out unusable
-            try:
-                steps = _json_object(call).get("steps")
-            except BackendError as e:
-                if attempt >= self.max_attempts:
-                    raise
-                feedback = f"{e.message}; answer with JSON only"
-                continue
-            document: dict[str, Any] = {
-                "api_version": "planactor/v1",
-                "intent": intent,
-                "requested_by": requested_by,
-                "change_ticket": ticket,
-                "steps": sequence(steps),
-            }
-            basis = self.basis(document) if self.basis is not None else None
-            if basis is not None:
-                document["basis"] = basis.to_document()
-            report = validate(
-                document, catalog=self.catalog, inventory=self.inventory, policy=self.policy
-            )
-            if report.ok:
-                info = {"path": "compose", "novel": True}
-                plan = Plan.model_validate(
-                    {**document, "planner": _info(self.backend, calls, attempt, info)}
-                )
-                return LLMPlanResult(
-                    plan=plan,
-                    report=report,
-                    path="compose",
-                    routine=None,
-                    grounding=None,
-                    calls=tuple(calls),
-                    attempts=attempt,
-                    warnings=tuple(warnings),
-                )
-            feedback = _problems(report)
-        assert report is not None
-        raise PlanInvalid(report, source=f"composed plan after {self.max_attempts} attempts")
-
-    def _relevant_actors(self, intent: str) -> list[Any]:
-        said = set(tokens(intent))
-        scored = []
-        for a in self.catalog:
-            words = set(tokens(f"{a.name.replace('.', ' ').replace('_', ' ')} {a.description}"))
-            scored.append((-len(said & words), a.name, a))
-        return [a for _, _, a in sorted(scored)[:12]]
-
-    # -- calls, cache, metadata ---------------------------------------------------------------
 
     def _call(
         self, messages: list[Message], schema: Mapping[str, Any], *, max_tokens: int
@@ -571,119 +461,6 @@ class LLMPlanner:
             warnings=result.warnings,
             not_planned=result.not_planned,
         )
-
-    def _cache_key(self, intent: str, requested_by: str, ticket: str | None, compose: bool) -> str:
-        return plan_cache_key(
-            intent=intent,
-            requested_by=requested_by,
-            ticket=ticket,
-            compose=compose,
-            catalog=self.catalog.fingerprint,
-            routines=sorted(
-                (n, r.model_dump(mode="json")) for n, r in self.catalog.routines.items()
-            ),
-            inventory=self.inventory.fingerprint if self.inventory is not None else None,
-            facts=self.facts,
-            backend=self.backend.name,
-            model=self.backend.model,
-        )
-
-    def _cacheable(self) -> bool:
-        # A server's default model is known only after a call: without a name, plans from
-        # two different models would share entries.
-        return self.cache_dir is not None and bool(self.backend.model)
-
-    def _cached(self, key: str) -> LLMPlanResult | None:
-        if self.cache_dir is None or not self._cacheable():
-            return None
-        path = self.cache_dir / f"{key}.json"
-        try:
-            doc = json.loads(path.read_text("utf-8"))
-            plan = Plan.model_validate(doc["plan"])
-            notes_ok = doc.get("grounding") is None or all(
-                isinstance(n, dict) and set(n) == {"param", "value", "source", "detail"}
-                for n in doc["grounding"]
-            )
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            return None  # no entry, or a damaged one: plan afresh
-        if not notes_ok:
-            return None
-        if self.basis is not None and plan.basis != self.basis(plan.to_document()):
-            return None  # made from facts the lab no longer holds: plan afresh
-        # The catalog or policy may have changed how it validates: check again, always.
-        report = validate(
-            plan.to_document(), catalog=self.catalog, inventory=self.inventory, policy=self.policy
-        )
-        if not report.ok:
-            return None
-        info = plan.planner
-        if info is not None:
-            plan = plan.model_copy(update={"planner": info.model_copy(update={"cache": "hit"})})
-        routine = self.catalog.routines.get(str(doc.get("routine"))) if doc.get("routine") else None
-        if doc.get("routine") and origin_problem(plan, self.catalog.routines) is not None:
-            # An entry from before plans recorded their origin, or edited since: a routine
-            # plan policy would not recognise as the routine's. Plan afresh.
-            return None
-        grounding = None
-        if routine is not None and isinstance(doc.get("grounding"), list):
-            notes = tuple(GroundingNote(**n) for n in doc["grounding"])
-            values = {n.param: n.value for n in notes if n.value is not None}
-            grounding = Grounding(routine=routine.name, values=values, notes=notes)
-        return LLMPlanResult(
-            plan=plan,
-            report=report,
-            path=str(doc.get("path", "routine")),
-            routine=routine,
-            grounding=grounding,
-            attempts=int(doc.get("attempts", 1)),
-            cached=True,
-            warnings=tuple(doc.get("warnings", ())),
-            not_planned=tuple(
-                NotPlanned(clause=str(n["clause"]), reason=str(n["reason"]))
-                for n in doc.get("not_planned", ())
-            ),
-        )
-
-    def _store(self, key: str, result: LLMPlanResult) -> None:
-        if self.cache_dir is None or not self._cacheable():
-            return
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
-        path = self.cache_dir / f"{key}.json"
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(
-            json.dumps(
-                {
-                    "plan": result.plan.to_document(),
-                    "path": result.path,
-                    "routine": result.routine.name if result.routine else None,
-                    "attempts": result.attempts,
-                    "warnings": list(result.warnings),
-                    "not_planned": [n.to_document() for n in result.not_planned],
-                    "grounding": [_note(n) for n in result.grounding.notes]
-                    if result.grounding is not None
-                    else None,
-                }
-            ),
-            "utf-8",
-        )
-        tmp.replace(path)
-
-
-def _info(
-    backend: Backend, calls: Sequence[Completion], attempts: int, extra: Mapping[str, Any]
-) -> PlannerInfo:
-    return PlannerInfo(
-        backend=backend.name,
-        model=backend.model,
-        prompt_hash=calls[-1].prompt_hash if calls else None,
-        attempts=attempts,
-        tokens_in=sum(c.tokens_in for c in calls),
-        tokens_out=sum(c.tokens_out for c in calls),
-        latency_s=round(sum(c.latency_s for c in calls), 4),
-        cost_usd=round(sum(c.cost_usd for c in calls), 6),
-        llm_calls=[c.to_document() for c in calls],
-        **extra,
-    )
 
 
 def _ask_prompt(asked: str) -> str:
@@ -720,38 +497,3 @@ def _traceable(value: Any, param: Any, intent: str) -> bool:
         text = value.lower()
         return text in intent.lower() or text in spoken_numbers(intent).lower()
     return False
-
-
-def _note(n: GroundingNote) -> dict[str, Any]:
-    return {"param": n.param, "value": n.value, "source": n.source, "detail": n.detail}
-
-
-def _problems(report: ValidationReport) -> str:
-    return "\n".join(f"- {p.location}: {p.message}" for p in report.errors[:10])
-
-
-def _json_object(call: Completion) -> dict[str, Any]:
-    try:
-        value = json.loads(call.text)
-    except ValueError:
-        raise BackendError(
-            f"{call.backend} ({call.model}) answered with text that is not JSON: "
-            f"{call.text[:120]!r}",
-            backend=call.backend,
-        ) from None
-    if not isinstance(value, dict):
-        raise BackendError(
-            f"{call.backend} ({call.model}) answered {type(value).__name__}, not a JSON object",
-            backend=call.backend,
-        )
-    return value
-
-
-def _arg_summary(schema: Mapping[str, Any]) -> dict[str, str]:
-    props = schema.get("properties", {})
-    required = set(schema.get("required", []))
-    out = {}
-    for name, prop in props.items():
-        kind = prop.get("type", "any") if isinstance(prop, dict) else "any"
-        out[name] = f"{kind}{'' if name in required else '?'}"
-    return out
