@@ -87,13 +87,14 @@ def _cases(kind: str, f: str, root: Path) -> list[dict[str, Any]]:
         env = {"PLANACTOR_HOME": str(other)}
         name = Path(f).name
         # Not every key file here is bad for every command: a good public key is imported
-        # (changing the keys folder, as asked), a good private key signs (changing the plan).
-        imports = {"public-as-private.pem", "two-keys.pem"}
+        # (changing the keys folder, as asked). A good private key that is not bob's trusted
+        # key cannot sign as bob (exit 3); a file of two keys is refused (exit 2).
+        imports = {"public-as-private.pem"}
         signs = {"private-as-public.pem"}
         return [
             case("approve", plan, "--as", "bob", "--key", f)
             if name not in signs
-            else case("approve", plan, "--as", "bob", "--key", f, codes=(0,), watch=[f]),
+            else case("approve", plan, "--as", "bob", "--key", f, codes=(3,)),
             case("keys", "import", "carol", f)
             if name not in imports
             else case("keys", "import", "carol", f, codes=(0,), watch=[f, plan]),

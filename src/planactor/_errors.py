@@ -6,8 +6,10 @@
     │   ├── PlanInvalid            exit 2  a plan failed validation (carries the report)
     │   ├── CatalogError           exit 2  an actor or pack cannot be loaded, or is unknown
     │   ├── UnknownActor           exit 2  a name is not in the catalog (carries suggestions)
-    │   └── StalePlan              exit 2  lab facts the plan was made from changed since
-    │                                      (carries the changes); plan again
+    │   ├── StalePlan              exit 2  lab facts the plan was made from changed since
+    │   │                                  (carries the changes); plan again
+    │   ├── PlanChanged            exit 2  the plan file is not the one a reviewer was shown
+    │   └── LaunchRefused          exit 2  a run started for a reviewer ended before it began
     ├── ApprovalRequired           exit 3  a plan that writes was not approved to run
     ├── BackendError               exit 1  an LLM backend did not answer usably (timeout,
     │                                      server error, garbage); `retryable` says whether
@@ -40,6 +42,8 @@ __all__ = [
     "CatalogError",
     "InputError",
     "JournalError",
+    "LaunchRefused",
+    "PlanChanged",
     "PlanInvalid",
     "PlanLoadError",
     "PlanactorError",
@@ -121,6 +125,16 @@ class StalePlan(InputError):
         super().__init__(message, hint=hint)
         # Each a planactor.plan.FactChange (not named here: the errors sit below the plan).
         self.changes = changes
+
+
+class PlanChanged(InputError):
+    """The plan file no longer has the hash a reviewer was shown (the review console answers
+    409): whatever was decided on the old page must not apply to the new file."""
+
+
+class LaunchRefused(InputError):
+    """`planactor run`, started for a reviewer, ended before the run began: its gate
+    refused it, or it failed; the message is its own."""
 
 
 class ApprovalRequired(PlanactorError):

@@ -28,7 +28,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from planactor import __version__
-from planactor._errors import InputError, PlanactorError
+from planactor._errors import InputError, LaunchRefused, PlanactorError, PlanChanged
 from planactor.audit import ANCHOR_FORMAT, audit_html, audit_run, verify_run
 from planactor.catalog import Catalog
 from planactor.console import _plans, _runs
@@ -205,7 +205,7 @@ class _Console:
         entry = await run_in_threadpool(self.entry, name)
         shown = form.get("plan_hash", "")
         if entry.hash != shown:
-            raise _plans.StalePlan(
+            raise PlanChanged(
                 f"{name} changed since the page was shown (you saw {shown[:19]}…)",
                 hint="reload the plan page and review the plan as it is now",
             )
@@ -283,7 +283,7 @@ class _Console:
 
     async def failed(self, request: Request, exc: Exception) -> Response:
         assert isinstance(exc, PlanactorError)
-        status = 409 if isinstance(exc, (_plans.StalePlan, _runs.LaunchRefused)) else 400
+        status = 409 if isinstance(exc, (PlanChanged, LaunchRefused)) else 400
         return self.page(request, "error.html", status=status, error=exc)
 
     async def journal_busy(self, request: Request, exc: Exception) -> Response:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from planactor._errors import InputError, PlanactorError, PlanInvalid
+from planactor._errors import InputError, PlanactorError, PlanChanged, PlanInvalid
 from planactor._files import read_plan_text, save_plan
 from planactor._home import home
 from planactor.catalog import Catalog
@@ -30,7 +30,6 @@ __all__ = [
     "EXPIRIES",
     "PlanEntry",
     "Rejection",
-    "StalePlan",
     "approve_plan",
     "diff_against",
     "kinds",
@@ -50,10 +49,6 @@ EXPIRIES: Mapping[str, timedelta] = {
 }
 _REJECTION_DOMAIN = "planactor/rejection/v1"
 _LOCK = threading.Lock()  # one decision at a time: two approvals must not lose one another
-
-
-class StalePlan(InputError):
-    """The plan file no longer has the hash the reviewer was shown."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -174,7 +169,7 @@ def _current(
     data, source = read_plan_text(path)
     validated = validate_plan(data, catalog=catalog, policy=policy, source=source)
     if validated.hash != expected_hash:
-        raise StalePlan(
+        raise PlanChanged(
             f"{name} changed since the page was shown: you reviewed {expected_hash[:19]}…, "
             f"the file now holds {validated.hash[:19]}…",
             hint="reload the plan page and review the plan as it is now",

@@ -19,13 +19,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from planactor._errors import InputError, PlanactorError
+from planactor._errors import LaunchRefused, PlanactorError
 from planactor._home import home
 from planactor.journal import EventKind, Journal, JournalEvent, RunRecord
 from planactor.plan import StepKind
 
 __all__ = [
-    "LaunchRefused",
     "Launcher",
     "RunView",
     "StepStatus",
@@ -46,10 +45,6 @@ _STEP_STATE = {
     EventKind.COMPENSATION_FAILED: "failed",
 }
 TERMINAL = frozenset({"succeeded", "failed", "compensated", "paused"})
-
-
-class LaunchRefused(InputError):
-    """`planactor run` ended before the run started (the gate refused it, or it failed)."""
 
 
 def open_journal(path: Path) -> Journal | None:
