@@ -41,7 +41,7 @@ from planactor.bench._compounding_trial import (
     make_setup,
     run_trial,
 )
-from planactor.bench._sp_llm import _drop_partial_line, _positive, _slug
+from planactor.bench._sweep_files import choices, drop_partial_line, positive, read_records, slug
 from planactor.catalog import Catalog
 from planactor.planner import BACKENDS, Backend, get_backend
 
@@ -53,14 +53,7 @@ DEFAULT_OUT = Path("bench-results")
 
 
 def _controllers(text: str) -> tuple[str, ...]:
-    names = tuple(dict.fromkeys(p.strip() for p in text.split(",") if p.strip()))
-    unknown = [n for n in names if n not in CONTROLLERS]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(
-            f"unknown controller(s) {', '.join(unknown) or '(none given)'};"
-            f" choose from {', '.join(CONTROLLERS)}"
-        )
-    return names
+    return choices(text, CONTROLLERS, "controller")
 
 
 def _sizes(text: str) -> tuple[int, ...]:
@@ -73,24 +66,6 @@ def _sizes(text: str) -> tuple[int, ...]:
     if any(not 1 <= s <= 64 for s in sizes):
         raise argparse.ArgumentTypeError("every size is 1 to 64 hosts")
     return tuple(dict.fromkeys(sizes))
-
-
-def _read_trials(path: Path) -> list[Trial]:
-    trials = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        return []
-    for number, line in enumerate(lines, 1):
-        if line.strip():
-            try:
-                trials.append(Trial.from_document(json.loads(line)))
-            except (ValueError, TypeError) as e:
-                raise InputError(
-                    f"{path}:{number} is not a trial record ({e})",
-                    hint="remove the line, or run without --resume to start afresh",
-                ) from None
-    return trials
 
 
 def run_sweep(
@@ -112,8 +87,8 @@ def run_sweep(
     plan = [(h, t, c) for h in sizes for t in range(trials) for c in controllers]
     done: dict[tuple[str, int, int], Trial] = {}
     if resume:
-        _drop_partial_line(jsonl)
-        for tr in _read_trials(jsonl):
+        drop_partial_line(jsonl)
+        for tr in read_records(jsonl, Trial.from_document):
             if (tr.controller, tr.hosts, tr.trial) in {(c, h, t) for h, t, c in plan}:
                 if tr.backend != backend.name or tr.faults != faults:
                     raise InputError(
@@ -172,14 +147,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--sizes", type=_sizes, default=DEFAULT_SIZES, help="hosts on the array (1,2,4,8)"
     )
-    p.add_argument("--trials", type=_positive, default=DEFAULT_TRIALS, help="labs per size (20)")
+    p.add_argument("--trials", type=positive, default=DEFAULT_TRIALS, help="labs per size (20)")
     p.add_argument("--faults", action="store_true", help="inject a lab fault in every trial")
     p.add_argument("--planner", choices=BACKENDS, default="local", help="LLM backend (local)")
     p.add_argument("--model", default=None, help="GGUF path (local) or model id (hosted)")
     p.add_argument("--base-url", default=None, help="an OpenAI-compatible server's URL")
     p.add_argument(
         "--budget-factor",
-        type=_positive,
+        type=positive,
         default=2,
         help="the pure-LLM executor's step budget, in workflow lengths (2)",
     )
@@ -197,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     backend = get_backend(args.planner, model=args.model, base_url=args.base_url)
     stem = args.out / (
         f"compounding{'-faults' if args.faults else ''}_{args.planner}_"
-        f"{_slug(backend.model or args.model or 'default')}"
+        f"{slug(backend.model or args.model or 'default')}"
     )
     jsonl, csv_path, png = (stem.with_suffix(s) for s in (".jsonl", ".csv", ".png"))
     out = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 150)

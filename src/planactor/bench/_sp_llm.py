@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,6 +34,7 @@ from planactor.bench._energy import DEFAULT_WATTS_PER_CORE, EnergyMeter
 from planactor.bench._sp_graphs import BASE_SEED, make_sp_graph
 from planactor.bench._sp_methods import LLM_METHODS, METHODS, MethodLimits, Trial, run_trial
 from planactor.bench._sp_report import ratios, render, summarize, write_chart, write_csv
+from planactor.bench._sweep_files import choices, drop_partial_line, positive, read_records, slug
 from planactor.planner import BACKENDS, Backend, get_backend
 
 __all__ = ["DEFAULT_SIZES", "main", "run_sweep"]
@@ -45,14 +45,7 @@ DEFAULT_OUT = Path("bench-results")
 
 
 def _methods(text: str) -> tuple[str, ...]:
-    names = tuple(dict.fromkeys(p.strip() for p in text.split(",") if p.strip()))
-    unknown = [n for n in names if n not in METHODS]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(
-            f"unknown method(s) {', '.join(unknown) or '(none given)'};"
-            f" choose from {', '.join(METHODS)}"
-        )
-    return names
+    return choices(text, METHODS, "method")
 
 
 def _sizes(text: str) -> tuple[int, ...]:
@@ -65,63 +58,11 @@ def _sizes(text: str) -> tuple[int, ...]:
     return sizes
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, not {text!r}")
-    return value
-
-
-def _slug(text: str) -> str:
-    stem = text.removesuffix(".gguf")
-    return re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-") or "default"
-
-
 def results_stem(out: Path, methods: Sequence[str], planner: str, model: str) -> Path:
     """`<out>/shortest-path_<planner>_<model>` (the algorithm alone: `..._algorithm`)."""
     if not any(m in LLM_METHODS for m in methods):
         return out / "shortest-path_algorithm"
-    return out / f"shortest-path_{planner}_{_slug(model)}"
-
-
-def _read_trials(path: Path) -> list[Trial]:
-    """The trials recorded so far (an InputError naming a damaged line)."""
-    trials = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        return []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            trials.append(Trial.from_document(json.loads(line)))
-        except (ValueError, TypeError) as e:
-            raise InputError(
-                f"{path}:{number} is not a trial record ({e})",
-                hint="remove the line, or run without --resume to start afresh",
-            ) from None
-    return trials
-
-
-def _drop_partial_line(path: Path) -> None:
-    """Cut the last line if an interruption cut it short (no newline, or not JSON), so that
-    its trial runs again and appends start on a line of their own."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return
-    body, _, last = text.rstrip("\n").rpartition("\n")
-    try:
-        json.loads(last)
-        complete = text.endswith("\n")
-    except ValueError:
-        complete = False
-    if last and not complete:
-        path.write_text(body + "\n" if body else "", encoding="utf-8")
+    return out / f"shortest-path_{planner}_{slug(model)}"
 
 
 def run_sweep(
@@ -146,8 +87,8 @@ def run_sweep(
     wanted = {(m, size, seed) for size, seed, m in plan}
     done: dict[tuple[str, int, int], Trial] = {}
     if resume:
-        _drop_partial_line(jsonl)
-        for t in _read_trials(jsonl):
+        drop_partial_line(jsonl)
+        for t in read_records(jsonl, Trial.from_document):
             if t.key in wanted:
                 if backend is not None and t.method in LLM_METHODS and t.backend != backend.name:
                     raise InputError(
@@ -194,7 +135,7 @@ def _parser() -> argparse.ArgumentParser:
         "--methods", type=_methods, required=True, help=f"comma list of {', '.join(METHODS)}"
     )
     p.add_argument("--sizes", type=_sizes, default=DEFAULT_SIZES, help="node counts (5,20,50,100)")
-    p.add_argument("--graphs", type=_positive, default=DEFAULT_GRAPHS, help="graphs per size (20)")
+    p.add_argument("--graphs", type=positive, default=DEFAULT_GRAPHS, help="graphs per size (20)")
     p.add_argument("--planner", choices=BACKENDS, default="local", help="LLM backend (local)")
     p.add_argument("--model", default=None, help="GGUF path (local) or model id (hosted)")
     p.add_argument("--base-url", default=None, help="an OpenAI-compatible server's URL")
@@ -209,13 +150,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--max-tokens",
-        type=_positive,
+        type=positive,
         default=MethodLimits().max_tokens,
         help="answer tokens per call of llm and llm-tool (256)",
     )
     p.add_argument(
         "--cot-max-tokens",
-        type=_positive,
+        type=positive,
         default=MethodLimits().cot_max_tokens,
         help="answer tokens of an llm-cot call, its reasoning included (1024)",
     )

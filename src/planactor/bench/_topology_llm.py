@@ -37,7 +37,7 @@ from rich.console import Console
 from rich.table import Table
 
 from planactor._errors import BackendError, InputError
-from planactor.bench._sp_llm import _positive, _slug
+from planactor.bench._sweep_files import choices, positive, slug
 from planactor.fabric import (
     FabricDocument,
     LeafSpineParams,
@@ -321,10 +321,7 @@ def _render(console: Console, rows: Sequence[TopologyRow]) -> None:
 
 
 def _methods(text: str) -> tuple[str, ...]:
-    names = tuple(dict.fromkeys(p.strip() for p in text.split(",") if p.strip()))
-    if not names or any(n not in METHODS for n in names):
-        raise argparse.ArgumentTypeError(f"methods are a comma list of {', '.join(METHODS)}")
-    return names
+    return choices(text, METHODS, "method")
 
 
 def _sizes(text: str) -> tuple[int, ...]:
@@ -345,12 +342,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--methods", type=_methods, required=True, help="generator,llm")
     p.add_argument("--sizes", type=_sizes, default=DEFAULT_SIZES, help="switch counts (100)")
-    p.add_argument("--trials", type=_positive, default=3, help="documents per method and size (3)")
+    p.add_argument("--trials", type=positive, default=3, help="documents per method and size (3)")
     p.add_argument("--planner", choices=BACKENDS, default="local", help="LLM backend (local)")
     p.add_argument("--model", default=None, help="GGUF path (local) or model id (hosted)")
     p.add_argument("--base-url", default=None, help="an OpenAI-compatible server's URL")
     p.add_argument(
-        "--max-tokens", type=_positive, default=3072, help="answer tokens per document (3072)"
+        "--max-tokens", type=positive, default=3072, help="answer tokens per document (3072)"
     )
     p.add_argument("--timeout", type=float, default=600.0, help="seconds per call (600)")
     p.add_argument("--json", action="store_true", help="print the summary rows as JSON")
@@ -365,7 +362,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     llm = "llm" in args.methods
     backend = get_backend(args.planner, model=args.model, base_url=args.base_url) if llm else None
     name = (
-        f"{args.planner}_{_slug(backend.model or args.model or 'default')}"
+        f"{args.planner}_{slug(backend.model or args.model or 'default')}"
         if backend is not None
         else "generator"
     )
