@@ -61,3 +61,21 @@ def test_a_plan_without_skills_never_builds_a_model(
     assert "ANTHROPIC_API_KEY" in err
     code, out, _ = run(capsys, "runs", "--json")
     assert len(json.loads(out)) == 2  # the refused plan left no run behind
+
+
+@pytest.mark.usefixtures("home")
+def test_a_skill_step_is_refused_on_temporal_before_anything_starts(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`--engine temporal` with an LLM skill step: exit 2 naming the step, no run recorded
+    (its model call could not be journaled for replay there), nothing contacted."""
+    first = _first_run(capsys, tmp_path)
+    skill = _summary_plan(tmp_path, first)
+    approve(capsys, skill, "carol")
+    code, _, err = run(
+        capsys, "run", str(skill), "--engine", "temporal", "--address", "127.0.0.1:9"
+    )
+    assert code == 2
+    assert "step(s) ticket call an LLM skill" in err
+    code, out, _ = run(capsys, "runs", "--json")
+    assert len(json.loads(out)) == 1

@@ -58,6 +58,15 @@ def run_on_temporal(
     dry_run: bool,
 ) -> RunResult:
     """Start the plan's workflow and follow it to its end or pause, journaling its events."""
+    skills = [s.id for s in validated.plan.steps if catalog.get(s.actor).probabilistic]
+    if skills:
+        # A skill's model call is journaled by the engine that makes it (`step.llm_call`), for
+        # replay; a worker cannot hand that record back yet, so the run would be less auditable.
+        raise InputError(
+            f"step(s) {', '.join(skills)} call an LLM skill, which the Temporal engine does not "
+            "run yet (its model call could not be journaled for replay)",
+            hint="run this plan with the local engine (no --engine), or drop the skill steps",
+        )
     from planactor.distributed import connect, start_run, trusted_key
     from planactor.policy import KeyStore
 
