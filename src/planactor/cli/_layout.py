@@ -218,16 +218,11 @@ _BARE = re.compile(r"[A-Za-z0-9_./:@+-]+")
 
 def _value(value: object) -> str:
     """A value as a reviewer reads it: references as arrows, plain words bare, else JSON."""
-    from planactor.plan import InputRef, OutputRef, iter_references
+    from planactor.plan import reference_arrow
 
-    if isinstance(value, dict):
-        refs = list(iter_references(value))
-        if len(refs) == 1 and refs[0].location == ():
-            ref = refs[0]
-            if isinstance(ref, OutputRef):
-                return f"←{ref.text}"
-            if isinstance(ref, InputRef):
-                return f"←inputs.{ref.name}"
+    arrow = reference_arrow(value)
+    if arrow is not None:
+        return arrow
     if isinstance(value, str) and _BARE.fullmatch(value) and not _json_scalar(value):
         return value
     return json.dumps(value, ensure_ascii=False, sort_keys=True)

@@ -56,7 +56,7 @@ from planactor.plan._refs import (
     resolve,
 )
 from planactor.plan._remaining import remaining_plan
-from planactor.plan._render import render_dot, render_mermaid, render_table
+from planactor.plan._render import reference_arrow, render_dot, render_mermaid, render_table
 
 __all__ = [
     "ACTOR_NAME_PATTERN",
@@ -105,6 +105,7 @@ __all__ = [
     "parse_json",
     "parse_output_ref",
     "plan_names",
+    "reference_arrow",
     "remaining_plan",
     "render_dot",
     "render_mermaid",

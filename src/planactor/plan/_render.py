@@ -12,7 +12,7 @@ from planactor.plan._kinds import KindOf, StepKind
 from planactor.plan._model import Plan, Step
 from planactor.plan._refs import InputRef, OutputRef, iter_references
 
-__all__ = ["render_dot", "render_mermaid", "render_table"]
+__all__ = ["reference_arrow", "render_dot", "render_mermaid", "render_table"]
 
 _BADGE: dict[StepKind, tuple[str, str]] = {
     "read": ("read", "green"),
@@ -28,19 +28,26 @@ _COLOURS: dict[StepKind, tuple[str, str]] = {  # fill, stroke
 }
 
 
+def reference_arrow(value: object) -> str | None:
+    """An argument that is one whole reference, as a reviewer reads it (`←step.output.x`,
+    `←inputs.name`); None for any other value."""
+    if isinstance(value, dict):
+        refs = list(iter_references(value))
+        if len(refs) == 1 and refs[0].location == ():
+            ref = refs[0]
+            if isinstance(ref, OutputRef):
+                return f"←{ref.text}"
+            if isinstance(ref, InputRef):
+                return f"←inputs.{ref.name}"
+    return None
+
+
 def _arg_summary(step: Step, width: int = 60) -> str:
     """Arguments on one line with references shown as arrows, cut to `width`."""
 
     def show(value: object) -> str:
-        if isinstance(value, dict):
-            refs = list(iter_references(value))
-            if len(refs) == 1 and refs[0].location == ():
-                ref = refs[0]
-                if isinstance(ref, OutputRef):
-                    return f"←{ref.text}"
-                if isinstance(ref, InputRef):
-                    return f"←inputs.{ref.name}"
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+        arrow = reference_arrow(value)
+        return arrow or json.dumps(value, ensure_ascii=False, sort_keys=True)
 
     text = " ".join(f"{k}={show(v)}" for k, v in step.args.items())
     return text if len(text) <= width else text[: width - 1] + "…"
