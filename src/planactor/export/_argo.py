@@ -27,6 +27,7 @@ from planactor.export._common import (
     plan_annotations,
     refuse,
     step_views,
+    unique_names,
 )
 from planactor.validate import ValidatedPlan
 
@@ -139,17 +140,14 @@ def _refusals(views: list[StepView], inputs: dict[str, Any]) -> list[Refusal]:
 def _task_names(views: list[StepView]) -> dict[str, str]:
     """Step id -> an Argo task name: letters, digits and '-' (underscores become '-'),
     unique, and never the DAG template's name."""
-    taken = {_DAG_NAME}
-    names = {}
-    for v in views:
-        base = v.id.replace("_", "-")
-        name, n = base, 1
-        while name in taken or not _FIELD.match(name):
-            n += 1
-            name = f"{base[:120]}-{n}"
-        taken.add(name)
-        names[v.id] = name
-    return names
+    return unique_names(
+        (v.id for v in views),
+        base=lambda sid: sid.replace("_", "-"),
+        valid=_FIELD,
+        sep="-",
+        taken={_DAG_NAME},
+        cut=120,
+    )
 
 
 def _ref_param(task: str) -> str:

@@ -37,6 +37,7 @@ from planactor.export._common import (
     plan_annotations,
     refuse,
     step_views,
+    unique_names,
 )
 from planactor.plan import topological_order
 from planactor.validate import ValidatedPlan
@@ -131,17 +132,9 @@ def _dollar_keys(value: Any) -> Iterator[str]:
 
 def _keys(views: list[StepView]) -> dict[str, str]:
     """Step id -> its key under `$.outputs`: a name JSONPath's dot notation takes."""
-    taken: set[str] = set()
-    keys = {}
-    for v in views:
-        base = v.id.replace("-", "_")
-        key, n = base, 1
-        while key in taken or not _KEY.match(key):
-            n += 1
-            key = f"{base}_{n}"
-        taken.add(key)
-        keys[v.id] = key
-    return keys
+    return unique_names(
+        (v.id for v in views), base=lambda sid: sid.replace("-", "_"), valid=_KEY, sep="_"
+    )
 
 
 # -- shape: series-parallel decomposition ----------------------------------------------------

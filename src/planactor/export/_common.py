@@ -10,7 +10,8 @@ target cannot express is refused, naming each step and why, never exported appro
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,7 @@ __all__ = [
     "plan_annotations",
     "refuse",
     "step_views",
+    "unique_names",
 ]
 
 # What `actor-run` prints instead of an output for a step that did not produce one: skipped
@@ -169,3 +171,28 @@ def plan_annotations(validated: ValidatedPlan) -> dict[str, str]:
     # Present even when empty: "nobody approved this" is worth saying on the other side.
     notes[f"{ANNOTATION_PREFIX}approvals"] = json.dumps(approvals, separators=(",", ":"))
     return notes
+
+
+def unique_names(
+    ids: Iterable[str],
+    *,
+    base: Callable[[str], str],
+    valid: re.Pattern[str],
+    sep: str,
+    taken: Iterable[str] = (),
+    cut: int | None = None,
+) -> dict[str, str]:
+    """Step id -> a name the target accepts: `base(id)`, else numbered (`BASE{sep}2`, ...,
+    the base cut to `cut` characters first) while it is taken or not `valid`; each distinct,
+    and none of `taken`."""
+    used = set(taken)
+    names = {}
+    for sid in ids:
+        stem = base(sid)
+        name, n = stem, 1
+        while name in used or not valid.match(name):
+            n += 1
+            name = f"{stem[:cut]}{sep}{n}"
+        used.add(name)
+        names[sid] = name
+    return names
