@@ -86,7 +86,7 @@ def compose(
             {"role": "user", "content": text},
         ]
         try:
-            call = planner._call(messages, schema, max_tokens=fitted.max_tokens)
+            call = planner.backend.complete(messages, schema=schema, max_tokens=fitted.max_tokens)
         except BackendError as e:
             # Cut off: a bounded second chance with a shorter brief.
             if attempt >= planner.max_attempts:

@@ -21,7 +21,7 @@ from typing import Any
 from planactor._errors import InputError, PlanInvalid
 from planactor.catalog import Catalog, Routine
 from planactor.plan import BasisReader, Inventory
-from planactor.planner._backends import Backend, BackendError, Completion, Message
+from planactor.planner._backends import Backend, Completion, Message
 from planactor.planner._clauses import read_intent, stem
 from planactor.planner._compose import compose as compose_plan
 from planactor.planner._grounding import (
@@ -393,7 +393,7 @@ class LLMPlanner:
             "required": ["routine"],
             "additionalProperties": False,
         }
-        call = self._call(messages, schema, max_tokens=48)
+        call = self.backend.complete(messages, schema=schema, max_tokens=48)
         picked = json_object(call)["routine"]
         chosen = next((c for c in fitting if c.routine.name == picked), None)
         return chosen, call
@@ -430,21 +430,11 @@ class LLMPlanner:
             },
             {"role": "user", "content": text},
         ]
-        call = self._call(messages, schema, max_tokens=128)
+        call = self.backend.complete(messages, schema=schema, max_tokens=128)
         answer = json_object(call)
         return {k: answer[k] for k in wanted if k in answer}, call
 
-    # -- composition second -------------------------------------------------------------------
-
-    def _call(
-        self, messages: list[Message], schema: Mapping[str, Any], *, max_tokens: int
-    ) -> Completion:
-        try:
-            return self.backend.complete(messages, schema=schema, max_tokens=max_tokens)
-        except BackendError:
-            raise
-        except InputError:
-            raise
+    # -- metadata (composition: _compose; the plan cache: _plan_cache) ------------------------
 
     def _finish(self, result: LLMPlanResult, started: float) -> LLMPlanResult:
         info = result.plan.planner
