@@ -23,7 +23,7 @@ from planactor.catalog import Catalog
 from planactor.cli._app import catalog, err
 from planactor.plan import Inventory
 from planactor.planner import Question, clarify
-from planactor.planner._routine_planner import applicable
+from planactor.planner._routine_planner import applicable, writes
 
 __all__ = ["Answer", "ask", "interactive", "question_for"]
 
@@ -54,9 +54,8 @@ def question_for(
         applicable(cat.routines, facts),
         intent,
         inventory,
-        is_write=lambda r: any(
-            s.actor not in cat or cat.get(s.actor).effect == "write" for s in r.steps
-        ),
+        # An actor the catalog does not know counts as a write, as for the planners.
+        is_write=lambda r: writes(r, lambda a: cat.get(a).effect if a in cat else "write"),
     )
 
 
