@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from planactor._errors import ActorError, PlanactorError
 from planactor.catalog import ActorContext, actor, llm_skill
-from planactor.journal import EventKind, Journal
+
+if TYPE_CHECKING:  # the journal is imported when a run is summarized, not at catalog load
+    from planactor.journal import Journal
 
 
 class EchoInput(BaseModel):
@@ -64,6 +67,8 @@ _SUMMARY_PROMPT = (
 
 def run_facts(journal: Journal, run_id: str, *, limit: int = 1200) -> str:
     """A run's journal compressed to the lines a ticket needs: intent, status, each step."""
+    from planactor.journal import EventKind
+
     record = journal.run(run_id)
     steps = {s.id: s.actor for s in record.plan.steps}
     state: dict[str, str] = {}
@@ -87,6 +92,8 @@ def run_facts(journal: Journal, run_id: str, *, limit: int = 1200) -> str:
 @llm_skill(name="core.summarize_run", effect="read", prompt=_SUMMARY_PROMPT, output=TicketSummary)
 def summarize_run(args: SummarizeRunInput, ctx: ActorContext) -> dict[str, str]:
     """Compress a run's journal into a change-ticket summary (written by a model)."""
+    from planactor.journal import Journal
+
     journal = ctx.resource(
         "journal", Journal, hint="give the run the journal: Engine(resources={'journal': ...})"
     )

@@ -45,8 +45,16 @@ TARGETS_MS: dict[str, float] = {
     "planactor --help": 150.0,
     "planactor validate PLAN": 300.0,
 }
-# What a user's environment could set that changes what a command loads.
-_CLEARED = ("PLANACTOR_LAB", "PLANACTOR_POLICY", "PLANACTOR_MODEL", "PYTHONPROFILEIMPORTTIME")
+# What a user's environment could set that changes what a command loads; and
+# PYTHONDONTWRITEBYTECODE, under which a module edited since its .pyc was written is
+# compiled again by every run, which an installed package never does.
+_CLEARED = (
+    "PLANACTOR_LAB",
+    "PLANACTOR_POLICY",
+    "PLANACTOR_MODEL",
+    "PYTHONPROFILEIMPORTTIME",
+    "PYTHONDONTWRITEBYTECODE",
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -113,9 +113,10 @@ class Catalog:
                 for entry in sorted(folder.iterdir(), key=lambda e: e.name):
                     if entry.name.endswith((".yaml", ".yml")):
                         source = f"{module.__name__}/routines/{entry.name}"
-                        self.add_routine(
-                            parse_routine(entry.read_text("utf-8"), source=source), pack=pack
+                        routine = parse_routine(
+                            entry.read_text("utf-8"), source=source, packaged=True
                         )
+                        self.add_routine(routine, pack=pack)
 
     def add_pack(self, loaded: LoadedPack, *, pack: str | None = None) -> None:
         """Register a declarative pack's actors and routines (links checked once complete)."""

@@ -412,10 +412,16 @@ def _check_template(r: Routine) -> list[str]:
     return problems
 
 
-def parse_routine(text: str, *, source: str) -> Routine:
-    """A routine from YAML text; any mistake is a CatalogError naming the file and place."""
+def parse_routine(text: str, *, source: str, packaged: bool = False) -> Routine:
+    """A routine from YAML text; any mistake is a CatalogError naming the file and place.
+
+    `packaged`: the file ships in an installed Python pack, parsed at every catalog load;
+    libyaml parses it then (same checks, same messages; see `planactor._reader.load_yaml`).
+    """
     # No tags, bounded depth and aliases, no duplicate keys (planactor._reader).
-    data = load_yaml(text, source=f"routine {source}", what="routine", error=CatalogError)
+    data = load_yaml(
+        text, source=f"routine {source}", what="routine", error=CatalogError, packaged=packaged
+    )
     if not isinstance(data, dict):
         raise CatalogError(f"routine {source}: a routine is a YAML mapping")
     try:

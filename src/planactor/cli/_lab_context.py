@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from planactor._errors import InputError
+from planactor._home import home
 from planactor.plan import BasisReader, Inventory
 from planactor.validate import Policy
 
@@ -46,15 +47,24 @@ class LabContext:
         return lab_resources(self.lab)
 
 
+# planactor.lab.ENV_VAR and lab_path(), spelled here so that a command without a lab
+# (most `validate`s) decides so without importing the simulators.
+_ENV_VAR = "PLANACTOR_LAB"
+
+
+def _default_lab_path() -> Path:
+    return Path(os.environ.get(_ENV_VAR) or home() / "lab.json")
+
+
 def lab_context(path: Path | None, *, required: bool = False) -> LabContext | None:
     """The lab `--lab` names, else the one PLANACTOR_LAB names, else the default one if it
     exists; None when there is none and none is required."""
-    from planactor import lab
-
-    explicit = path is not None or bool(os.environ.get(lab.ENV_VAR))
-    where = path if path is not None else lab.lab_path()
+    explicit = path is not None or bool(os.environ.get(_ENV_VAR))
+    where = path if path is not None else _default_lab_path()
     if not explicit and not where.exists() and not required:
         return None
+    from planactor import lab
+
     # InputError with a hint when missing; resolved, so a change of directory cannot move it.
     handle = lab.Lab(lab.current_lab(where).path.resolve())
     try:

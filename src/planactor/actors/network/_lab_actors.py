@@ -23,7 +23,7 @@ had drained before the run.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,9 +31,12 @@ from planactor._errors import ActorError, UnexpectedState
 from planactor.actors.graph import Graph, cached_graph, shortest_path_between
 from planactor.catalog import ActorContext, actor, entity
 from planactor.fabric import FabricDocument
-from planactor.lab import LabDocument, actor_observe, actor_operate, actor_preview
-from planactor.lab import network as model
 from planactor.plan import RetryPolicy
+
+# The lab is imported when an actor runs, not when the catalog loads the pack: loading
+# the catalog (every `planactor validate`) must not pay for the simulators.
+if TYPE_CHECKING:
+    from planactor.lab import network as model
 
 __all__ = [
     "ApplyFabricInput",
@@ -78,22 +81,24 @@ def _pack_actor(**kw: Any) -> Callable[[F], F]:
 # -- talking to the lab ---------------------------------------------------------------------------
 
 
-def _state(doc: LabDocument) -> model.NetworkState:
-    try:
-        return model.state_from_doc(doc.state)
-    except ValueError as e:
-        raise ActorError(f"the lab's state is malformed: {e}", retryable=False) from None
-
-
 def _observe(ctx: ActorContext) -> model.NetworkState:
     """Read the lab's state, taking the lab's latency as a real read would."""
-    return _state(actor_observe("network", ctx))
+    from planactor.lab import actor_observe
+    from planactor.lab.network import state_from_doc
+
+    doc = actor_observe("network", ctx)
+    try:
+        return state_from_doc(doc.state)
+    except ValueError as e:
+        raise ActorError(f"the lab's state is malformed: {e}", retryable=False) from None
 
 
 def _write(op: str, args: dict[str, Any], ctx: ActorContext) -> dict[str, Any]:
     """Send one write to the lab under the call's idempotency key; map refusals to errors."""
     # "failed": a configuration push that applied nothing, worth another try; any other
     # refusal (invalid arguments or design) cannot get better by trying again.
+    from planactor.lab import actor_operate
+
     receipt = actor_operate(
         "network",
         op,
@@ -122,6 +127,8 @@ def _check(
     op: str, build: Callable[[Any], dict[str, Any]]
 ) -> Callable[[BaseModel, ActorContext], NetworkChange]:
     def check(args: BaseModel, ctx: ActorContext) -> NetworkChange:
+        from planactor.lab import actor_preview
+
         seen = actor_preview("network", op, {**build(args), "by": ctx.idempotency_key}, ctx)
         return NetworkChange(
             operation=op,
@@ -394,6 +401,8 @@ def _known_switch(state: model.NetworkState, name: str) -> None:
 @_pack_actor(name="network.lab_topology", effect="read", timeout_s=60, tags=_TAGS)
 def lab_topology(args: TopologyInput, ctx: ActorContext) -> LabTopologyOutput:
     """List the lab's racks, and the applied fabric's switches and links with their state."""
+    from planactor.lab import network as model
+
     state = _observe(ctx)
     if args.switch is not None:
         _known_switch(state, args.switch)
@@ -526,6 +535,8 @@ def _server_path(a: str, b: str, nodes: list[str], racks: dict[str, str]) -> Ser
 
 
 def _servers(state: model.NetworkState, names: list[str]) -> list[str]:
+    from planactor.lab import network as model
+
     racks = model.rack_of(state)
     unknown = [s for s in names if s not in racks]
     if unknown:
@@ -540,6 +551,8 @@ def _servers(state: model.NetworkState, names: list[str]) -> list[str]:
 @_pack_actor(name="network.check_reachability", effect="read", timeout_s=120, tags=_TAGS)
 def check_reachability(args: CheckReachabilityInput, ctx: ActorContext) -> ReachabilityOutput:
     """Check that servers reach each other through the working fabric; paths and hop counts."""
+    from planactor.lab import network as model
+
     state = _observe(ctx)
     racks = model.rack_of(state)
     named = args.servers is not None
@@ -590,6 +603,8 @@ class PathBetweenInput(BaseModel):
 @_pack_actor(name="network.path_between", effect="read", timeout_s=60, tags=_TAGS)
 def path_between(args: PathBetweenInput, ctx: ActorContext) -> ServerPath:
     """The shortest path between two servers through the working fabric, and its hop count."""
+    from planactor.lab import network as model
+
     state = _observe(ctx)
     _servers(state, [args.a, args.b])
     edges = model.graph_edges(state)

@@ -25,27 +25,18 @@ here; `WRITE_ACTORS` names this pack's writes and the lab operation each perform
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from planactor._errors import ActorError
 from planactor.catalog import ActorContext, actor, entity
-from planactor.lab import LabDocument, actor_observe, actor_operate, actor_preview
-from planactor.lab.storage import (
-    WRITE_ACTORS,
-    StorageSafety,
-    StorageState,
-    carries_io,
-    facts,
-    hosts_on,
-    io_controller,
-    path_views,
-    path_works,
-    preflight,
-    state_from_doc,
-)
 from planactor.plan import RetryPolicy
+
+# The lab is imported when an actor runs, not when the catalog loads the pack: loading
+# the catalog (every `planactor validate`) must not pay for the simulators.
+if TYPE_CHECKING:
+    from planactor.lab.storage import WRITE_ACTORS, StorageSafety, StorageState
 
 __all__ = [
     "WRITE_ACTORS",
@@ -86,20 +77,31 @@ _VERSION = r"^\d+\.\d+\.\d+$"
 # -- talking to the lab ---------------------------------------------------------------------------
 
 
-def _state(doc: LabDocument) -> StorageState:
+def __getattr__(name: str) -> Any:
+    # The re-exports from the lab, imported on first use (see the imports above).
+    if name in ("WRITE_ACTORS", "StorageSafety"):
+        from planactor.lab import storage
+
+        return getattr(storage, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _observe(ctx: ActorContext) -> StorageState:
+    """Read the lab's state, taking the lab's latency as a real read would."""
+    from planactor.lab import actor_observe
+    from planactor.lab.storage import state_from_doc
+
+    doc = actor_observe("storage", ctx)
     try:
         return state_from_doc(doc.state)
     except ValueError as e:
         raise ActorError(f"the lab's state is malformed: {e}", retryable=False) from None
 
 
-def _observe(ctx: ActorContext) -> StorageState:
-    """Read the lab's state, taking the lab's latency as a real read would."""
-    return _state(actor_observe("storage", ctx))
-
-
 def _write(op: str, args: BaseModel, ctx: ActorContext) -> dict[str, Any]:
     """Send one write to the lab under the call's idempotency key; map refusals to errors."""
+    from planactor.lab import actor_operate
+
     # An unresponsive host or a timeout may pass; invalid arguments or a failed flash cannot.
     receipt = actor_operate(
         "storage",
@@ -127,6 +129,8 @@ class StorageChange(BaseModel):
 
 def _check(op: str) -> Callable[[BaseModel, ActorContext], StorageChange]:
     def check(args: BaseModel, ctx: ActorContext) -> StorageChange:
+        from planactor.lab import actor_preview
+
         seen = actor_preview("storage", op, args.model_dump(mode="json"), ctx)
         return StorageChange(
             operation=op,
@@ -181,6 +185,8 @@ class InventoryOutput(BaseModel):
 
 
 def _controllers(state: StorageState, array: str) -> list[ControllerInfo]:
+    from planactor.lab.storage import carries_io, facts
+
     f = facts(state)["arrays"][array]
     return [
         ControllerInfo(
@@ -207,6 +213,8 @@ def _known_array(state: StorageState, array: str) -> None:
 @actor(name="storage.inventory", effect="read", timeout_s=60, tags=_TAGS)
 def inventory(args: InventoryInput, ctx: ActorContext) -> InventoryOutput:
     """List arrays (mode, controllers, firmware, state), their hosts and LUNs."""
+    from planactor.lab.storage import facts
+
     state = _observe(ctx)
     f = facts(state)
     names = sorted(f["arrays"])
@@ -256,6 +264,8 @@ class PathsOutput(BaseModel):
 @actor(name="storage.list_paths", effect="read", timeout_s=60, tags=_TAGS)
 def list_paths(args: ListPathsInput, ctx: ActorContext) -> PathsOutput:
     """List host-to-controller paths: state, ALUA or active/passive role, who carries I/O."""
+    from planactor.lab.storage import path_views
+
     state = _observe(ctx)
     if args.array is not None:
         _known_array(state, args.array)
@@ -301,6 +311,8 @@ class HostHealthOutput(BaseModel):
 @actor(name="storage.host_health", effect="read", timeout_s=60, tags=_TAGS)
 def host_health(args: HostInput, ctx: ActorContext) -> HostHealthOutput:
     """Report a host's multipath health: per LUN its paths, working paths and status."""
+    from planactor.lab.storage import facts, io_controller, path_works
+
     state = _observe(ctx)
     host = state.hosts.get(args.host)
     if host is None:
@@ -382,6 +394,8 @@ class PreflightOutput(BaseModel):
 @actor(name="storage.preflight", effect="read", timeout_s=120, tags=_TAGS)
 def preflight_check(args: PreflightInput, ctx: ActorContext) -> PreflightOutput:
     """Check that every host of an array has a working path through each controller."""
+    from planactor.lab.storage import hosts_on, preflight
+
     state = _observe(ctx)
     _known_array(state, args.array)
     if args.controller is not None and args.controller not in state.arrays[args.array].controllers:
