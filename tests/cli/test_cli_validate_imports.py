@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from clitools import run
 from planactor.bench._startup import small_plan
 from planactor.cli._lab_context import _default_lab_path
 
@@ -78,3 +79,20 @@ def test_the_default_lab_path_is_the_labs_own(
     else:
         monkeypatch.setenv(lab.ENV_VAR, env_lab)
     assert _default_lab_path() == lab.lab_path()
+
+
+@pytest.mark.parametrize("name", ["[bold]plan.json", ":smile:.json"])
+def test_the_plans_file_name_is_printed_as_it_is(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str
+) -> None:
+    """A file name with markup or an emoji code in it is shown as written, valid or not."""
+    good = tmp_path / name
+    good.write_text(json.dumps(small_plan()), encoding="utf-8")
+    code, out, _ = run(capsys, "validate", str(good))
+    assert code == 0
+    assert f"valid {good}: 3 steps" in out
+    bad = tmp_path / f"bad{name}"
+    bad.write_text(json.dumps({**small_plan(), "steps": []}), encoding="utf-8")
+    code, out, _ = run(capsys, "validate", str(bad))
+    assert code == 2
+    assert f"invalid {bad}:" in out

@@ -1,5 +1,7 @@
 """Actors and the catalog that holds them."""
 
+from typing import TYPE_CHECKING, Any
+
 from planactor.catalog._actor import (
     ENTITY_KEY,
     Actor,
@@ -19,7 +21,6 @@ from planactor.catalog._catalog import (
     pack_folders,
 )
 from planactor.catalog._llm_skill import LLM_RESOURCE, LLMClient, llm_skill
-from planactor.catalog._pack import PACK_FILE, LoadedPack, load_pack
 from planactor.catalog._routine import (
     Derivation,
     Param,
@@ -28,6 +29,9 @@ from planactor.catalog._routine import (
     origin_problem,
     parse_routine,
 )
+
+if TYPE_CHECKING:
+    from planactor.catalog._pack import PACK_FILE, LoadedPack, load_pack
 
 __all__ = [
     "BUILTIN_PACKS",
@@ -57,3 +61,13 @@ __all__ = [
     "pack_folders",
     "parse_routine",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The declarative-pack loader (and its schema models) is imported when a pack.yaml is
+    # loaded, not by every command that loads the catalog.
+    if name in ("PACK_FILE", "LoadedPack", "load_pack"):
+        from planactor.catalog import _pack
+
+        return getattr(_pack, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,13 +11,15 @@ from collections.abc import Iterable, Iterator
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from planactor._errors import CatalogError, InputError, UnknownActor
 from planactor.catalog._actor import Actor, actor_of
-from planactor.catalog._pack import PACK_FILE, LoadedPack, load_pack
 from planactor.catalog._routine import Routine, parse_routine
 from planactor.plan import ACTOR_NAME_PATTERN, content_hash
+
+if TYPE_CHECKING:
+    from planactor.catalog._pack import LoadedPack
 
 __all__ = ["BUILTIN_PACKS", "ENTRY_POINT_GROUP", "PACKS_ENV", "Catalog", "pack_folders"]
 
@@ -31,6 +33,9 @@ BUILTIN_PACKS: dict[str, str] = {
     "storage": "planactor.actors.storage",
 }
 _NAME = re.compile(ACTOR_NAME_PATTERN)
+# planactor.catalog._pack.PACK_FILE: the pack loader and its schema models are imported
+# only when a pack has one, not by every command that loads the catalog.
+_PACK_FILE = "pack.yaml"
 
 
 class Catalog:
@@ -87,6 +92,8 @@ class Catalog:
                     f"actor pack {ep.name!r} ({ep.value}) is neither a module nor a list of actors"
                 )
         for folder in pack_folders(packs):
+            from planactor.catalog._pack import load_pack
+
             catalog.add_pack(load_pack(folder))
         catalog._check_links()
         catalog._check_routines()
@@ -104,8 +111,10 @@ class Catalog:
         # A pack that is a package ships its routines as `routines/*.yaml` beside it, and
         # may declare actors in a `pack.yaml` there too.
         if hasattr(module, "__path__"):
-            declared = importlib.resources.files(module.__name__).joinpath(PACK_FILE)
+            declared = importlib.resources.files(module.__name__).joinpath(_PACK_FILE)
             if declared.is_file():
+                from planactor.catalog._pack import load_pack
+
                 self.add_pack(load_pack(Path(str(declared)).parent), pack=pack)
                 return  # load_pack read its routines
             folder = importlib.resources.files(module.__name__).joinpath("routines")

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from planactor._errors import InputError, PlanInvalid, PlanLoadError
 from planactor._files import read_plan_text
@@ -80,15 +81,22 @@ def validate_cmd(
         out.print_json(json.dumps({"source": source, **report.to_document()}))
     elif report.ok:
         warn = f", {len(report.warnings)} warning(s)" if report.warnings else ""
-        out.print(f"[green]valid[/] {source}: {report.step_count} steps{warn}", markup=True)
-        out.print(f"plan hash {report.plan_hash}", markup=False)
+        # The file's name as it is: no markup or emoji codes in it (and rich's emoji table,
+        # a few ms of start-up, stays unloaded).
+        out.print(
+            f"[green]valid[/] {escape(source)}: {report.step_count} steps{warn}",
+            markup=True,
+            emoji=False,
+        )
+        out.print(f"plan hash {report.plan_hash}", markup=False, emoji=False)
         print_problems(report.warnings)
     else:
         n_err, n_warn = len(report.errors), len(report.warnings)
         out.print(
-            f"[red]invalid[/] {source}: {n_err} error(s)"
+            f"[red]invalid[/] {escape(source)}: {n_err} error(s)"
             + (f", {n_warn} warning(s)" if n_warn else ""),
             markup=True,
+            emoji=False,
         )
         print_problems(report.problems)
     if not report.ok:
