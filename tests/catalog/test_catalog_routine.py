@@ -17,7 +17,15 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from planactor import Catalog, CatalogError, InputError, Inventory, Plan, RetryPolicy, validate
-from planactor.catalog import ENTRY_POINT_GROUP, Param, Routine, RoutineStep, parse_routine
+from planactor.catalog import (
+    BUILTIN_PACKS,
+    ENTRY_POINT_GROUP,
+    Param,
+    Routine,
+    RoutineStep,
+    parse_routine,
+)
+from planactor.catalog import _catalog as catalog_module
 
 CATALOG = Catalog.discover()
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -913,6 +921,92 @@ def test_discover_names_the_file_of_a_broken_routine(install_pack: Installer) ->
     """A routine file that does not parse is a CatalogError naming the pack's file."""
     install_pack("rtpack_c", "rtc", {"bad.yaml": "name: rtc.bad\nsteps: [\n"})
     with pytest.raises(CatalogError, match=r"routine rtpack_c/routines/bad\.yaml \(line 3"):
+        Catalog.discover()
+
+
+@pytest.fixture
+def builtin_pack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Installer]:
+    """Add a package to the built-in packs (BUILTIN_PACKS), as planactor's own packs are."""
+    packages: list[str] = []
+
+    def install(package: str, prefix: str, routines: dict[str, str]) -> None:
+        site = tmp_path / "builtin"
+        folder = site / package / "routines"
+        folder.mkdir(parents=True)
+        (site / package / "__init__.py").write_text(
+            textwrap.dedent(PACK).replace("{prefix}", prefix)
+        )
+        for name, text in routines.items():
+            (folder / name).write_text(text)
+        monkeypatch.syspath_prepend(str(site))
+        monkeypatch.setitem(BUILTIN_PACKS, prefix, package)
+        importlib.invalidate_caches()
+        packages.append(package)
+
+    yield install
+    for name in list(sys.modules):
+        if name.split(".")[0] in packages:
+            del sys.modules[name]
+
+
+def _no_parsing(*_args: Any, **_kw: Any) -> Routine:
+    raise AssertionError("a routine was parsed")
+
+
+def test_validating_a_plan_parses_no_built_in_routine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The built-in packs' routines are parsed on first use of the routines, not when the
+    catalog loads: checking a plan (`planactor validate`) reads none of them."""
+    monkeypatch.setattr(catalog_module, "parse_routine", _no_parsing)
+    catalog = Catalog.discover(entry_point_group="planactor.tests.no_such_group", packs=[])
+    plan = {
+        "api_version": "planactor/v1",
+        "intent": "say hello",
+        "requested_by": "alice",
+        "steps": [{"id": "hello", "actor": "core.echo", "args": {"message": "hi"}}],
+    }
+    assert validate(plan, catalog=catalog).ok
+    with pytest.raises(AssertionError, match="a routine was parsed"):
+        catalog.routines  # noqa: B018
+    monkeypatch.undo()
+    assert set(catalog.routines) == set(CATALOG.routines)
+    assert catalog.routine("storage.firmware_upgrade") == CATALOG.routine(
+        "storage.firmware_upgrade"
+    )
+
+
+def test_a_broken_built_in_routine_is_reported_at_first_use(builtin_pack: Installer) -> None:
+    """A built-in routine file that does not parse is the same CatalogError (file, line) as
+    at load before, raised by the first use of the routines and by each use after it."""
+    builtin_pack("rtbuiltin_a", "rba", {"bad.yaml": "name: rba.bad\nsteps: [\n"})
+    catalog = Catalog.discover()  # the actors load; the routines wait
+    assert "rba.ping" in catalog
+    for use in (lambda: catalog.routines, lambda: catalog.routine("storage.firmware_upgrade")):
+        with pytest.raises(CatalogError, match=r"routine rtbuiltin_a/routines/bad\.yaml \(line 3"):
+            use()
+
+
+def test_a_built_in_routine_calling_a_missing_actor_is_reported_at_first_use(
+    builtin_pack: Installer,
+) -> None:
+    """A built-in routine whose actor is missing is the same CatalogError as at load before."""
+    builtin_pack("rtbuiltin_b", "rbb", {"ping.yaml": routine_text("rbb.ping_hosts", "rbb.pong")})
+    catalog = Catalog.discover()
+    with pytest.raises(CatalogError) as exc:
+        catalog.routines  # noqa: B018
+    assert str(exc.value) == (
+        "routine 'rbb.ping_hosts' (pack 'rbb') calls actors that are not in the catalog: rbb.pong"
+    )
+
+
+def test_a_pack_routine_named_as_a_built_in_one_is_refused_at_load(
+    install_pack: Installer,
+) -> None:
+    """An installed pack's routine with a built-in routine's name is refused by discover,
+    naming the built-in pack, as when the built-in routines were read at load."""
+    install_pack(
+        "rtpack_d", "rtd", {"fw.yaml": routine_text("storage.firmware_upgrade", "rtd.ping")}
+    )
+    with pytest.raises(CatalogError, match="name already registered by pack 'storage'"):
         Catalog.discover()
 
 

@@ -16,7 +16,14 @@ from planactor.bench._startup import small_plan
 from planactor.cli._lab_context import _default_lab_path
 
 # Not needed to check a plan against the catalog without a lab.
-NOT_LOADED = ("planactor.lab", "planactor.journal", "planactor.engine", "jsonschema")
+NOT_LOADED = (
+    "planactor.lab",
+    "planactor.journal",
+    "planactor.engine",
+    "planactor.catalog._pack",
+    "jsonschema",
+    "rich._emoji_codes",
+)
 
 
 def _validate_in_a_fresh_process(tmp_path: Path, *extra: str) -> tuple[str, set[str]]:

@@ -7,6 +7,7 @@ import importlib
 import importlib.resources
 import os
 import re
+import threading
 from collections.abc import Iterable, Iterator
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -51,6 +52,10 @@ class Catalog:
         self._packs: dict[str, str] = {}
         self._routines: dict[str, Routine] = {}
         self._routine_packs: dict[str, str] = {}
+        # The built-in packs' routine files, parsed on first use of the routines:
+        # (pack, package, file name). Checking a plan needs no routine.
+        self._shipped: list[tuple[str, str, str]] = []
+        self._lock = threading.RLock()
         for obj in actors:
             self._add(obj, pack)
         self._check_links()
@@ -66,11 +71,16 @@ class Catalog:
         packs: Iterable[str | os.PathLike[str]] | None = None,
     ) -> Catalog:
         """The built-in packs, every pack registered under the `planactor.actors` group, and
-        the declarative packs in `packs` (default: the folders PLANACTOR_PACKS names)."""
+        the declarative packs in `packs` (default: the folders PLANACTOR_PACKS names).
+
+        Every pack's actors and routines are checked here, except the built-in packs'
+        routines: planactor's own files, parsed and checked on first use of the routines
+        (checking a plan needs none), or as soon as another pack adds one.
+        """
         catalog = cls()
         if builtins:
             for pack, module in BUILTIN_PACKS.items():
-                catalog._add_module(importlib.import_module(module), pack)
+                catalog._add_module(importlib.import_module(module), pack, shipped=True)
         for ep in entry_points(group=entry_point_group or ENTRY_POINT_GROUP):
             if ep.value in BUILTIN_PACKS.values():
                 continue
@@ -99,7 +109,7 @@ class Catalog:
         catalog._check_routines()
         return catalog
 
-    def _add_module(self, module: ModuleType, pack: str) -> None:
+    def _add_module(self, module: ModuleType, pack: str, *, shipped: bool = False) -> None:
         # Only actors defined in the pack itself: a pack importing another's actor must
         # not register it twice.
         own = module.__name__
@@ -120,12 +130,30 @@ class Catalog:
             folder = importlib.resources.files(module.__name__).joinpath("routines")
             if folder.is_dir():
                 for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-                    if entry.name.endswith((".yaml", ".yml")):
-                        source = f"{module.__name__}/routines/{entry.name}"
-                        routine = parse_routine(
-                            entry.read_text("utf-8"), source=source, packaged=True
-                        )
-                        self.add_routine(routine, pack=pack)
+                    if not entry.name.endswith((".yaml", ".yml")):
+                        continue
+                    if shipped:  # planactor's own, tested files: parsed on first use
+                        self._shipped.append((pack, module.__name__, entry.name))
+                    else:
+                        self.add_routine(_read_routine(module.__name__, entry.name), pack=pack)
+
+    def _load_shipped(self) -> None:
+        """Parse and check the built-in packs' routines, once, before any routine is used
+        or added (a problem is the CatalogError loading used to raise, at each use)."""
+        if not self._shipped:
+            return
+        with self._lock:
+            if not self._shipped:  # another thread loaded them meanwhile
+                return
+            before = dict(self._routines), dict(self._routine_packs)
+            try:
+                for pack, package, name in self._shipped:
+                    self._register(_read_routine(package, name), pack)
+                self._check_routines()
+            except CatalogError:
+                self._routines, self._routine_packs = before
+                raise
+            self._shipped = []
 
     def add_pack(self, loaded: LoadedPack, *, pack: str | None = None) -> None:
         """Register a declarative pack's actors and routines (links checked once complete)."""
@@ -137,6 +165,10 @@ class Catalog:
 
     def add_routine(self, routine: Routine, *, pack: str = "local") -> None:
         """Register a routine; its actors are checked once the catalog is complete."""
+        self._load_shipped()  # the built-in routines first, as their names come first
+        self._register(routine, pack)
+
+    def _register(self, routine: Routine, pack: str) -> None:
         if routine.name in self._routines:
             raise CatalogError(
                 f"routine {routine.name!r} (pack {pack!r}): name already registered by "
@@ -157,9 +189,11 @@ class Catalog:
     @property
     def routines(self) -> dict[str, Routine]:
         """Every routine, by name, sorted."""
+        self._load_shipped()
         return dict(sorted(self._routines.items()))
 
     def routine(self, name: str) -> Routine:
+        self._load_shipped()
         try:
             return self._routines[name]
         except KeyError:
@@ -279,6 +313,12 @@ class Catalog:
                 for a in self
             ]
         )
+
+
+def _read_routine(package: str, name: str) -> Routine:
+    """A routine file shipped in a Python pack's `routines/` folder."""
+    text = importlib.resources.files(package).joinpath("routines").joinpath(name).read_text("utf-8")
+    return parse_routine(text, source=f"{package}/routines/{name}", packaged=True)
 
 
 def pack_folders(packs: Iterable[str | os.PathLike[str]] | None = None) -> list[Path]:
