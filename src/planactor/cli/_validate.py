@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
+import gc
 import json
+from functools import cache
 from pathlib import Path
 
 import typer
@@ -37,6 +40,16 @@ def load_inventory(path: Path) -> Inventory:
     return Inventory.from_mapping(data)
 
 
+@cache
+def _no_collection_at_exit() -> None:
+    """Freeze every object as the interpreter exits, so that its final collections skip
+    them: a tenth of the command's time, spent freeing the classes, schemas and validators
+    of every pack (their reference cycles) just before the process returns the memory
+    anyway. Sound here: validation opens no file or connection that a finalizer would
+    have to close. Registered once per process; atexit runs before those collections."""
+    atexit.register(gc.freeze)
+
+
 @app.command("validate")
 def validate_cmd(
     plan: str = typer.Argument(..., help="Plan file (JSON), or - for standard input."),
@@ -53,6 +66,7 @@ def validate_cmd(
     ),
 ) -> None:
     """Check a plan against the catalog (and an inventory); list every problem found."""
+    _no_collection_at_exit()
     limits = Limits(max_steps=max_steps, max_bytes=max_bytes)
     try:
         data, source = read_plan_text(plan, limits=limits)
