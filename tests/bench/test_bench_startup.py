@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
-from planactor.bench._startup import CASES, main, run, small_plan
+from planactor.bench._startup import CASES, _environment, main, run, small_plan
 from planactor.cli._app import catalog
 from planactor.validate import validate
 
@@ -33,3 +36,17 @@ def test_main_refuses_zero_repeats() -> None:
     with pytest.raises(SystemExit) as exc:
         main(["--repeats", "0"])
     assert exc.value.code == 2
+
+
+def test_the_commands_run_with_their_pyc_written_and_no_lab(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """PYTHONDONTWRITEBYTECODE (every run would compile each edited module again) and a
+    user's lab or policy are not passed on; the home is the benchmark's own."""
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    monkeypatch.setenv("PLANACTOR_LAB", str(tmp_path / "lab.json"))
+    monkeypatch.setenv("PLANACTOR_POLICY", str(tmp_path / "policy.yaml"))
+    env = _environment(tmp_path / "home")
+    assert not {"PYTHONDONTWRITEBYTECODE", "PLANACTOR_LAB", "PLANACTOR_POLICY"} & set(env)
+    assert env["PLANACTOR_HOME"] == str(tmp_path / "home")
+    assert env["PATH"] == os.environ["PATH"]

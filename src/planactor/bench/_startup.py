@@ -92,6 +92,14 @@ def small_plan() -> dict[str, Any]:
     }
 
 
+def _environment(home: Path) -> dict[str, str]:
+    """This process's environment for the commands, less what changes what they load or
+    compile, with a home of their own."""
+    env = {k: v for k, v in os.environ.items() if k not in _CLEARED}
+    env["PLANACTOR_HOME"] = str(home)
+    return env
+
+
 def _once(argv: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
     done = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -108,8 +116,7 @@ def run(repeats: int = 20) -> list[Result]:
     with tempfile.TemporaryDirectory(prefix="planactor-bench-startup-") as tmp:
         plan = Path(tmp) / "small-plan.json"
         plan.write_text(json.dumps(small_plan()), encoding="utf-8")
-        env = {k: v for k, v in os.environ.items() if k not in _CLEARED}
-        env["PLANACTOR_HOME"] = str(Path(tmp) / "home")
+        env = _environment(Path(tmp) / "home")
         argvs = {
             case: [sys.executable, *(a.replace("{plan}", str(plan)) for a in args)]
             for case, args in CASES.items()
