@@ -150,7 +150,7 @@ class Catalog:
                 for pack, package, name in self._shipped:
                     self._register(_read_routine(package, name), pack)
                 self._check_routines()
-            except CatalogError:
+            except BaseException:  # all or nothing: the next use reports the same problem
                 self._routines, self._routine_packs = before
                 raise
             self._shipped = []
