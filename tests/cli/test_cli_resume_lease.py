@@ -76,12 +76,12 @@ def _events(home: Path, run_id: str) -> list[str]:
 def _wait_for(home: Path, run_id: str, kind: str) -> None:
     deadline = time.monotonic() + TIMEOUT_S
     while kind not in _events(home, run_id):
-        assert time.monotonic() < deadline, f"no {kind} in {run_id}"
+        assert time.monotonic() < deadline, f"no {kind} in {run_id}: {_events(home, run_id)}"
         time.sleep(0.05)
 
 
 def _check_truthful(
-    capsys: pytest.CaptureFixture[str], home: Path, run_id: str, ledger: Path
+    capsys: pytest.CaptureFixture[str], home: Path, run_id: str, ledger: Path, why: str = ""
 ) -> str:
     """Each write applied at most once; the chain verifies; replay agrees; the recorded status
     matches the ledger. Returns the status."""
@@ -97,7 +97,7 @@ def _check_truthful(
         assert set(counts) == {f"{run_id}/w1", f"{run_id}/w2"}
         assert undone == []
     else:
-        assert status == "compensated", status
+        assert status == "compensated", f"{status}; events {_events(home, run_id)}; {why}"
         assert f"{run_id}/w2" not in counts
         assert len(undone) == 1
     return status
@@ -153,7 +153,12 @@ def test_racing_resume_and_abort_leave_a_truthful_record(
     ]
     results = [p.communicate(timeout=TIMEOUT_S) for p in procs]
     errors = [err for _, err in results]
+    # What each process said, for a failure to be read from the log alone.
+    said = "; ".join(
+        f"{p.args[-1]} exited {p.returncode}: {err!r}"
+        for p, (_, err) in zip(procs, results, strict=True)
+    )
     refused = [e for e in errors if "is being driven by process" in e or "already ended" in e]
     assert len(refused) == 1, errors
     assert all("Traceback" not in e for e in errors), errors
-    _check_truthful(capsys, home, run_id, ledger)
+    _check_truthful(capsys, home, run_id, ledger, said)

@@ -209,7 +209,7 @@ def test_a_journal_lock_that_stops_a_run_names_the_run_and_its_resume(tmp_path: 
             "steps": [{"id": "lock", "actor": "t.lock_journal", "args": {}}],
         }
     )
-    journal = Journal(db)
+    journal = Journal(db, busy_timeout_s=0.5)
     with pytest.raises(JournalError) as info:
         Engine(catalog=Catalog([lock_journal], pack="t"), journal=journal).run(
             plan, run_id="run-locked"

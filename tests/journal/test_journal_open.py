@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ import pytest
 from planactor import InputError
 from planactor.journal import Journal
 from planactor.journal._open import APPLICATION_ID, SCHEMA_VERSION
+from planactor.plan import Plan
 
 
 def _digest(path: Path) -> str:
@@ -139,3 +142,51 @@ def test_a_fifo_or_a_directory_is_not_a_journal(tmp_path: Path) -> None:
         Journal(fifo)
     with pytest.raises(InputError, match="not a regular file"):
         Journal(tmp_path)
+
+
+def make_plan() -> Plan:
+    return Plan.model_validate(
+        {
+            "api_version": "planactor/v1",
+            "intent": "journal test",
+            "requested_by": "tests",
+            "steps": [{"id": "a", "actor": "core.echo", "args": {"message": "hi"}}],
+        }
+    )
+
+
+def _seen_by_another_process(path: Path) -> list[str]:
+    """The run ids another process reads from the journal (opened and closed, as a reader)."""
+    script = (
+        "import sqlite3, sys\n"
+        "db = sqlite3.connect(sys.argv[1])\n"
+        "print(','.join(r[0] for r in db.execute('SELECT run_id FROM runs ORDER BY run_id')))\n"
+        "db.close()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(path)], capture_output=True, text=True, check=True
+    )
+    return [r for r in done.stdout.strip().split(",") if r]
+
+
+def test_a_second_journal_on_the_same_file_keeps_the_first_ones_commits_visible(
+    tmp_path: Path,
+) -> None:
+    """Opening the journal twice in one process leaves the first connection's locks alone:
+    another process's reader does not delete the WAL under it, and its commits stay visible
+    (checking the header by hand once closed a descriptor and dropped every lock)."""
+    path = tmp_path / "j.db"
+    first = Journal(path)
+    second = Journal(path)
+    try:
+        assert _seen_by_another_process(path) == []
+        assert (tmp_path / "j.db-wal").exists()  # still in use: not checkpointed away
+        first.begin_run(run_id="r1", plan=make_plan(), dry_run=False, data={})
+        first.flush()
+        assert _seen_by_another_process(path) == ["r1"]
+        second.begin_run(run_id="r2", plan=make_plan(), dry_run=False, data={})
+        second.flush()
+        assert _seen_by_another_process(path) == ["r1", "r2"]
+    finally:
+        second.close()
+        first.close()

@@ -169,6 +169,11 @@ class Journal:
     `synchronous="FULL"` (the default) makes every commit survive a power loss;
     `"NORMAL"` (in WAL mode) survives a crash of the process but may lose the last
     commits on a power loss, for about 100x more commits per second.
+
+    `busy_timeout_s` is how long a commit waits for another process's write lock before
+    the run stops with a JournalError (saying how to resume). Other processes hold it only
+    for one commit each, but under FULL a commit waits for the disk, and a busy disk can
+    take seconds per fsync: SQLite's default of 5 s stopped runs on a loaded machine.
     """
 
     def __init__(
@@ -177,6 +182,7 @@ class Journal:
         *,
         synchronous: Synchronous = "FULL",
         create: bool = True,
+        busy_timeout_s: float = 30.0,
     ):
         if synchronous not in ("FULL", "NORMAL"):
             raise InputError(f"synchronous must be FULL or NORMAL, not {synchronous!r}")
@@ -189,6 +195,7 @@ class Journal:
             create=create,
             schema=_SCHEMA + _lease.LEASE_SCHEMA,
             migrate=_migrate,
+            busy_timeout_s=busy_timeout_s,
         )
         self.synchronous = synchronous
         self._in_memory = self.path == ":memory:"
@@ -203,6 +210,8 @@ class Journal:
         self._releases: set[str] = set()
         self._token = uuid.uuid4().hex
         self._me: _lease.Holder | None = None
+        # Whether this journal ever took a lease: only then does close() need the write lock.
+        self._leased = False
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -284,6 +293,7 @@ class Journal:
         """
         self.flush()
         me = self._holder()
+        self._leased = True
         try:
             with self._transaction():
                 stale = _lease.claim(self._db, run_id, me, take_over=take_over)
@@ -300,6 +310,7 @@ class Journal:
             return
         touched = {row[0] for row in self._pending}
         me = self._holder()
+        self._leased = True
         try:
             with self._transaction():
                 for run_id in sorted(touched | self._status_pending.keys()):
@@ -574,8 +585,9 @@ class Journal:
             self.flush()
         finally:
             try:  # a run this process still holds (it was interrupted) is free to resume
-                with self._transaction():
-                    _lease.release_all(self._db, self._token)
+                if self._leased:  # a reader never waits for the write lock to close
+                    with self._transaction():
+                        _lease.release_all(self._db, self._token)
             except sqlite3.DatabaseError:
                 pass  # a stale lease is taken over by the next claim anyway
             self._db.close()

@@ -28,7 +28,6 @@ __all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "open_database"]
 APPLICATION_ID = 0x504C4143  # "PLAC"
 SCHEMA_VERSION = 1
 _OUR_TABLES = frozenset({"runs", "events"})
-_SQLITE_MAGIC = b"SQLite format 3\x00"
 _RECOVER = (
     "keep a copy of the file; `planactor audit verify --db FILE` shows which runs still "
     "verify; restore the journal from a backup, or move it aside to start a new one"
@@ -46,9 +45,12 @@ def open_database(
     create: bool,
     schema: str,
     migrate: Callable[[sqlite3.Connection], None],
+    busy_timeout_s: float = 5.0,
 ) -> sqlite3.Connection:
     """A connection to the journal at `path` (":memory:" for one in memory), checked and, if
-    it is an older journal of ours, migrated; InputError when it is not a journal we may use."""
+    it is an older journal of ours, migrated; InputError when it is not a journal we may use.
+
+    `busy_timeout_s`: how long a statement waits for another connection's write lock."""
     if path == ":memory:":
         db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         db.execute(f"PRAGMA synchronous={synchronous}")
@@ -56,7 +58,9 @@ def open_database(
         return db
     state = _inspect(Path(path), create=create)
     try:
-        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        db = sqlite3.connect(
+            path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
+        )
     except sqlite3.DatabaseError as e:
         raise InputError(f"{path}: cannot open the journal: {e}") from None
     try:
@@ -124,19 +128,14 @@ def _inspect(path: Path, *, create: bool) -> str:
         )
     if st.st_size == 0:
         return "new"
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-        try:
-            head = os.read(fd, len(_SQLITE_MAGIC))
-        finally:
-            os.close(fd)
-    except OSError as e:
-        raise InputError(f"{source}: cannot read the journal: {e.strerror}") from None
-    if head != _SQLITE_MAGIC:
-        raise InputError(
-            f"{source}: not an SQLite database, so not a planactor journal (left untouched)",
-            hint="check --db; planactor journals are SQLite files such as journal.db",
-        )
+    # Never os.open()/close() the file here: closing any descriptor of a file drops every
+    # POSIX lock this process holds on it, so a second Journal on a file this process already
+    # has open would silently unlock the first; another process would then take the WAL for
+    # unused, checkpoint and delete it, and the first connection's commits would go to an
+    # unlinked file nobody else sees. SQLite's own connections share their locks safely, so
+    # the header is checked by SQLite (SQLITE_NOTADB: the file is not an SQLite database).
+    if not os.access(path, os.R_OK):
+        raise InputError(f"{source}: cannot read the journal: permission denied")
     try:
         ro = sqlite3.connect(path.absolute().as_uri() + "?mode=ro", uri=True)
     except sqlite3.DatabaseError as e:
@@ -148,6 +147,12 @@ def _inspect(path: Path, *, create: bool) -> str:
             row[0] for row in ro.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
         }
     except sqlite3.DatabaseError as e:
+        if e.sqlite_errorcode == sqlite3.SQLITE_NOTADB:
+            raise InputError(
+                f"{source}: not an SQLite database (or its header is damaged), so not a "
+                "planactor journal (left untouched)",
+                hint="check --db; planactor journals are SQLite files such as journal.db",
+            ) from None
         raise InputError(
             f"{source}: the journal is damaged ({e}); quick_check: {_quick_check(ro)}",
             hint=_RECOVER,
