@@ -47,6 +47,7 @@ TAGS: Mapping[str, str] = {
     "negation": "says what not to do: no write plan",
     "question": "asks rather than requests",
     "multi-clause": "several requests in one intent: the plan covers one, reports the rest",
+    "fresh-2026-12-05": "a dev batch written from the intents before any planner ran on it",
 }
 SPLITS = ("dev", "heldout")
 
