@@ -9,7 +9,6 @@ key is durable first. A journal in memory, which nothing survives, commits in ba
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3
@@ -27,13 +26,13 @@ from pydantic import ValidationError
 
 from planactor._errors import InputError, JournalError, RunBusy
 from planactor.journal import _lease
+from planactor.journal._chain import GENESIS, ChainReport, chain, check_chain
 from planactor.journal._events import EventKind
 from planactor.journal._open import open_database
 from planactor.plan import Plan, canonical_json, canonical_text
 
 __all__ = ["GENESIS", "ChainReport", "Journal", "JournalEvent", "RunRecord", "Synchronous"]
 
-GENESIS = "0" * 64
 Synchronous = Literal["FULL", "NORMAL"]
 # A journal in memory commits at most this many events at once (see `make_durable`).
 _MEMORY_BATCH = 1024
@@ -135,10 +134,6 @@ def _envelope(
     )
 
 
-def chain(prev: str, body: bytes) -> str:
-    return hashlib.sha256(prev.encode("ascii") + body).hexdigest()
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RunRecord:
     run_id: str
@@ -149,18 +144,6 @@ class RunRecord:
     status: str
     created_at: str
     updated_at: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ChainReport:
-    """The result of recomputing a run's hash chain."""
-
-    run_id: str
-    ok: bool
-    events: int
-    head: str
-    first_bad_seq: int | None = None
-    reason: str | None = None
 
 
 class Journal:
@@ -500,81 +483,19 @@ class Journal:
         return self._head(run_id)
 
     def verify(self, run_id: str, *, anchor: tuple[int, str] | None = None) -> ChainReport:
-        """Recompute the chain from the stored bodies; name the first event that breaks it.
-
-        Also checks the run's recorded head (catches a cut-off tail) and, given an `anchor`
-        `(seq, hash)` kept outside the journal, that event `seq` still has that hash (catches
-        a chain rewritten consistently from some point on).
-        """
+        """Recompute the chain from the stored bodies; name the first event that breaks it
+        (`check_chain`: also the run's recorded head, and `anchor` if given)."""
         self.flush()
         rows = self._db.execute(
             "SELECT seq, body, hash FROM events WHERE run_id = ? ORDER BY seq", (run_id,)
         ).fetchall()
-
-        def broken(at: int, why: str, head: str) -> ChainReport:
-            # `at`: where the chain breaks (for a deleted event: its place).
-            return ChainReport(
-                run_id=run_id, ok=False, events=len(rows), head=head, first_bad_seq=at, reason=why
-            )
-
-        prev = GENESIS
-        for n, (seq, body, digest) in enumerate(rows):
-            reason = None
-            try:
-                doc = json.loads(body)
-            except ValueError:
-                doc = None
-                reason = "its body is not JSON"
-            if reason is None and not isinstance(doc, dict):
-                doc = None
-                reason = "its body is not a JSON object"
-            if reason is None and (seq != n or doc is None or doc.get("seq") != n):
-                reason = f"expected event #{n} here (deleted, reordered or renumbered)"
-            elif reason is None and chain(prev, body.encode("utf-8")) != digest:
-                reason = "its hash does not match its body and the previous hash"
-            elif reason is None and doc is not None and doc.get("run") != run_id:
-                reason = "it belongs to another run"
-            if reason is not None:
-                return broken(n, reason, prev)
-            prev = str(digest)
-        if not rows:
-            return broken(0, "the run has no events", GENESIS)
         recorded = self._db.execute(
             "SELECT head_seq, head_hash FROM runs WHERE run_id = ?", (run_id,)
         ).fetchone()
+        head = None
         if recorded is not None and recorded[0] is not None:
-            head_seq, head_hash = int(recorded[0]), str(recorded[1])
-            if head_seq >= len(rows):
-                return broken(
-                    len(rows),
-                    f"the run's record ends at event #{head_seq} but only "
-                    f"{len(rows)} events remain: the tail was cut off",
-                    prev,
-                )
-            if head_seq != len(rows) - 1 or head_hash != prev:
-                return broken(
-                    min(head_seq, len(rows) - 1),
-                    f"the run's record names head #{head_seq} {head_hash[:16]}…, "
-                    f"which is not the chain's last event",
-                    prev,
-                )
-        if anchor is not None:
-            a_seq, a_hash = anchor
-            if a_seq >= len(rows):
-                return broken(
-                    len(rows),
-                    f"the anchor names event #{a_seq}, but the run has {len(rows)} events: "
-                    "the tail was cut off",
-                    prev,
-                )
-            if str(rows[a_seq][2]) != a_hash:
-                return broken(
-                    a_seq,
-                    f"event #{a_seq} has hash {str(rows[a_seq][2])[:16]}…, the anchor says "
-                    f"{a_hash[:16]}…: the chain was rewritten",
-                    prev,
-                )
-        return ChainReport(run_id=run_id, ok=True, events=len(rows), head=prev)
+            head = (int(recorded[0]), str(recorded[1]))
+        return check_chain(run_id, rows, recorded_head=head, anchor=anchor)
 
     def integrity_check(self) -> str:
         row = self._db.execute("PRAGMA integrity_check").fetchone()
