@@ -57,10 +57,11 @@ Installer = Callable[[dict[str, str]], None]
 
 @pytest.fixture(autouse=True)
 def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A wide console, so table cells are not wrapped by the width of the routine names."""
-    from planactor.cli._app import out
+    """A wide console, so table cells are not wrapped by the width of the routine names.
 
-    monkeypatch.setattr(out, "width", 250)
+    Through COLUMNS, which rich reads on every use: patching the console's `width` would, on
+    undo, pin the width measured at that moment for every later test."""
+    monkeypatch.setenv("COLUMNS", "250")
 
 
 @pytest.fixture
