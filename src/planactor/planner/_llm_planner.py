@@ -24,13 +24,7 @@ from planactor.plan import BasisReader, Inventory
 from planactor.planner._backends import Backend, Completion, Message
 from planactor.planner._clauses import read_intent, stem
 from planactor.planner._compose import compose as compose_plan
-from planactor.planner._grounding import (
-    Grounding,
-    GroundingNote,
-    number_mentions,
-    spoken_numbers,
-    tokens,
-)
+from planactor.planner._grounding import Grounding, GroundingNote, tokens
 from planactor.planner._llm_result import (
     LLMPlanResult,
     json_object,
@@ -38,6 +32,7 @@ from planactor.planner._llm_result import (
     planner_info,
     problems_text,
 )
+from planactor.planner._numbers import number_mentions, spoken_numbers
 from planactor.planner._plan_cache import PlanCache, plan_cache_key
 from planactor.planner._rank import (
     ENTITY_MARGIN,

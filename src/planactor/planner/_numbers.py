@@ -1,0 +1,162 @@
+"""Numbers in an intent: digits, with a unit (100G) or a key (k=8, leaves: 24), and numbers
+spelt in words (ninety six, a hundred and twenty eight), each with the words around it, so
+that grounding can tell which parameter a number belongs to. Pure text functions."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["NumberMention", "number_mentions", "spoken_numbers"]
+
+_UNIT = re.compile(r"^(?:g|gb|gbe|gbps|gig|gigs)$")
+_ONES = {
+    w: i
+    for i, w in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+        ]
+    )
+}
+_TENS = {
+    w: 10 * (i + 2)
+    for i, w in enumerate(
+        ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+    )
+}
+_SCALES = {"hundred": 100, "thousand": 1000}
+
+
+@dataclass(frozen=True, slots=True)
+class NumberMention:
+    """A number in the intent, as digits or words, with the words around it."""
+
+    value: int | float
+    start: int
+    unit: str | None
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+    key: str | None = None  # "leaves" in leaves=24 or leaves: 24
+
+
+def _word_number(words: list[str], i: int) -> tuple[int, int] | None:
+    """The number spelt from words[i] on ("ninety six", "a hundred and twenty eight"), and
+    how many words it took."""
+    total, current, j, seen = 0, 0, i, False
+    while j < len(words):
+        w = words[j]
+        if w in _ONES:
+            current += _ONES[w]
+        elif w in _TENS:
+            current += _TENS[w]
+        elif w in _SCALES and (seen or (j > i and words[j - 1] == "a")):
+            current = max(current, 1) * _SCALES[w]
+            if _SCALES[w] >= 1000:
+                total, current = total + current, 0
+        elif (
+            w == "and"
+            and seen
+            and j + 1 < len(words)
+            and (words[j + 1] in _ONES or words[j + 1] in _TENS)
+        ) or (w == "a" and j == i and j + 1 < len(words) and words[j + 1] in _SCALES):
+            j += 1
+            continue
+        else:
+            break
+        seen = True
+        j += 1
+    return (total + current, j - i) if seen else None
+
+
+def number_mentions(intent: str) -> list[NumberMention]:
+    """Every number in the intent: digits (with a unit such as 100G), k=8, or words."""
+    found: list[NumberMention] = []
+    words = [
+        (m.group(0).lower(), m.start())
+        for m in re.finditer(r"[A-Za-z]+|\d+(?:\.\d+)?[A-Za-z]*|[=:]", intent)
+    ]
+    texts = [w for w, _ in words]
+    i = 0
+    while i < len(words):
+        w, start = words[i]
+        digits = re.fullmatch(r"(\d+(?:\.\d+)?)([a-z]*)", w)
+        taken = 1
+        value: int | float | None = None
+        unit: str | None = None
+        if digits and _standalone(intent, start, len(w)):
+            raw, suffix = digits.groups()
+            if not suffix or _UNIT.match(suffix):
+                value = float(raw) if "." in raw else int(raw)
+                unit = "gbps" if suffix else None
+        elif not digits:
+            spelt = _word_number(texts, i)
+            if spelt is not None:
+                value, taken = spelt
+                last_start = words[i + taken - 1][1]
+                if intent[last_start + len(words[i + taken - 1][0]) :].startswith("-"):
+                    value = None  # "three-tier", "two-way": an adjective, not a count
+        if value is not None:
+            keyed = re.search(r"([A-Za-z][A-Za-z_]*)\s*[=:]\s*$", intent[:start])
+            after = texts[i + taken : i + taken + 3]
+            if unit is None and after and _UNIT.match(after[0]):
+                unit, after = "gbps", after[1:]
+            found.append(
+                NumberMention(
+                    value=value,
+                    start=start,
+                    unit=unit,
+                    before=tuple(t for t in texts[max(0, i - 3) : i] if t not in ("=", ":")),
+                    after=tuple(after),
+                    key=keyed.group(1).lower() if keyed else None,
+                )
+            )
+        i += taken
+    return found
+
+
+def _standalone(intent: str, start: int, length: int) -> bool:
+    """Not part of a name or a version: array-01, 5.2.1, esx-08."""
+    before = intent[start - 1] if start > 0 else " "
+    end = start + length
+    after = intent[end : end + 2]
+    if before in "-_." or before.isalnum():
+        return False
+    return not (after[:1] in ("-", "_") or (after[:1] == "." and after[1:2].isdigit()))
+
+
+def spoken_numbers(intent: str) -> str:
+    """The intent with spelt numbers as digits and "point"/"dot" between them as a full stop,
+    so that "five point two point one" reads 5.2.1."""
+    words = intent.split()
+    lowered = [re.sub(r"[^a-z0-9.]", "", w.lower()) for w in words]
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        spelt = _word_number(lowered, i)
+        if spelt is not None and not (lowered[i] == "a" and spelt[1] == 1):
+            out.append(str(spelt[0]))
+            i += spelt[1]
+            continue
+        out.append(words[i])
+        i += 1
+    text = " ".join(out)
+    return re.sub(r"(?<=\d) (?:point|dot) (?=\d)", ".", text)
