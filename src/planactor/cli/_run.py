@@ -38,6 +38,7 @@ from planactor.cli._run_temporal import (
     temporal_record,
 )
 from planactor.cli._worker import AddressOption, NamespaceOption, TaskQueueOption
+from planactor.cli._wrap import prose_lines
 from planactor.engine import Engine, RecordedRun, RunResult, resume_gate
 from planactor.journal import EventKind, Journal
 from planactor.plan import JsonSyntaxError, Plan, parse_json
@@ -111,7 +112,10 @@ class _Progress:
             mark = "✓" if kind == EventKind.STEP_SUCCEEDED else "–"
             self.bar.console.print(f"  {mark} {step}", style="dim" if mark == "–" else None)
         elif kind == EventKind.STEP_FAILED:
-            self.bar.console.print(f"  ✗ {step}: {data['error']['message']}", style="red")
+            # Wrapped between words: the terminal would cut the message anywhere.
+            said = f"✗ {step}: {data['error']['message']}"
+            lines = prose_lines(said, self.bar.console.width, indent="  ")
+            self.bar.console.print(Text("\n".join(lines), style="red"), soft_wrap=True)
         elif kind in _COMPENSATION:
             self.bar.console.print(
                 f"  ↺ {_COMPENSATION[kind]} compensation of {step}", style="yellow"
