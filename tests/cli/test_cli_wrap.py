@@ -37,6 +37,11 @@ def test_prose_keeps_code_spans_glued_words_and_inner_spacing() -> None:
     assert prose_lines("a = 1  [intent]", 30) == ["a = 1  [intent]"]
 
 
+def test_prose_line_breaks_start_hanging_lines() -> None:
+    """A line break in the text starts a new line, indented as a wrapped one."""
+    assert prose_lines("reason: it failed\ntraceback", 40) == ["reason: it failed", "  traceback"]
+
+
 def test_prose_word_wider_than_the_width_gets_its_own_line_whole() -> None:
     """A word wider than the width is never split: it runs past the edge on its own line."""
     digest = "sha256:" + "ab" * 32

@@ -34,19 +34,20 @@ _WORD = re.compile(r"( *)([^ ]+)")
 def prose_lines(text: str, width: int, *, indent: str = "", hang: str = "  ") -> list[str]:
     """`text` wrapped between words into lines of at most `width` cells (a word wider than
     that gets a line of its own): the first line starts with `indent`, later ones with
-    `indent + hang`. Spaces inside backquotes and no-break spaces never break a line; runs of
-    spaces inside a line are kept."""
+    `indent + hang`, as do the lines after a line break in `text`. Spaces inside backquotes
+    and no-break spaces never break a line; runs of spaces inside a line are kept."""
     glued = _CODE.sub(lambda m: m.group().replace(" ", NBSP), text)
     lines: list[str] = []
-    line, empty = indent, True
-    for m in _WORD.finditer(glued):
-        space, word = m.group(1), m.group(2).replace(NBSP, " ")
-        if not empty and cell_len(line + space + word) > width:
-            lines.append(line)
-            line, empty = indent + hang, True
-        line += word if empty else space + word
-        empty = False
-    lines.append(line)
+    for n, part in enumerate(glued.split("\n")):
+        line, empty = indent if n == 0 else indent + hang, True
+        for m in _WORD.finditer(part):
+            space, word = m.group(1), m.group(2).replace(NBSP, " ")
+            if not empty and cell_len(line + space + word) > width:
+                lines.append(line)
+                line, empty = indent + hang, True
+            line += word if empty else space + word
+            empty = False
+        lines.append(line)
     return lines
 
 
