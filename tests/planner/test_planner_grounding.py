@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from planactor.catalog import parse_routine
+from planactor.catalog import Catalog, Routine, parse_routine
 from planactor.planner import ground, ungrounded_values
 from planactor.validate import Inventory
 
@@ -201,3 +201,43 @@ def test_a_destination_is_never_the_name_moved_away_from() -> None:
         assert ground(MOVE, intent, CONTROLLERS).values["to_controller"] == "array-01-b"
     away = ground(MOVE, "move esx-01 away from controller array-01-a", CONTROLLERS)
     assert "to_controller" not in away.values
+
+
+VERSIONS = st.tuples(*(st.integers(0, 20) for _ in range(3))).map(lambda t: ".".join(map(str, t)))
+
+
+@given(a=VERSIONS, b=VERSIONS, joint=st.sampled_from([" or ", " / ", " or maybe "]))
+def test_versions_offered_as_alternatives_are_ambiguous_never_one_of_them(
+    a: str, b: str, joint: str
+) -> None:
+    """ "to 5.2.1 or 5.3.0": the requester has not chosen; the note offers both, in order."""
+    if a == b:
+        return
+    g = ground(ROUTINE, f"upgrade array-01 to {a}{joint}{b}", INVENTORY)
+    assert "version" not in g.values
+    note = next(n for n in g.notes if n.param == "version")
+    assert (note.source, note.value) == ("ambiguous", [a, b])
+
+
+def builtin(name: str) -> Routine:
+    return Catalog.discover().routines[name]
+
+
+def test_a_number_is_not_named_by_a_word_beyond_another_number() -> None:
+    """ "spine-leaf for 200 servers, 4 spines": 200 gives the leaves (derived), 4 the spines;
+    spine_ports keeps its default (the "spines" after the 4 does not name the 200)."""
+    fabric = builtin("network.build_fabric")
+    g = ground(fabric, "spine-leaf for 200 servers, 4 spines", None)
+    assert (g.values["leaves"], g.values["spines"]) == (5, 4)
+    assert g.values["spine_ports"] == fabric.params["spine_ports"].default
+
+
+def test_a_hyphenated_count_is_read_by_the_word_it_is_joined_to() -> None:
+    """ "four-pod fat tree" gives k = 4 by the pods formula; "three-tier" and "4-byte" are
+    adjectives, never a count."""
+    tree = builtin("network.build_fat_tree")
+    assert ground(tree, "design a four-pod fat tree", None).values["k"] == 4
+    assert ground(tree, "three-tier fat tree with 6 pods", None).values["k"] == 6
+    assert "k" not in ground(tree, "a three-tier fat tree", None).values
+    big = ground(tree, "k=32 fat tree with 4-byte ASNs from 4200000000", None).values
+    assert (big["k"], big["asn_base"]) == (32, 4200000000)

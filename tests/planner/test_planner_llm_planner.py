@@ -332,6 +332,18 @@ def test_a_version_ending_the_sentence_is_grounded_not_asked(storage: StorageLab
     assert result.grounding.values == {"array": "array-01", "version": "5.2.1"}
 
 
+def test_versions_offered_as_alternatives_are_asked_for_not_left_to_the_model(
+    storage: StorageLab,
+) -> None:
+    """ "to 5.2.1 or 5.3.0": the requester's choice; the model is not asked to fill it."""
+    backend = Scripted()
+    with pytest.raises(InputError, match=r"5\.2\.1 or 5\.3\.0"):
+        storage_planner(storage, backend).plan(
+            "upgrade array-01 to 5.2.1 or 5.3.0", requested_by="sam"
+        )
+    assert backend.calls == 0
+
+
 def test_a_pattern_parameter_the_model_fills_obeys_the_pattern(
     storage: StorageLab, local: LocalBackend
 ) -> None:

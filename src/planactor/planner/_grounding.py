@@ -85,14 +85,23 @@ def _search_pattern(pattern: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w.])[vV]?(?P<value>{core})(?![\w]|\.\w)")
 
 
+# "5.2.1 or 5.3.0", "5.2.1/5.3.0", "either ...": a value offered as one of several.
+_ALTERNATIVE = re.compile(
+    r"(?:\bor(?:\s+(?:maybe|perhaps|possibly))?|/|\beither)\s*[vV]?$", re.IGNORECASE
+)
+
+
 def _pattern_value(pattern: str, intent: str) -> str | None:
     """The one value of a pattern parameter the intent gives. Of several, the one after
-    "to" ("from 5.1.0 to 5.2.1"); several and none after "to": none (ambiguous)."""
+    "to" ("from 5.1.0 to 5.2.1"); several and none after "to", or several offered as
+    alternatives ("5.2.1 or 5.3.0"): none (ambiguous)."""
     for text in (intent, spoken_numbers(intent)):
         hits = list(_search_pattern(pattern).finditer(text))
         values = list(dict.fromkeys(h.group("value") for h in hits))
         if len(values) == 1:
             return values[0]
+        if any(_ALTERNATIVE.search(text[: h.start()]) for h in hits):
+            return None
         if values:
             after_to = [
                 h.group("value")
@@ -101,6 +110,15 @@ def _pattern_value(pattern: str, intent: str) -> str | None:
             ]
             return after_to[-1] if len(set(after_to)) == 1 else None
     return None
+
+
+def _alternatives(pattern: str, intent: str) -> list[str]:
+    """The values of a pattern parameter the intent offers as alternatives ("5.2.1 or
+    5.3.0"), in order; empty when it offers none."""
+    hits = list(_search_pattern(pattern).finditer(intent))
+    if not any(_ALTERNATIVE.search(intent[: h.start()]) for h in hits):
+        return []
+    return list(dict.fromkeys(h.group("value") for h in hits))
 
 
 _AWAY = r"(?:off(?:\s+of)?|away\s+from|out\s+of|from)"
@@ -207,6 +225,9 @@ def _entity(
     )
 
 
+_ORDINAL = {"first": "a", "second": "b", "third": "c", "fourth": "d", "1st": "a", "2nd": "b"}
+
+
 def _by_letter(intent: str, known: list[str], inventory: Inventory | None) -> str | None:
     """ "controller b of array-01", "array-02's b controller": array-01-b, when exactly one
     entity the intent names owns such a name. A lone "a" before the noun is an article."""
@@ -221,6 +242,14 @@ def _by_letter(intent: str, known: list[str], inventory: Inventory | None) -> st
             text,
         )
         if m.group(2) != "a" or m.group(1)
+    }
+    # "the first controller", "array-02's second controller": controllers are lettered in
+    # order, a first.
+    letters |= {
+        _ORDINAL[m.group(1)]
+        for m in re.finditer(
+            rf"\b({'|'.join(_ORDINAL)})\s+(?:storage\s+)?(?:controller|sp|node|side)\b", text
+        )
     }
     if len(letters) != 1 or inventory is None:
         return None
@@ -334,7 +363,7 @@ def _number(
         [named]
         if named is not None
         else (
-            [m for m in numbers if m.start not in claimed and m.unit is None]
+            [m for m in numbers if m.start not in claimed and m.unit is None and not m.compound]
             if p.default is None
             else []
         )
@@ -391,6 +420,13 @@ def ground(routine: Routine, intent: str, inventory: Inventory | None) -> Ground
                 value = found
                 note = GroundingNote(
                     param=name, value=value, source="intent", detail=f"matches {p.pattern}"
+                )
+            elif offered := _alternatives(p.pattern, intent):
+                note = GroundingNote(
+                    param=name,
+                    value=offered,
+                    source="ambiguous",
+                    detail=f"the intent offers several: {' or '.join(offered)}",
                 )
         elif p.enum is not None:
             named = [v for v in p.enum if isinstance(v, str) and _mentions(intent, v)]

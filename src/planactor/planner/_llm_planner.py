@@ -224,6 +224,12 @@ class LLMPlanner:
                 )
                 unresolved = [n for n in grounding.notes if n.param not in values]
                 blocked = []
+        # Values offered as alternatives ("to 5.2.1 or 5.3.0") are the requester's to pick.
+        blocked += [
+            n
+            for n in unresolved
+            if n.source == "ambiguous" and routine.params[n.param].entity is None
+        ]
         if blocked:
             raise InputError(
                 f"routine {routine.name} fits, but the intent does not say:\n  "

@@ -48,7 +48,8 @@ _SCALES = {"hundred": 100, "thousand": 1000}
 
 @dataclass(frozen=True, slots=True)
 class NumberMention:
-    """A number in the intent, as digits or words, with the words around it."""
+    """A number in the intent, as digits or words, with the words around it up to the
+    next number on either side (a word beyond another number names that number)."""
 
     value: int | float
     start: int
@@ -56,6 +57,9 @@ class NumberMention:
     before: tuple[str, ...]
     after: tuple[str, ...]
     key: str | None = None  # "leaves" in leaves=24 or leaves: 24
+    # "four-pod", "16-leaf": joined to the word after it, which alone may name it; never
+    # "the only number" of a parameter ("three-tier", "4-byte" name no count).
+    compound: bool = False
 
 
 def _word_number(words: list[str], i: int) -> tuple[int, int] | None:
@@ -102,35 +106,56 @@ def number_mentions(intent: str) -> list[NumberMention]:
         taken = 1
         value: int | float | None = None
         unit: str | None = None
-        if digits and _standalone(intent, start, len(w)):
+        compound = False
+        if digits and (_standalone(intent, start, len(w)) or _joined(intent, start, len(w))):
             raw, suffix = digits.groups()
             if not suffix or _UNIT.match(suffix):
                 value = float(raw) if "." in raw else int(raw)
                 unit = "gbps" if suffix else None
+                compound = not suffix and _joined(intent, start, len(w))
         elif not digits:
             spelt = _word_number(texts, i)
             if spelt is not None:
                 value, taken = spelt
-                last_start = words[i + taken - 1][1]
-                if intent[last_start + len(words[i + taken - 1][0]) :].startswith("-"):
-                    value = None  # "three-tier", "two-way": an adjective, not a count
+                last = words[i + taken - 1]
+                compound = _joined(intent, last[1], len(last[0]))
         if value is not None:
             keyed = re.search(r"([A-Za-z][A-Za-z_]*)\s*[=:]\s*$", intent[:start])
-            after = texts[i + taken : i + taken + 3]
+            after = _upto_number(texts[i + taken : i + taken + 3])
             if unit is None and after and _UNIT.match(after[0]):
                 unit, after = "gbps", after[1:]
+            before = [t for t in texts[max(0, i - 3) : i] if t not in ("=", ":")]
+            before = _upto_number(before[::-1])[::-1]
             found.append(
                 NumberMention(
                     value=value,
                     start=start,
                     unit=unit,
-                    before=tuple(t for t in texts[max(0, i - 3) : i] if t not in ("=", ":")),
-                    after=tuple(after),
+                    before=() if compound else tuple(before),
+                    after=tuple(after[:1] if compound else after),
                     key=keyed.group(1).lower() if keyed else None,
+                    compound=compound,
                 )
             )
         i += taken
     return found
+
+
+def _upto_number(words: list[str]) -> list[str]:
+    """The words up to (not including) the first that is a number."""
+    for j, w in enumerate(words):
+        if w[:1].isdigit() or w in _ONES or w in _TENS:
+            return words[:j]
+    return words
+
+
+def _joined(intent: str, start: int, length: int) -> bool:
+    """A number joined by a hyphen to the word after it ("four-pod", "16-leaf"), and not
+    itself the end of a name (array-01) or a range (2-4)."""
+    before = intent[start - 1] if start > 0 else " "
+    if before in "-_." or before.isalnum():
+        return False
+    return re.match(r"-[A-Za-z]", intent[start + length : start + length + 2]) is not None
 
 
 def _standalone(intent: str, start: int, length: int) -> bool:

@@ -1,0 +1,43 @@
+"""Numbers in an intent: each with the words around it up to the next number, and numbers
+joined to a word by a hyphen read as compounds."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from planactor.planner._numbers import number_mentions
+
+WORDS = ["leaves", "spines", "servers", "per", "leaf", "for", "with", "k", "pods", "uplinks"]
+NUMBERS = ["4", "16", "200", "twelve", "two", "100G"]
+
+
+def is_number(word: str) -> bool:
+    return word[:1].isdigit() or word in {"twelve", "two", "four"}
+
+
+@given(st.lists(st.sampled_from(WORDS + NUMBERS), min_size=1, max_size=12))
+def test_the_words_around_a_number_stop_at_the_next_number(words: list[str]) -> None:
+    """No word beyond another number is taken as naming a number ("200 servers, 4 spines":
+    spines names the 4, never the 200)."""
+    for m in number_mentions(" ".join(words)):
+        assert not any(is_number(w) for w in (*m.before, *m.after)), (words, m)
+
+
+def test_a_window_never_reaches_past_the_next_number() -> None:
+    """ "spine-leaf for 200 servers, 4 spines": 200 is followed by servers only."""
+    first, second = number_mentions("spine-leaf for 200 servers, 4 spines")
+    assert (first.value, first.after) == (200, ("servers",))
+    assert (second.value, second.before, second.after) == (4, ("servers",), ("spines",))
+
+
+def test_a_number_joined_to_a_word_is_a_compound_named_by_that_word_only() -> None:
+    """ "four-pod", "16-leaf" and "three-tier" are numbers joined to one word, with nothing
+    before them; names (array-01) and ranges (2-4) are no numbers."""
+    (pod,) = number_mentions("design a four-pod fat tree")
+    assert (pod.value, pod.compound, pod.before, pod.after) == (4, True, (), ("pod",))
+    (leaf,) = number_mentions("a 16-leaf clos")
+    assert (leaf.value, leaf.compound, leaf.after) == (16, True, ("leaf",))
+    tier, pods = number_mentions("three-tier fat tree with 6 pods")
+    assert (tier.compound, tier.after, pods.compound) == (True, ("tier",), False)
+    assert number_mentions("array-01 lun-4 2-4") == []
