@@ -59,6 +59,13 @@ _INJECTION: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\b(?:approvals?|policy|safety)\s*(?:=\s*off|disabled|off)\b", "a policy switch"),
         (r"\b(?:routine|actor)\s*=\s*\S+", "a routine named by key"),
         (r"\brm\s+-rf\b.*$", "a shell command"),
+        (
+            r"\bas\s+(?:the\s+|an?\s+)?(?:system\s+|sys\s+)?(?:admin|administrator|root|"
+            r"superuser|owner)\b,?|\bi\s+(?:hereby\s+)?(?:authori[sz]e|permit|allow)\s+you"
+            r"(?:\s+to)?\b|\byou\s+(?:are|have\s+been)\s+(?:authori[sz]ed|cleared|allowed)"
+            r"(?:\s+to)?\b",
+            "a claim of authority",
+        ),
         (r"\bwithout\s+(?:any\s+)?(?:checks|approvals?|validation)\b", "checks waived"),
     )
 )
@@ -77,7 +84,8 @@ _LEADING = re.compile(
 )
 _NEGATED = re.compile(
     r"\b(?:do\s+not|don'?t|never|not|no\s+need|avoid|must\s*n[o']t|should\s*n[o']t|"
-    r"shouldn't|won'?t|hold\s+off|cancel|skip|leave\b.*\b(?:alone|as\s+is|where)|"
+    r"shouldn't|won'?t|hold\s+off|cancel|skip|leave\b.*\b(?:alone|as\s+is|where|untouched)|"
+    r"leave\s+(?:the\s+)?[\w.-]+\s+(?:on|at)|"
     r"except|ignore|exclude|excluding|keep\s+\S+\s+out|instead\s+of|rather\s+than)\b",
     re.IGNORECASE,
 )
@@ -232,6 +240,13 @@ def action_matches(action: str, text: str, *, gap: int = 4) -> bool:
             return True
         if len(raw[target]) >= 4 and transposed(words[i], raw[target]):
             return True  # mvoe, rebot
+        if (
+            len(said) == 1
+            and len(raw[target]) >= 5
+            and len(words[i]) >= len(raw[target]) + 3
+            and words[i].endswith(raw[target])
+        ):
+            return True  # healthcheck, helthcheck: a compound ending with the action
         return len(target) > 4 and bool(
             difflib.get_close_matches(stems[i], [target], n=1, cutoff=0.8)
         )
@@ -242,7 +257,13 @@ def action_matches(action: str, text: str, *, gap: int = 4) -> bool:
         stop = len(words) if k == 0 else min(len(words), i + gap + 1)
         return any(at(j, wanted[k]) and from_(j + 1, k + 1) for j in range(i, stop))
 
-    return from_(0, 0)
+    if from_(0, 0):
+        return True
+    # "healthcheck", "helthcheck", "failbak": the words of an action written as one.
+    joined = "".join(w for w in said if w.isalpha()) if len(said) > 1 else ""
+    return len(joined) > 6 and any(
+        w == joined or bool(difflib.get_close_matches(w, [joined], n=1, cutoff=0.85)) for w in words
+    )
 
 
 def transposed(word: str, target: str) -> bool:
@@ -367,9 +388,22 @@ def _polite(intent: str, part: str) -> bool:
     )
 
 
+# "roll array-02 back to 5.1.0", "revert", "back out": undoing a change, whatever verb
+# carries it; read as the verb rollback, which a routine must declare to plan it.
+_REVERSAL = re.compile(
+    r"\broll(?:s|ed|ing)?\s+(?:[\w.'-]+\s+){0,4}?back\b|\broll-?back|\brevert|\bundo\b|"
+    r"\bdowngrad|\bback\s+(?:out|off)\s+(?:the\s+)?(?:upgrade|update|patch|firmware|change)",
+    re.IGNORECASE,
+)
+
+
 def leading_verb(text: str) -> str | None:
-    """The stem of the clause's first word when it is a verb that asks for a change
-    (delete, replace, move ...): only a routine declaring that verb may plan the clause."""
+    """The stem of the verb that asks for a change, when the clause says one that routines
+    must declare: its first word (delete, replace, move ...), or "rollback" for a clause
+    that undoes a change ("roll array-02 back to 5.1.0"). Only a routine declaring that
+    verb may plan the clause."""
+    if _REVERSAL.search(text):
+        return stem("rollback")
     words = _tokens(text)
     if words and words[0] in OPS_VERBS:
         return stem(words[0])

@@ -202,6 +202,27 @@ def rank(
     return sorted(out, key=lambda c: (-c.score, c.routine.name))
 
 
+_ASKED_FOR = re.compile(
+    r"\b(?:how\s+many|how\s+much|what|which)\s+([a-z][\w-]*)(?:\s+([a-z][\w-]*))?", re.IGNORECASE
+)
+
+
+def _noun(word: str) -> str:
+    w = word.lower()
+    return stem(w[:-3] + "f" if w.endswith("ves") else w)
+
+
+def _asked_for(text: str) -> set[str]:
+    """The nouns a question asks the value of: spines in "how many spines ...", version in
+    "what version ..." (and the word after, for "which firmware version")."""
+    return {_noun(w) for m in _ASKED_FOR.finditer(text) for w in m.groups() if w}
+
+
+def _param_nouns(r: Routine) -> set[str]:
+    """The nouns that name `r`'s parameters: spine for spines, server for servers_per_leaf."""
+    return {_noun(name.split("_")[0]) for name in r.params} | {_noun(n) for n in r.params}
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Selection:
     """Which clause of the intent a plan can cover, by which routines, and what it leaves."""
@@ -258,6 +279,11 @@ def select(
         }
         allowed = read_only if (steered or clause.kind == "question") else routines
         eligible = {n: r for n, r in saying.items() if n in allowed}
+        if clause.kind == "question":
+            # "how many spines would a 16-leaf clos need?": a routine told the spines
+            # cannot answer how many it needs.
+            wanted = _asked_for(clause.text)
+            eligible = {n: r for n, r in eligible.items() if not wanted & _param_nouns(r)}
         if not eligible:
             if saying and steered:
                 why = (
@@ -279,6 +305,11 @@ def select(
             around = context if has_pronoun(text) else state
             if around:
                 ranked = rank(eligible, f"{text} ({around})", inventory)
+            elif context and not is_write(ranked[0].routine):
+                # A check changes nothing: the entity the question or remark beside it
+                # names is what to check ("anyone looked at array-02? run a health check").
+                looks = {n: r for n, r in eligible.items() if not is_write(r)}
+                ranked = rank(looks, f"{text} ({context})", inventory)
         covered.append((clause, ranked))
     # Requests before questions: "esx-01 lost a path? check it" plans the check.
     covered.sort(key=lambda pair: pair[0].kind != "action")
@@ -378,6 +409,8 @@ def clarify(
         text = f"Which {p.entity}? ({p.description})"
     elif p.enum is not None:
         options, text = tuple(p.enum), f"Which {note.param}? ({p.description})"
+    elif note.source == "ambiguous" and isinstance(note.value, list):
+        options, text = tuple(note.value), f"Which {note.param}? ({p.description})"
     else:
         options, text = (), f"What {note.param}? ({p.description})"
     return Question(
