@@ -352,3 +352,15 @@ def test_a_controller_said_by_its_ordinal_is_the_lettered_one(
     """Controllers are lettered in order: the first of array-03 is array-03-a."""
     result = storage.planner.plan(intent, requested_by="sam")
     assert result.chosen.grounding.values["controller"] == controller
+
+
+def test_a_question_about_what_a_check_reports_is_answered_by_the_check(
+    storage: Storage,
+) -> None:
+    """ "which firmware is array-02 on?": firmware names only the upgrade among the actions,
+    but the health check reports it (its description says so): the check answers; a
+    question about what no read-only routine reports stays unanswered."""
+    result = storage.planner.plan("which firmware is array-02 on?", requested_by="sam")
+    assert result.chosen.routine.name == "storage.health_check"
+    assert result.chosen.grounding.values == {"array": "array-02"}
+    assert outcome(storage.planner, "which release should we flash array-02 to?") is None

@@ -218,6 +218,11 @@ def _asked_for(text: str) -> set[str]:
     return {_noun(w) for m in _ASKED_FOR.finditer(text) for w in m.groups() if w}
 
 
+def _described(r: Routine) -> set[str]:
+    """The nouns of `r`'s description: what it reports or acts on."""
+    return {_noun(w) for w in tokens(r.description) if len(w) > 2}
+
+
 def _param_nouns(r: Routine) -> set[str]:
     """The nouns that name `r`'s parameters: spine for spines, server for servers_per_leaf."""
     return {_noun(name.split("_")[0]) for name in r.params} | {_noun(n) for n in r.params}
@@ -280,9 +285,15 @@ def select(
         allowed = read_only if (steered or clause.kind == "question") else routines
         eligible = {n: r for n, r in saying.items() if n in allowed}
         if clause.kind == "question":
+            wanted = _asked_for(clause.text)
+            if not eligible and saying and lead is None:
+                # "which firmware is array-02 on?": a check that reports what is asked for
+                # (its description says firmware) answers it.
+                eligible = {
+                    n: r for n, r in read_only.items() if wanted & _described(r) - {"is", "are"}
+                }
             # "how many spines would a 16-leaf clos need?": a routine told the spines
             # cannot answer how many it needs.
-            wanted = _asked_for(clause.text)
             eligible = {n: r for n, r in eligible.items() if not wanted & _param_nouns(r)}
         if not eligible:
             if saying and steered:
