@@ -241,3 +241,32 @@ def test_a_hyphenated_count_is_read_by_the_word_it_is_joined_to() -> None:
     assert "k" not in ground(tree, "a three-tier fat tree", None).values
     big = ground(tree, "k=32 fat tree with 4-byte ASNs from 4200000000", None).values
     assert (big["k"], big["asn_base"]) == (32, 4200000000)
+
+
+def test_a_number_per_unit_is_a_rate_not_a_count_of_the_unit() -> None:
+    """ "480 servers with 40 per leaf": 40 is servers per leaf (never 40 leaves), and the
+    leaves are worked out from the 480."""
+    g = ground(builtin("network.build_fabric"), "clos for 480 servers with 40 per leaf", None)
+    assert (g.values["servers_per_leaf"], g.values["leaves"]) == (40, 12)
+
+
+@given(
+    letter=st.sampled_from("cdefxyz"),
+    n=st.sampled_from(["01", "02", "03"]),
+)
+def test_a_name_of_the_same_shape_with_another_letter_is_no_typo(letter: str, n: str) -> None:
+    """ "array-02-c" is an unknown controller, not a misspelt array-02-b; "arary-02-b" and
+    "array-2-b" still are typos of array-02-b."""
+    controllers = Inventory.from_mapping(
+        {"controller": [f"array-{m}-{s}" for m in ("01", "02", "03") for s in "ab"]}
+    )
+    reboot = builtin("storage.reboot_controller_safely")
+    note = next(
+        x
+        for x in ground(reboot, f"reboot controller array-{n}-{letter}", controllers).notes
+        if x.param == "controller"
+    )
+    assert note.source == "missing"
+    for typo in (f"arary-{n}-b", f"array-{n.lstrip('0')}-b"):
+        g = ground(reboot, f"reboot controller {typo}", controllers)
+        assert g.values["controller"] == f"array-{n}-b", typo

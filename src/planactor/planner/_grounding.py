@@ -202,7 +202,9 @@ def _entity(
     for w in words:
         if w in exact:
             continue
-        same_numbers = [k.lower() for k in known if _numbers(k) == _numbers(w)]
+        same_numbers = [
+            k.lower() for k in known if _numbers(k) == _numbers(w) and not _other_suffix(w, k)
+        ]
         close = difflib.get_close_matches(w, same_numbers, n=1, cutoff=0.75)
         if close:
             match = next(k for k in known if k.lower() == close[0])
@@ -226,6 +228,17 @@ def _entity(
 
 
 _ORDINAL = {"first": "a", "second": "b", "third": "c", "fourth": "d", "1st": "a", "2nd": "b"}
+
+
+def _other_suffix(word: str, name: str) -> bool:
+    """ "array-02-c" beside array-02-b: the same shape with another short letter part is
+    another entity, not a typo; typos are in the longer words (arary). Numbers are compared
+    by value elsewhere (esx-2 is esx-02, array-09 is not array-03)."""
+    a, b = word.lower().split("-"), name.lower().split("-")
+    return len(a) == len(b) and any(
+        x != y and max(len(x), len(y)) <= 2 and not (x.isdigit() and y.isdigit())
+        for x, y in zip(a, b, strict=True)
+    )
 
 
 def _by_letter(intent: str, known: list[str], inventory: Inventory | None) -> str | None:
@@ -277,6 +290,9 @@ def _param_word(name: str) -> str:
 _SYNONYMS = {"server": {"host"}, "host": {"server"}, "leaf": {"tor"}}
 
 
+_RATE = ("per", "each", "a", "every")
+
+
 def _names_param(m: NumberMention, name: str, *, after: bool) -> bool:
     """Whether the words right after (or, with after=False, right before) the number name
     the parameter: "20 leaves", "100G uplinks", "oversubscription at most 2"."""
@@ -288,8 +304,14 @@ def _names_param(m: NumberMention, name: str, *, after: bool) -> bool:
         return not after and bool(m.before) and m.before[-1] == word
     names = {word, *_SYNONYMS.get(word, ())}
     near = m.after[:3] if after else m.before[-3:]
-    if "_per_" in name and after and not any(t in ("per", "each", "a", "every") for t in near):
-        return False  # "96 servers" is a total; "48 servers per leaf" is per leaf
+    if "_per_" in name and after:
+        unit = _singular(name.rsplit("_per_", 1)[1])
+        if near[:1] and near[0] in _RATE and near[1:2] and _singular(near[1]) == unit:
+            return True  # "40 per leaf" gives servers_per_leaf, the servers said elsewhere
+        if not any(t in _RATE for t in near):
+            return False  # "96 servers" is a total; "48 servers per leaf" is per leaf
+    elif after and near[:1] and near[0] in _RATE:
+        return False  # "40 per leaf" is a rate, not a count of leaves
     # "4 spiens": two letters swapped still name the parameter.
     return any(
         _singular(t) in names or any(len(n) >= 4 and transposed(_singular(t), n) for n in names)
