@@ -27,8 +27,10 @@ __all__ = [
     "NotPlanned",
     "Reading",
     "action_matches",
+    "asked_for",
     "has_pronoun",
     "leading_verb",
+    "noun",
     "read_intent",
     "stem",
     "transposed",
@@ -412,3 +414,20 @@ def leading_verb(text: str) -> str | None:
 
 def has_pronoun(text: str) -> bool:
     return _PRONOUN.search(text) is not None
+
+
+_ASKED_FOR = re.compile(
+    r"\b(?:how\s+many|how\s+much|what|which)\s+([a-z][\w-]*)(?:\s+([a-z][\w-]*))?", re.IGNORECASE
+)
+
+
+def noun(word: str) -> str:
+    """A noun's stem, leaves and leaf alike."""
+    w = word.lower()
+    return stem(w[:-3] + "f" if w.endswith("ves") else w)
+
+
+def asked_for(text: str) -> set[str]:
+    """The nouns a question asks the value of: spines in "how many spines ...", version in
+    "what version ..." (and the word after, for "which firmware version")."""
+    return {noun(w) for m in _ASKED_FOR.finditer(text) for w in m.groups() if w}

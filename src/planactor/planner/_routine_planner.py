@@ -23,8 +23,10 @@ from planactor.planner._clauses import (
     NotPlanned,
     Reading,
     action_matches,
+    asked_for,
     has_pronoun,
     leading_verb,
+    noun,
     read_intent,
     stem,
 )
@@ -202,30 +204,14 @@ def rank(
     return sorted(out, key=lambda c: (-c.score, c.routine.name))
 
 
-_ASKED_FOR = re.compile(
-    r"\b(?:how\s+many|how\s+much|what|which)\s+([a-z][\w-]*)(?:\s+([a-z][\w-]*))?", re.IGNORECASE
-)
-
-
-def _noun(word: str) -> str:
-    w = word.lower()
-    return stem(w[:-3] + "f" if w.endswith("ves") else w)
-
-
-def _asked_for(text: str) -> set[str]:
-    """The nouns a question asks the value of: spines in "how many spines ...", version in
-    "what version ..." (and the word after, for "which firmware version")."""
-    return {_noun(w) for m in _ASKED_FOR.finditer(text) for w in m.groups() if w}
-
-
 def _described(r: Routine) -> set[str]:
     """The nouns of `r`'s description: what it reports or acts on."""
-    return {_noun(w) for w in tokens(r.description) if len(w) > 2}
+    return {noun(w) for w in tokens(r.description) if len(w) > 2}
 
 
 def _param_nouns(r: Routine) -> set[str]:
     """The nouns that name `r`'s parameters: spine for spines, server for servers_per_leaf."""
-    return {_noun(name.split("_")[0]) for name in r.params} | {_noun(n) for n in r.params}
+    return {noun(name.split("_")[0]) for name in r.params} | {noun(n) for n in r.params}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -285,7 +271,7 @@ def select(
         allowed = read_only if (steered or clause.kind == "question") else routines
         eligible = {n: r for n, r in saying.items() if n in allowed}
         if clause.kind == "question":
-            wanted = _asked_for(clause.text)
+            wanted = asked_for(clause.text)
             if not eligible and saying and lead is None:
                 # "which firmware is array-02 on?": a check that reports what is asked for
                 # (its description says firmware) answers it.
