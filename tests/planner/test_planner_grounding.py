@@ -270,3 +270,11 @@ def test_a_name_of_the_same_shape_with_another_letter_is_no_typo(letter: str, n:
     for typo in (f"arary-{n}-b", f"array-{n.lstrip('0')}-b"):
         g = ground(reboot, f"reboot controller {typo}", controllers)
         assert g.values["controller"] == f"array-{n}-b", typo
+
+
+def test_a_version_with_a_suffix_is_not_cut_to_its_numbers() -> None:
+    """ "6.0.0-rc1" is not 6.0.0: no version is read (the pattern does not take the suffix);
+    a full stop or a comma after a version still ends it."""
+    assert "version" not in ground(ROUTINE, "upgrade array-01 to 6.0.0-rc1", INVENTORY).values
+    for said in ("upgrade array-01 to 6.0.0.", "upgrade array-01 to 6.0.0, tonight"):
+        assert ground(ROUTINE, said, INVENTORY).values["version"] == "6.0.0"

@@ -41,3 +41,20 @@ def test_a_number_joined_to_a_word_is_a_compound_named_by_that_word_only() -> No
     tier, pods = number_mentions("three-tier fat tree with 6 pods")
     assert (tier.compound, tier.after, pods.compound) == (True, ("tier",), False)
     assert number_mentions("array-01 lun-4 2-4") == []
+
+
+def test_a_key_is_a_word_of_its_own() -> None:
+    """ "leaf-spine: 16 leaves": "spine" inside leaf-spine keys nothing; "spines: 2" does."""
+    (sixteen,) = number_mentions("leaf-spine: 16 leaves")
+    assert sixteen.key is None
+    assert [m.key for m in number_mentions("fabric: leaves: 8, spines: 2")] == ["leaves", "spines"]
+
+
+def test_a_ratio_is_one_number_and_a_time_is_not_a_ratio() -> None:
+    """ "3:1 oversubscription" is 3, named by the word after the ratio; "at 02:00" and
+    "14:30" stay the numbers they were."""
+    (ratio,) = number_mentions("16:4 is fine, 3:1 oversubscription")[1:]
+    assert (ratio.value, ratio.after) == (3, ("oversubscription",))
+    assert number_mentions("oversubscription 5:2")[0].value == 2.5
+    assert [m.value for m in number_mentions("restarted at 02:00")] == [2, 0]
+    assert [m.value for m in number_mentions("at 14:30")] == [14, 30]

@@ -110,6 +110,7 @@ _TOKEN = re.compile(r"[a-z0-9][a-z0-9.'-]*")
 # action that must be covered, or reported as not covered.
 OPS_VERBS = frozenset(
     [
+        "abort",
         "add",
         "apply",
         "attach",
@@ -137,6 +138,7 @@ OPS_VERBS = frozenset(
         "extend",
         "format",
         "grow",
+        "halt",
         "increase",
         "install",
         "kill",
@@ -147,6 +149,7 @@ OPS_VERBS = frozenset(
         "move",
         "open",
         "order",
+        "pause",
         "power",
         "provision",
         "purge",
@@ -167,6 +170,7 @@ OPS_VERBS = frozenset(
         "snapshot",
         "start",
         "stop",
+        "suspend",
         "swap",
         "take",
         "tear",
@@ -306,9 +310,34 @@ def _kind(text: str, actions: Iterable[str]) -> str:
         return "question"
     if _HISTORY.search(lowered) and not (first and (stem(first[0]) in _verb_stems(actions))):
         return "context"
+    if _EVENT.match(lowered) or _done(text, actions):
+        return "context"
     if acts or (first and first[0] in OPS_VERBS):
         return "action"
     return "elaboration"
+
+
+# "after the reboot of array-03-a", "since yesterday's failover": an event, not a request;
+# "before rebooting array-01-b": what comes later, not what to do now.
+_EVENT = re.compile(
+    r"^(?:(?:after|since|following|during|before)\s+(?:the|a|an|this|that|its|their|"
+    r"(?:yesterday|today|tonight|this\s+morning|last\s+night|last\s+week)'s)\b|"
+    r"before\s+\w+ing\b)"
+)
+
+
+def _done(text: str, actions: Iterable[str]) -> bool:
+    """ "array-01-a rebooted itself overnight": an action word in the past, after its
+    subject (not "to be upgraded", which asks for it): what happened, not a request."""
+    words = _tokens(text)
+    if not words or stem(words[0]) in _verb_stems(actions):
+        return False
+    said = {stem(a.split()[0]) for a in actions if a.strip() and action_matches(a, text)}
+    return any(
+        w.endswith("ed") and stem(w) in said and words[i - 1] not in ("be", "been", "being")
+        for i, w in enumerate(words)
+        if i > 0
+    )
 
 
 def _verb_stems(actions: Iterable[str]) -> set[str]:

@@ -81,8 +81,9 @@ def _mentions(intent: str, name: str) -> bool:
 def _search_pattern(pattern: str) -> re.Pattern[str]:
     """A parameter's full-match pattern turned into one that finds it inside a sentence."""
     core = pattern.removeprefix("^").removesuffix("$")
-    # Not inside a longer token ("v5.3.0" is fine), and a sentence's full stop may follow.
-    return re.compile(rf"(?<![\w.])[vV]?(?P<value>{core})(?![\w]|\.\w)")
+    # Not inside a longer token ("v5.3.0" is fine, "6.0.0-rc1" is not 6.0.0), and a
+    # sentence's full stop may follow.
+    return re.compile(rf"(?<![\w.])[vV]?(?P<value>{core})(?![\w]|[.-]\w)")
 
 
 # "5.2.1 or 5.3.0", "5.2.1/5.3.0", "either ...": a value offered as one of several.

@@ -113,6 +113,13 @@ def number_mentions(intent: str) -> list[NumberMention]:
                 value = float(raw) if "." in raw else int(raw)
                 unit = "gbps" if suffix else None
                 compound = not suffix and _joined(intent, start, len(w))
+                ratio = re.match(r":(\d+)(?![\d.:])", intent[start + len(w) :])
+                if not suffix and ratio and 0 < int(ratio.group(1)) <= value:
+                    # "3:1 oversubscription": one ratio, 3, not a 3 and a 1 (02:00 and
+                    # 14:30 are times, left alone).
+                    quotient = value / int(ratio.group(1))
+                    value = int(quotient) if float(quotient).is_integer() else quotient
+                    taken = 3
         elif not digits:
             spelt = _word_number(texts, i)
             if spelt is not None:
@@ -120,7 +127,8 @@ def number_mentions(intent: str) -> list[NumberMention]:
                 last = words[i + taken - 1]
                 compound = _joined(intent, last[1], len(last[0]))
         if value is not None:
-            keyed = re.search(r"([A-Za-z][A-Za-z_]*)\s*[=:]\s*$", intent[:start])
+            # A key is a word of its own: "leaf-spine: 16 leaves" keys nothing by "spine".
+            keyed = re.search(r"(?<![\w-])([A-Za-z][A-Za-z_]*)\s*[=:]\s*$", intent[:start])
             after = _upto_number(texts[i + taken : i + taken + 3])
             if unit is None and after and _UNIT.match(after[0]):
                 unit, after = "gbps", after[1:]
