@@ -278,3 +278,27 @@ def test_a_version_with_a_suffix_is_not_cut_to_its_numbers() -> None:
     assert "version" not in ground(ROUTINE, "upgrade array-01 to 6.0.0-rc1", INVENTORY).values
     for said in ("upgrade array-01 to 6.0.0.", "upgrade array-01 to 6.0.0, tonight"):
         assert ground(ROUTINE, said, INVENTORY).values["version"] == "6.0.0"
+
+
+def test_a_count_offered_as_alternatives_is_ambiguous() -> None:
+    """ "k=4 or k=8", "8 or 16 leaves": the requester has not chosen; nothing is read."""
+    k = next(
+        n
+        for n in ground(builtin("network.build_fat_tree"), "fat tree k=4 or k=8", None).notes
+        if n.param == "k"
+    )
+    assert (k.source, k.value) == ("ambiguous", [4, 8])
+    g = ground(builtin("network.build_fabric"), "leaf-spine with 8 or 16 leaves", None)
+    assert "leaves" not in g.values
+    assert g.values["spines"] == builtin("network.build_fabric").params["spines"].default
+
+
+def test_a_rate_is_neither_a_count_of_its_unit_nor_a_total() -> None:
+    """ "96 servers with 2 spines and 48 servers per leaf": 48 is per leaf (not 48 leaves,
+    not the total), and the 96 gives the leaves."""
+    g = ground(
+        builtin("network.build_fabric"),
+        "leaf-spine for 96 servers with 2 spines and 48 servers per leaf",
+        None,
+    )
+    assert (g.values["leaves"], g.values["spines"], g.values["servers_per_leaf"]) == (2, 2, 48)

@@ -58,3 +58,21 @@ def test_a_ratio_is_one_number_and_a_time_is_not_a_ratio() -> None:
     assert number_mentions("oversubscription 5:2")[0].value == 2.5
     assert [m.value for m in number_mentions("restarted at 02:00")] == [2, 0]
     assert [m.value for m in number_mentions("at 14:30")] == [14, 30]
+
+
+def test_numbers_offered_as_alternatives_carry_each_other() -> None:
+    """ "k=4 or k=8", "8 or 16 leaves", "8/16": each carries both values; numbers that are
+    not joined by "or" carry none."""
+    assert [m.alternatives for m in number_mentions("fat tree k=4 or k=8")] == [(4, 8), (4, 8)]
+    assert [m.alternatives for m in number_mentions("leaf-spine with 8 or 16 leaves")] == [
+        (8, 16),
+        (8, 16),
+    ]
+    assert number_mentions("8/16 leaves")[0].alternatives == (8, 16)
+    assert [m.alternatives for m in number_mentions("8 leaves and 2 spines")] == [(), ()]
+
+
+def test_the_words_of_a_hyphenated_name_do_not_name_the_number_after_it() -> None:
+    """ "leaf-spine with 8": leaf and spine name the topology, not the 8."""
+    (eight,) = number_mentions("leaf-spine with 8")
+    assert eight.before == ("with",)

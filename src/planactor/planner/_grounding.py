@@ -311,8 +311,10 @@ def _names_param(m: NumberMention, name: str, *, after: bool) -> bool:
             return True  # "40 per leaf" gives servers_per_leaf, the servers said elsewhere
         if not any(t in _RATE for t in near):
             return False  # "96 servers" is a total; "48 servers per leaf" is per leaf
-    elif after and near[:1] and near[0] in _RATE:
-        return False  # "40 per leaf" is a rate, not a count of leaves
+    elif after:
+        # "40 per leaf", "48 servers per leaf": the word after "per" is a rate's unit, not
+        # what the number counts.
+        near = near[: next((i for i, w in enumerate(near) if w in _RATE), len(near))]
     # "4 spiens": two letters swapped still name the parameter.
     return any(
         _singular(t) in names or any(len(n) >= 4 and transposed(_singular(t), n) for n in names)
@@ -394,6 +396,14 @@ def _number(
     if named is None and len(candidates) != 1:
         return None, None
     m = candidates[0]
+    if m.alternatives:
+        offered = " or ".join(f"{v:g}" for v in m.alternatives)
+        return None, GroundingNote(
+            param=name,
+            value=list(m.alternatives),
+            source="ambiguous",
+            detail=f"the intent offers several: {offered}",
+        )
     number = m.value
     if p.type == "integer" and isinstance(number, float):
         if not number.is_integer():
@@ -516,11 +526,15 @@ def _derive(
 
 
 def _given(derivations: Iterable[Derivation], m: NumberMention) -> bool:
-    """Whether the number is said with the word one of the formulas reads."""
+    """Whether the number is said with the word one of the formulas reads, as a total:
+    "96 servers", not "48 servers per leaf"."""
+    after = m.after
     for d in derivations:
         word = _singular(d.given.lower())
         if (m.key is not None and _singular(m.key) == word) or any(
-            _singular(t) in {word, *_SYNONYMS.get(word, ())} for t in m.after[:2]
+            _singular(t) in {word, *_SYNONYMS.get(word, ())}
+            and after[j + 1 : j + 2] not in (("per",), ("each",), ("every",))
+            for j, t in enumerate(after[:2])
         ):
             return True
     return False

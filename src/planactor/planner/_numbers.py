@@ -5,7 +5,7 @@ that grounding can tell which parameter a number belongs to. Pure text functions
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 __all__ = ["NumberMention", "number_mentions", "spoken_numbers"]
 
@@ -60,6 +60,9 @@ class NumberMention:
     # "four-pod", "16-leaf": joined to the word after it, which alone may name it; never
     # "the only number" of a parameter ("three-tier", "4-byte" name no count).
     compound: bool = False
+    end: int = 0  # where its text ends
+    # The values offered with it as alternatives ("k=4 or k=8": 4 and 8), itself included.
+    alternatives: tuple[int | float, ...] = ()
 
 
 def _word_number(words: list[str], i: int) -> tuple[int, int] | None:
@@ -132,12 +135,19 @@ def number_mentions(intent: str) -> list[NumberMention]:
             after = _upto_number(texts[i + taken : i + taken + 3])
             if unit is None and after and _UNIT.match(after[0]):
                 unit, after = "gbps", after[1:]
-            before = [t for t in texts[max(0, i - 3) : i] if t not in ("=", ":")]
+            # "leaf-spine with 8": the words of a hyphenated name name no number before it.
+            before = [
+                t
+                for t, s in words[max(0, i - 3) : i]
+                if t not in ("=", ":") and not _hyphened(intent, s, len(t))
+            ]
             before = _upto_number(before[::-1])[::-1]
+            last_word, last_start = words[i + taken - 1]
             found.append(
                 NumberMention(
                     value=value,
                     start=start,
+                    end=last_start + len(last_word),
                     unit=unit,
                     before=() if compound else tuple(before),
                     after=tuple(after[:1] if compound else after),
@@ -146,7 +156,33 @@ def number_mentions(intent: str) -> list[NumberMention]:
                 )
             )
         i += taken
-    return found
+    return _offered_together(intent, found)
+
+
+# Between two numbers offered as alternatives: "4 or 8", "k=4 or k=8", "8/16".
+_OR = re.compile(r"\s*(?:or(?:\s+(?:maybe|perhaps))?|/)\s*(?:[A-Za-z_]+\s*[=:]\s*)?", re.IGNORECASE)
+
+
+def _offered_together(intent: str, found: list[NumberMention]) -> list[NumberMention]:
+    """The mentions, each with the values offered with it as alternatives ("8 or 16")."""
+    groups: list[list[int]] = []
+    for j, m in enumerate(found):
+        if j and _OR.fullmatch(intent[found[j - 1].end : m.start]):
+            groups[-1].append(j)
+        else:
+            groups.append([j])
+    out = list(found)
+    for g in groups:
+        if len(g) > 1:
+            offered = tuple(found[j].value for j in g)
+            for j in g:
+                out[j] = replace(found[j], alternatives=offered)
+    return out
+
+
+def _hyphened(intent: str, start: int, length: int) -> bool:
+    """Whether the word at `start` is part of a hyphenated word (leaf-spine, per-spine)."""
+    return intent[start - 1 : start] == "-" or intent[start + length : start + length + 1] == "-"
 
 
 def _upto_number(words: list[str]) -> list[str]:
