@@ -396,6 +396,22 @@ steps:
         LLMPlanner(catalog=cat, backend=backend).plan("wait a while", requested_by="sam")
 
 
+@pytest.mark.parametrize(
+    ("intent", "answer", "proposed"),
+    [
+        ("build a fabric with 4 spines", '{"leaves": 4}', "leaves"),
+        ("upgrade array-01 to 5.2.1.4", '{"version": "5.2.1"}', "version"),
+    ],
+)
+def test_a_value_the_intent_gives_elsewhere_or_only_in_part_is_not_traceable(
+    storage: StorageLab, intent: str, answer: str, proposed: str
+) -> None:
+    """The 4 of "4 spines" is the spines', not the leaves'; "5.2.1" is only part of
+    "5.2.1.4": a model filling either is refused, naming the parameter."""
+    with pytest.raises(InputError, match=f"{proposed}: .*the model proposed"):
+        storage_planner(storage, Scripted(answer)).plan(intent, requested_by="sam")
+
+
 # -- composition second, with the real model --------------------------------------------------
 
 

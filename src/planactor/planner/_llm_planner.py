@@ -13,6 +13,7 @@ candidate goes through the validator; its errors go back to the model at most
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -243,8 +244,16 @@ class LLMPlanner:
             if unresolved:
                 filled, call = self._fill(asked, routine, unresolved, values, feedback)
                 calls.append(call)
+                # A number the intent gives for another parameter ("4 spines") is theirs.
+                taken = [
+                    n.value
+                    for n in grounding.notes
+                    if n.source == "intent" and isinstance(n.value, int | float)
+                ]
                 invented = {
-                    k: v for k, v in filled.items() if not _traceable(v, routine.params[k], asked)
+                    k: v
+                    for k, v in filled.items()
+                    if not _traceable(v, routine.params[k], asked, taken=taken)
                 }
                 if invented:
                     # A count or a version the intent does not contain is made up: the
@@ -477,14 +486,17 @@ def _entity_missing(c: Candidate) -> bool:
     return any(c.routine.params[p].entity is not None for p in c.grounding.missing)
 
 
-def _traceable(value: Any, param: Any, intent: str) -> bool:
+def _traceable(value: Any, param: Any, intent: str, *, taken: Sequence[Any] = ()) -> bool:
     """Whether a model-filled value can be found in the intent: numbers as digits or words,
-    strings (versions) as written or spoken. Enum choices are bounded by the schema."""
+    not already given to another parameter (`taken`); strings (versions) as written or
+    spoken, as a whole ("5.2.1" is not in "5.2.1.4"). Enum choices are bounded by the
+    schema."""
     if param.enum is not None or isinstance(value, bool):
         return True
     if isinstance(value, int | float):
-        return any(m.value == value for m in number_mentions(intent))
+        said = sum(1 for m in number_mentions(intent) if m.value == value)
+        return said > sum(1 for v in taken if v == value)
     if isinstance(value, str):
-        text = value.lower()
-        return text in intent.lower() or text in spoken_numbers(intent).lower()
+        whole = re.compile(rf"(?<![\w.]){re.escape(value.lower())}(?![\w]|[.-]\w)")
+        return any(whole.search(t) for t in (intent.lower(), spoken_numbers(intent).lower()))
     return False
