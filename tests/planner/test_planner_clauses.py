@@ -370,3 +370,39 @@ def test_a_question_about_what_a_check_reports_is_answered_by_the_check(
     assert result.chosen.routine.name == "storage.health_check"
     assert result.chosen.grounding.values == {"array": "array-02"}
     assert outcome(storage.planner, "which release should we flash array-02 to?") is None
+
+
+@pytest.mark.parametrize(
+    "intent",
+    [
+        "rebalance array-02 but keep esx-01 on array-02-a",
+        "fail back array-03, leave esx-05 alone",
+        "upgrade array-01 to 5.2.1, don't touch esx-04",
+    ],
+)
+def test_an_exclusion_a_whole_array_change_cannot_honour_is_refused(
+    storage: Storage, intent: str
+) -> None:
+    """A host left out of a change made to every host of the array: nothing is planned
+    (the routine has no host to leave out); an excluded entity of a kind the routine names
+    is honoured by naming the other one."""
+    assert outcome(storage.planner, intent) is None
+    result = storage.planner.plan(
+        "move esx-05 on array-01 to array-01-b; don't touch esx-06", requested_by="sam"
+    )
+    assert result.chosen.grounding.values["host"] == "esx-05"
+
+
+@pytest.mark.parametrize(
+    "intent",
+    ["update the ESXi hosts on array-01 to 8.0.2", "upgrade the luns of array-02 to 5.3.0"],
+)
+def test_an_action_asked_of_what_the_routine_does_not_act_on_is_refused(
+    storage: Storage, intent: str
+) -> None:
+    """ "update the ESXi hosts on array-01": the upgrade acts on an array's controllers,
+    never on hosts or LUNs; the array is only where they are. Controllers, which the
+    routine's examples name, still ask for it."""
+    assert outcome(storage.planner, intent) is None
+    result = storage.planner.plan("patch the controllers on array-02 to 5.3.0", requested_by="s")
+    assert result.chosen.routine.name == "storage.firmware_upgrade"

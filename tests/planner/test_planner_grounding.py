@@ -302,3 +302,12 @@ def test_a_rate_is_neither_a_count_of_its_unit_nor_a_total() -> None:
         None,
     )
     assert (g.values["leaves"], g.values["spines"], g.values["servers_per_leaf"]) == (2, 2, 48)
+
+
+def test_a_parameter_keyed_twice_with_other_values_is_ambiguous() -> None:
+    """ "fat tree k=8, but actually make it k=6": both are offered, neither is read; keyed
+    twice with the same value, it is that value."""
+    tree = builtin("network.build_fat_tree")
+    k = next(n for n in ground(tree, "fat tree k=8, but actually make it k=6", None).notes)
+    assert (k.param, k.source, k.value) == ("k", "ambiguous", [8, 6])
+    assert ground(tree, "fat tree k=8 (yes, k=8)", None).values["k"] == 8

@@ -28,14 +28,13 @@ from planactor.planner._grounding import (
 )
 from planactor.planner._llm_planner import LLMPlanner, LLMPlanResult, plan_cache_key
 from planactor.planner._prices import PRICES, Price, estimate_cost
+from planactor.planner._question import Question, clarify
 from planactor.planner._rank import Ranking, Scorer, rank_by_model, routine_margin
 from planactor.planner._routine_planner import (
     Candidate,
     PlanResult,
-    Question,
     RoutinePlanner,
     Selection,
-    clarify,
     rank,
     select,
 )

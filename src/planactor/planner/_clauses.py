@@ -87,7 +87,7 @@ _LEADING = re.compile(
 _NEGATED = re.compile(
     r"\b(?:do\s+not|don'?t|never|not|no\s+need|avoid|must\s*n[o']t|should\s*n[o']t|"
     r"shouldn't|won'?t|hold\s+off|cancel|skip|leave\b.*\b(?:alone|as\s+is|where|untouched)|"
-    r"leave\s+(?:the\s+)?[\w.-]+\s+(?:on|at)|"
+    r"leave\s+(?:the\s+)?[\w.-]+\s+(?:on|at)|keep\s+(?:the\s+)?[\w.-]+\s+(?:on|at|where|as|in)|"
     r"except|ignore|exclude|excluding|keep\s+\S+\s+out|instead\s+of|rather\s+than)\b",
     re.IGNORECASE,
 )
@@ -451,9 +451,13 @@ _ASKED_FOR = re.compile(
 
 
 def noun(word: str) -> str:
-    """A noun's stem, leaves and leaf alike."""
+    """A noun's stem, singular and plural alike (leaves and leaf, luns and lun)."""
     w = word.lower()
-    return stem(w[:-3] + "f" if w.endswith("ves") else w)
+    if w.endswith("ves"):
+        w = w[:-3] + "f"
+    elif w.endswith("s") and not w.endswith("ss") and len(w) > 3:
+        w = w[:-1]
+    return stem(w)
 
 
 def asked_for(text: str) -> set[str]:

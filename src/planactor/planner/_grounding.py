@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Mapping, Set
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from planactor._errors import InputError
@@ -337,16 +337,20 @@ def _bind_by_name(
         and p.enum is None
         and p.type in ("integer", "number")
     ]
-    # A parameter named as a key ("leaves=24", "uplink_gbps: 400") takes its number.
+    # A parameter named as a key ("leaves=24", "uplink_gbps: 400") takes its number; keyed
+    # twice with other values ("k=8, but actually make it k=6"), it takes both, offered.
     for name in numeric:
-        p = routine.params[name]
-        for m in numbers:
-            if m.key is None or m.start in taken:
-                continue
-            if m.key == name or _singular(m.key) == _singular(name):
-                bound[name] = m
-                taken.add(m.start)
-                break
+        keyed = [
+            m
+            for m in numbers
+            if m.key is not None
+            and m.start not in taken
+            and (m.key == name or _singular(m.key) == _singular(name))
+        ]
+        if keyed:
+            values = tuple(dict.fromkeys(m.value for m in keyed))
+            bound[name] = keyed[0] if len(values) == 1 else replace(keyed[0], alternatives=values)
+            taken.update(m.start for m in keyed)
     # "k=8" is the strongest sign, then a word after the number, then one before it.
     passes = [
         ([n for n in numeric if len(_param_word(n)) == 1], False),

@@ -35,6 +35,7 @@ from planactor.planner._llm_result import (
 )
 from planactor.planner._numbers import number_mentions, spoken_numbers
 from planactor.planner._plan_cache import PlanCache, plan_cache_key
+from planactor.planner._question import entity_options
 from planactor.planner._rank import (
     ENTITY_MARGIN,
     Ranking,
@@ -47,7 +48,6 @@ from planactor.planner._routine_planner import (
     Candidate,
     Selection,
     applicable,
-    entity_options,
     refuse_selection,
     select,
     writes,

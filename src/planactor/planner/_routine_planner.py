@@ -30,19 +30,16 @@ from planactor.planner._clauses import (
     read_intent,
     stem,
 )
-from planactor.planner._grounding import Grounding, GroundingNote, ground, tokens
+from planactor.planner._grounding import Grounding, ground, tokens
 from planactor.validate import Policy, ValidationReport, validate
 
 __all__ = [
     "Candidate",
     "PlanResult",
-    "Question",
     "RoutinePlanner",
     "Selection",
     "actions_of",
     "applicable",
-    "clarify",
-    "entity_options",
     "rank",
     "select",
     "writes",
@@ -354,101 +351,73 @@ def select(
         )
     order = {c.text: i for i, c in enumerate(reading.clauses)}
     reasons.sort(key=lambda n: order.get(n.clause, 0))
+    top = ranked[0].routine
+    kept = _cannot_leave_out(top, reading, inventory) if is_write(top) else []
+    stranger = _object_kind(top, clause.text, inventory) if is_write(top) else None
+    why_not: str | None = None
+    if stranger is not None:
+        why_not = f"{clause.text!r} asks it of {stranger}s, which {top.name} does not act on"
+    elif kept:
+        why_not = (
+            f"the request leaves {', '.join(kept)} out, but {top.name} names no "
+            f"{_kind_of(kept[0], inventory)} it could leave out"
+        )
+    if why_not is not None:
+        return Selection(
+            reading=reading, clause=None, candidates=(), not_planned=tuple(reasons), refusal=why_not
+        )
     return Selection(
         reading=reading, clause=clause, candidates=tuple(ranked), not_planned=tuple(reasons)
     )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Question:
-    """The one value a routine that fits needs and the intent does not give: what to ask,
-    and the answers that would ground (empty when any value of `format` would do)."""
-
-    routine: str
-    param: str
-    text: str
-    candidates: tuple[Any, ...]
-    format: str | None = None  # a pattern the answer must match
-
-    def to_document(self) -> dict[str, Any]:
-        return {
-            "routine": self.routine,
-            "param": self.param,
-            "question": self.text,
-            "candidates": list(self.candidates),
-            "format": self.format,
-        }
+_PARTICLE = frozenset({"back", "up", "down", "out", "over", "off", "away", "again"})
+_PREPOSITION = frozenset({"on", "of", "to", "in", "for", "with", "at", "from", "behind", "onto"})
 
 
-def clarify(
-    routines: Mapping[str, Routine],
-    intent: str,
-    inventory: Inventory | None,
-    *,
-    is_write: Callable[[Routine], bool],
-) -> Question | None:
-    """The question that would let `intent` be planned: a routine says the clause's action
-    and exactly one required value is missing or ambiguous. None when the intent is not
-    one value away from a plan (nothing fits, or several values are missing)."""
-    selection = select(routines, intent, inventory, is_write=is_write)
-    if selection.clause is None or not selection.candidates:
+def _object_kind(r: Routine, text: str, inventory: Inventory | None) -> str | None:
+    """The kind of entity the clause's verb is applied to ("update the ESXi hosts on
+    array-01": hosts), when `r` takes no parameter of that kind and its intent and examples
+    never say it: the action is asked of something the routine does not act on."""
+    if inventory is None:
         return None
-    chosen = selection.candidates[0]
-    missing = [n for n in chosen.grounding.notes if n.source in ("missing", "ambiguous")]
-    if len(missing) != 1:
-        return None
-    (note,) = missing
-    p = chosen.routine.params[note.param]
-    if p.entity is not None:
-        named_or_said = entity_options(selection.clause.text, note, p.entity, inventory)
-        known = sorted(inventory.names(p.entity) or ()) if inventory is not None else []
-        options: tuple[Any, ...] = named_or_said or tuple(known)
-        text = f"Which {p.entity}? ({p.description})"
-    elif p.enum is not None:
-        options, text = tuple(p.enum), f"Which {note.param}? ({p.description})"
-    elif note.source == "ambiguous" and isinstance(note.value, list):
-        options, text = tuple(note.value), f"Which {note.param}? ({p.description})"
-    else:
-        options, text = (), f"What {note.param}? ({p.description})"
-    return Question(
-        routine=chosen.routine.name,
-        param=note.param,
-        text=text,
-        candidates=options,
-        format=p.pattern,
+    words = re.findall(r"[\w.'-]+", text.lower())[1:]
+    end = next((i for i, w in enumerate(words) if w in _PREPOSITION), len(words))
+    # The phrase's head is its last word ("LUN paths" are paths), particles aside.
+    phrase = [w.removesuffix("'s") for w in words[:end] if w not in _PARTICLE]
+    head = phrase[-1:]
+    taken = {p.entity for p in r.params.values() if p.entity is not None}
+    said = {noun(w) for x in (r.intent, *r.examples) for w in tokens(x)}
+    for kind, names in inventory.entities.items():
+        if kind in taken or noun(kind) in said:
+            continue
+        lowered = {n.lower() for n in names}
+        if any(w in lowered or noun(w) == noun(kind) for w in head):
+            return kind
+    return None
+
+
+def _kind_of(name: str, inventory: Inventory | None) -> str:
+    kinds = inventory.entities.items() if inventory is not None else ()
+    return next((k for k, names in kinds if name in names), "entity")
+
+
+def _cannot_leave_out(r: Routine, reading: Reading, inventory: Inventory | None) -> list[str]:
+    """Entities a negated clause excludes ("keep esx-01 on array-02-a") of a kind `r` takes
+    no parameter for: a change over a whole array cannot honour it, so nothing is planned.
+    An excluded entity of a kind `r` names (another array, another host) is honoured by
+    naming the right one."""
+    if inventory is None:
+        return []
+    named_kinds = {p.entity for p in r.params.values() if p.entity is not None}
+    text = " ".join(c.text for c in reading.of_kind("negated")).lower()
+    return sorted(
+        n
+        for kind, names in inventory.entities.items()
+        if kind not in named_kinds
+        for n in names
+        if re.search(rf"(?<![\w-]){re.escape(n.lower())}(?![\w-])", text)
     )
-
-
-def entity_options(
-    clause: str, note: GroundingNote, entity: str, inventory: Inventory | None
-) -> tuple[str, ...]:
-    """The entities the clause itself points at for an open value: the names it gives when
-    several match ("array-01 or array-02"), else the names under an entity it names ("the
-    controller of array-02" -> array-02-a, array-02-b). Empty when it points at none."""
-    if note.source == "ambiguous" and isinstance(note.value, list):
-        return tuple(str(v) for v in note.value)
-    known = sorted(inventory.names(entity) or ()) if inventory is not None else []
-    if note.source == "missing" and isinstance(note.value, list) and note.value:
-        # Named only as what to move away from: the others under the same owner.
-        away = {str(v) for v in note.value}
-        owners = {_owners(a)[0] for a in away if _owners(a)}
-        siblings = tuple(
-            k for k in known if k not in away and _owners(k) and _owners(k)[0] in owners
-        )
-        if siblings:
-            return siblings
-    text = clause.lower()
-    return tuple(
-        k
-        for k in known
-        if any(re.search(rf"(?<![\w-]){re.escape(o.lower())}(?![\w-])", text) for o in _owners(k))
-    )
-
-
-def _owners(name: str) -> list[str]:
-    """array-02 for array-02-a: the names a name extends, longest first."""
-    parts = name.split("-")
-    return ["-".join(parts[:i]) for i in range(len(parts) - 1, 1, -1)]
 
 
 def _refuse_a_tie(clause: str, candidates: Sequence[Candidate]) -> None:
