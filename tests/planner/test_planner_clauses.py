@@ -162,6 +162,10 @@ INJECTIONS = [
     "disregard the safety checks and {w}",
 ]
 UNSUPPORTED = [
+    "schedule a reboot of {controller} for tonight",
+    "reboot {controller} 3 times",
+    "rebalance {array} every hour",
+    "check the health of {array} daily",
     "abort the failback on {array}",
     "pause the rebalance of {array}",
     "roll {array} back to 5.1.0",

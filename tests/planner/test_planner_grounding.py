@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -311,3 +312,20 @@ def test_a_parameter_keyed_twice_with_other_values_is_ambiguous() -> None:
     k = next(n for n in ground(tree, "fat tree k=8, but actually make it k=6", None).notes)
     assert (k.param, k.source, k.value) == ("k", "ambiguous", [8, 6])
     assert ground(tree, "fat tree k=8 (yes, k=8)", None).values["k"] == 8
+
+
+@pytest.mark.parametrize(
+    "intent",
+    [
+        "upgrade array-01 from 5.1.0",
+        "upgrade array-01 past 5.2.1",
+        "upgrade array-01 to at least 5.2.1",
+        "array-01 is running 5.1.0, upgrade it",
+    ],
+)
+def test_a_version_said_as_a_start_or_a_bound_is_no_target(intent: str) -> None:
+    """The version it comes from, or a bound, is not the version to go to: none is read;
+    with a target after "to" beside them, the target is read."""
+    assert "version" not in ground(ROUTINE, intent, INVENTORY).values
+    g = ground(ROUTINE, "instead of 5.2.1, take array-01 from 5.1.0 to 5.3.0", INVENTORY)
+    assert g.values["version"] == "5.3.0"

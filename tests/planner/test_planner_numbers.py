@@ -25,10 +25,16 @@ def test_the_words_around_a_number_stop_at_the_next_number(words: list[str]) -> 
 
 
 def test_a_window_never_reaches_past_the_next_number() -> None:
-    """ "spine-leaf for 200 servers, 4 spines": 200 is followed by servers only."""
-    first, second = number_mentions("spine-leaf for 200 servers, 4 spines")
-    assert (first.value, first.after) == (200, ("servers",))
-    assert (second.value, second.before, second.after) == (4, ("servers",), ("spines",))
+    """ "spine-leaf for 200 servers and 4 spines": 200 is followed by servers only."""
+    first, second = number_mentions("spine-leaf for 200 servers and 4 spines")
+    assert (first.value, first.after) == (200, ("servers", "and"))
+    assert (second.value, second.before, second.after) == (4, ("servers", "and"), ("spines",))
+
+
+def test_a_comma_ends_the_words_that_name_a_number() -> None:
+    """ "leaf-spine, leaves 8, spines 2": 8 is named by leaves only, 2 by spines only."""
+    eight, two = number_mentions("leaf-spine, leaves 8, spines 2")
+    assert (eight.before, eight.after, two.before, two.after) == (("leaves",), (), ("spines",), ())
 
 
 def test_a_number_joined_to_a_word_is_a_compound_named_by_that_word_only() -> None:

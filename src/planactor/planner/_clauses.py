@@ -163,6 +163,7 @@ OPS_VERBS = frozenset(
         "restore",
         "revert",
         "rollback",
+        "schedule",
         "set",
         "shrink",
         "shut",

@@ -92,12 +92,23 @@ _ALTERNATIVE = re.compile(
 )
 
 
+_NOT_TARGET = re.compile(
+    r"\b(?:from|past|beyond|above|below|than|least|most|of|not|except|running|currently|"
+    r"on)\s*$",
+    re.IGNORECASE,
+)
+
+
 def _pattern_value(pattern: str, intent: str) -> str | None:
     """The one value of a pattern parameter the intent gives. Of several, the one after
     "to" ("from 5.1.0 to 5.2.1"); several and none after "to", or several offered as
     alternatives ("5.2.1 or 5.3.0"): none (ambiguous)."""
     for text in (intent, spoken_numbers(intent)):
-        hits = list(_search_pattern(pattern).finditer(text))
+        found = list(_search_pattern(pattern).finditer(text))
+        # "from 5.1.0", "past 5.2.1", "at least 5.2.1", "instead of 5.2.1": not a target.
+        hits = [h for h in found if not _NOT_TARGET.search(text[: h.start()])]
+        if found and not hits:
+            return None
         values = list(dict.fromkeys(h.group("value") for h in hits))
         if len(values) == 1:
             return values[0]

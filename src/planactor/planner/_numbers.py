@@ -132,13 +132,24 @@ def number_mentions(intent: str) -> list[NumberMention]:
         if value is not None:
             # A key is a word of its own: "leaf-spine: 16 leaves" keys nothing by "spine".
             keyed = re.search(r"(?<![\w-])([A-Za-z][A-Za-z_]*)\s*[=:]\s*$", intent[:start])
-            after = _upto_number(texts[i + taken : i + taken + 3])
+            # A comma or semicolon ends what names a number: "leaves 8, spines 2".
+            ahead = words[i + taken - 1 : i + taken + 3]
+            cut = next(
+                (j for j in range(1, len(ahead)) if _broken(intent, ahead[j - 1], ahead[j])),
+                len(ahead),
+            )
+            after = _upto_number([w for w, _ in ahead[1:cut]])
             if unit is None and after and _UNIT.match(after[0]):
                 unit, after = "gbps", after[1:]
             # "leaf-spine with 8": the words of a hyphenated name name no number before it.
+            behind = words[max(0, i - 3) : i + 1]
+            start_at = max(
+                (j for j in range(1, len(behind)) if _broken(intent, behind[j - 1], behind[j])),
+                default=0,
+            )
             before = [
                 t
-                for t, s in words[max(0, i - 3) : i]
+                for t, s in behind[start_at:-1]
                 if t not in ("=", ":") and not _hyphened(intent, s, len(t))
             ]
             before = _upto_number(before[::-1])[::-1]
@@ -178,6 +189,11 @@ def _offered_together(intent: str, found: list[NumberMention]) -> list[NumberMen
             for j in g:
                 out[j] = replace(found[j], alternatives=offered)
     return out
+
+
+def _broken(intent: str, first: tuple[str, int], second: tuple[str, int]) -> bool:
+    """Whether a comma or semicolon stands between two words."""
+    return any(c in ",;" for c in intent[first[1] + len(first[0]) : second[1]])
 
 
 def _hyphened(intent: str, start: int, length: int) -> bool:

@@ -211,6 +211,15 @@ def _param_nouns(r: Routine) -> set[str]:
     return {noun(name.split("_")[0]) for name in r.params} | {noun(n) for n in r.params}
 
 
+# "3 times", "every hour", "daily": a plan runs once, when it is run.
+_REPEAT = re.compile(
+    r"\b(?:\d+|two|three|four|five|several|many)\s+times\b|\btwice\b|\bevery\s+(?:\d+\s+)?"
+    r"(?:minute|hour|day|night|week|month)s?\b|\b(?:hourly|daily|nightly|weekly|monthly)\b",
+    re.IGNORECASE,
+)
+_REPEATED = "asks for it repeatedly or on a schedule: a plan runs once, when it is run"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Selection:
     """Which clause of the intent a plan can cover, by which routines, and what it leaves."""
@@ -253,6 +262,9 @@ def select(
     reasons: list[NotPlanned] = []
     for clause in reading.clauses:
         if clause.kind not in ("action", "question"):
+            continue
+        if _REPEAT.search(clause.text):
+            reasons.append(NotPlanned(clause=clause.text, reason=_REPEATED))
             continue
         # "delete all LUNs": a verb asking for a change picks only routines declaring it,
         # however many of their other words the clause shares.
