@@ -410,3 +410,18 @@ def test_an_action_asked_of_what_the_routine_does_not_act_on_is_refused(
     assert outcome(storage.planner, intent) is None
     result = storage.planner.plan("patch the controllers on array-02 to 5.3.0", requested_by="s")
     assert result.chosen.routine.name == "storage.firmware_upgrade"
+
+
+def test_a_state_said_alone_is_no_request_and_fix_it_asks_for_its_remedy(
+    storage: Storage,
+) -> None:
+    """ "array-03 looks unbalanced" states what is seen: nothing is planned; with "fix it"
+    the remedy a write routine says for that state is planned; a state no write routine
+    remedies ("esx-07 lost a path, fix it") gets no write plan, and "fix it" is reported."""
+    assert outcome(storage.planner, "array-03 looks unbalanced") is None
+    result = storage.planner.plan("array-03 looks unbalanced, fix it", requested_by="sam")
+    assert result.chosen.routine.name == "storage.rebalance_array"
+    assert result.chosen.grounding.values == {"array": "array-03"}
+    lost = outcome(storage.planner, "esx-07 lost a path to array-03, fix it")
+    assert lost is None or not is_write(storage, lost)
+    assert lost is None or [n.clause for n in lost.not_planned] == ["fix it"]

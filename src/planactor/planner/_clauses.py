@@ -29,6 +29,7 @@ __all__ = [
     "action_matches",
     "asked_for",
     "has_pronoun",
+    "is_remedy",
     "leading_verb",
     "noun",
     "read_intent",
@@ -100,7 +101,7 @@ _QUESTION_START = re.compile(
 _HISTORY = re.compile(
     r"\b(?:was|were|has\s+been|have\s+been|had\s+been|already|yesterday|yesterday's|"
     r"last\s+(?:night|week|month|quarter|time)|last\s+night's|earlier|ago|until|"
-    r"is|are|'s\s+(?:hung|down|fine|over|done|lopsided|stuck))\b",
+    r"is|are|looks?|seems?|appears?|'s\s+(?:hung|down|fine|over|done|lopsided|stuck))\b",
     re.IGNORECASE,
 )
 _PRONOUN = re.compile(r"\b(?:it|its|them|their|this\s+one|that\s+one)\b", re.IGNORECASE)
@@ -313,7 +314,7 @@ def _kind(text: str, actions: Iterable[str]) -> str:
         return "context"
     if _EVENT.match(lowered) or _done(text, actions):
         return "context"
-    if acts or (first and first[0] in OPS_VERBS):
+    if acts or (first and first[0] in OPS_VERBS) or is_remedy(text):
         return "action"
     return "elaboration"
 
@@ -440,6 +441,19 @@ def leading_verb(text: str) -> str | None:
     if words and words[0] in OPS_VERBS:
         return stem(words[0])
     return None
+
+
+_REMEDY = re.compile(
+    r"^(?:fix|sort(?:\s+\S+)?\s+out|deal\s+with|take\s+care\s+of|resolve|remediate)\s+"
+    r"(?:it|this|that|them)\b",
+    re.IGNORECASE,
+)
+
+
+def is_remedy(text: str) -> bool:
+    """ "fix it", "sort it out", "deal with that": a request whose action is the remedy for
+    the state said beside it ("array-03 looks unbalanced, fix it")."""
+    return _REMEDY.match(text.strip()) is not None
 
 
 def has_pronoun(text: str) -> bool:

@@ -25,6 +25,7 @@ from planactor.planner._clauses import (
     action_matches,
     asked_for,
     has_pronoun,
+    is_remedy,
     leading_verb,
     noun,
     read_intent,
@@ -269,11 +270,16 @@ def select(
         # "delete all LUNs": a verb asking for a change picks only routines declaring it,
         # however many of their other words the clause shares.
         lead = leading_verb(clause.text)
+        # "array-03 looks unbalanced, fix it": the remedy is what a write routine says the
+        # state beside it asks for, and only that.
+        remedy = is_remedy(clause.text) and bool(state or context)
+        said = f"{state or context}" if remedy else clause.text
         saying = {
             n: r
             for n, r in routines.items()
-            if any(
-                action_matches(a, clause.text) and (lead is None or stem(a.split()[0]) == lead)
+            if (not remedy or is_write(r))
+            and any(
+                action_matches(a, said) and (lead is None or stem(a.split()[0]) == lead)
                 for a in actions_of(r)
             )
         }
