@@ -857,6 +857,15 @@ def routine_text(name: str, actor: str) -> str:
     return ROUTINE.format(name=name, actor=actor)
 
 
+def _write_pack(site: Path, package: str, prefix: str, routines: dict[str, str]) -> None:
+    """The package's module (PACK's actors under `prefix`) and its routines/ files."""
+    folder = site / package / "routines"
+    folder.mkdir(parents=True)
+    (site / package / "__init__.py").write_text(textwrap.dedent(PACK).replace("{prefix}", prefix))
+    for name, text in routines.items():
+        (folder / name).write_text(text)
+
+
 @pytest.fixture
 def install_pack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Installer]:
     """Install a pack package (actors + routines/) with a planactor.actors entry point."""
@@ -864,13 +873,7 @@ def install_pack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[In
 
     def install(package: str, prefix: str, routines: dict[str, str]) -> None:
         site = tmp_path / "site"
-        folder = site / package / "routines"
-        folder.mkdir(parents=True)
-        (site / package / "__init__.py").write_text(
-            textwrap.dedent(PACK).replace("{prefix}", prefix)
-        )
-        for name, text in routines.items():
-            (folder / name).write_text(text)
+        _write_pack(site, package, prefix, routines)
         info = site / f"{package}-1.0.dist-info"
         info.mkdir()
         (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {package}\nVersion: 1.0\n")
@@ -931,13 +934,7 @@ def builtin_pack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[In
 
     def install(package: str, prefix: str, routines: dict[str, str]) -> None:
         site = tmp_path / "builtin"
-        folder = site / package / "routines"
-        folder.mkdir(parents=True)
-        (site / package / "__init__.py").write_text(
-            textwrap.dedent(PACK).replace("{prefix}", prefix)
-        )
-        for name, text in routines.items():
-            (folder / name).write_text(text)
+        _write_pack(site, package, prefix, routines)
         monkeypatch.syspath_prepend(str(site))
         monkeypatch.setitem(BUILTIN_PACKS, prefix, package)
         importlib.invalidate_caches()
