@@ -258,6 +258,16 @@ def test_every_builtin_routine_declares_its_actions(storage: Storage) -> None:
             "storage.host_health_check",
             ["delete lun-12"],
         ),
+        (
+            "reboot array-01-a & rebalance array-01",
+            "storage.reboot_controller_safely",
+            ["rebalance array-01"],
+        ),
+        (
+            "upgrade array-03 to 5.2.2 and notify #storage",
+            "storage.firmware_upgrade",
+            ["notify #storage"],
+        ),
     ],
 )
 def test_a_multi_clause_intent_reports_the_clauses_it_does_not_plan(

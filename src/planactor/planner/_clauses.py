@@ -113,6 +113,7 @@ OPS_VERBS = frozenset(
     [
         "abort",
         "add",
+        "alert",
         "apply",
         "attach",
         "build",
@@ -132,8 +133,10 @@ OPS_VERBS = frozenset(
         "downgrade",
         "drain",
         "drop",
+        "email",
         "enable",
         "erase",
+        "escalate",
         "evacuate",
         "expand",
         "extend",
@@ -141,6 +144,7 @@ OPS_VERBS = frozenset(
         "grow",
         "halt",
         "increase",
+        "inform",
         "install",
         "kill",
         "map",
@@ -148,9 +152,12 @@ OPS_VERBS = frozenset(
         "migrate",
         "mount",
         "move",
+        "notify",
         "open",
         "order",
+        "page",
         "pause",
+        "post",
         "power",
         "provision",
         "purge",
@@ -398,7 +405,7 @@ def _split_and(text: str, verbs: set[str]) -> list[str]:
         m = next(
             (
                 m
-                for m in re.finditer(r"\s+and\s+(?P<next>[a-z'-]+)", rest, re.IGNORECASE)
+                for m in re.finditer(r"\s+(?:and|&)\s+(?P<next>[a-z'-]+)", rest, re.IGNORECASE)
                 if stem(m.group("next")) in verbs
                 or m.group("next").lower() in ("do", "don't", "dont", "never", "not", "also")
             ),
@@ -409,7 +416,7 @@ def _split_and(text: str, verbs: set[str]) -> list[str]:
             return [p for p in out if p]
         out.append(rest[: m.start()])
         rest = rest[m.start() :].strip()
-        rest = re.sub(r"^and\s+", "", rest, flags=re.IGNORECASE)
+        rest = re.sub(r"^(?:and|&)\s+", "", rest, flags=re.IGNORECASE)
 
 
 def _polite(intent: str, part: str) -> bool:
