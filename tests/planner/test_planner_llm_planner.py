@@ -401,13 +401,16 @@ steps:
     [
         ("build a fabric with 4 spines", '{"leaves": 4}', "leaves"),
         ("upgrade array-01 to 5.2.1.4", '{"version": "5.2.1"}', "version"),
+        ("upgrade array-01 to at least 5.2.1", '{"version": "5.2.1"}', "version"),
+        ("upgrade array-01 from 5.1.0", '{"version": "5.1.0"}', "version"),
     ],
 )
 def test_a_value_the_intent_gives_elsewhere_or_only_in_part_is_not_traceable(
     storage: StorageLab, intent: str, answer: str, proposed: str
 ) -> None:
     """The 4 of "4 spines" is the spines', not the leaves'; "5.2.1" is only part of
-    "5.2.1.4": a model filling either is refused, naming the parameter."""
+    "5.2.1.4"; "at least 5.2.1" is a bound and "from 5.1.0" a start, neither a target: a
+    model filling any of them is refused, naming the parameter."""
     with pytest.raises(InputError, match=f"{proposed}: .*the model proposed"):
         storage_planner(storage, Scripted(answer)).plan(intent, requested_by="sam")
 

@@ -20,7 +20,14 @@ from planactor.planner._clauses import transposed
 from planactor.planner._derive import evaluate, names_in
 from planactor.planner._numbers import NumberMention, number_mentions, spoken_numbers
 
-__all__ = ["Grounding", "GroundingNote", "ground", "tokens", "ungrounded_values"]
+__all__ = [
+    "Grounding",
+    "GroundingNote",
+    "ground",
+    "said_as_target",
+    "tokens",
+    "ungrounded_values",
+]
 
 _WORD = re.compile(r"[a-z0-9]+")
 _NUMBER = re.compile(r"(?<![\w.-])\d+(?:\.\d+)?(?![\w.-])")
@@ -97,6 +104,17 @@ _NOT_TARGET = re.compile(
     r"on)\s*$",
     re.IGNORECASE,
 )
+
+
+def said_as_target(value: str, intent: str) -> bool:
+    """Whether `value` is in the intent as a whole (not the 5.2.1 of 5.2.1.4) at least once
+    where it is not a start or a bound ("from 5.1.0", "at least 5.2.1"), written or spoken."""
+    whole = re.compile(rf"(?<![\w.]){re.escape(value.lower())}(?![\w]|[.-]\w)")
+    return any(
+        not _NOT_TARGET.search(text[: m.start()])
+        for text in (intent.lower(), spoken_numbers(intent).lower())
+        for m in whole.finditer(text)
+    )
 
 
 def _pattern_value(pattern: str, intent: str) -> str | None:

@@ -13,7 +13,6 @@ candidate goes through the validator; its errors go back to the model at most
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -25,7 +24,7 @@ from planactor.plan import BasisReader, Inventory
 from planactor.planner._backends import Backend, Completion, Message
 from planactor.planner._clauses import read_intent, stem
 from planactor.planner._compose import compose as compose_plan
-from planactor.planner._grounding import Grounding, GroundingNote, tokens
+from planactor.planner._grounding import Grounding, GroundingNote, said_as_target, tokens
 from planactor.planner._llm_result import (
     LLMPlanResult,
     json_object,
@@ -33,7 +32,7 @@ from planactor.planner._llm_result import (
     planner_info,
     problems_text,
 )
-from planactor.planner._numbers import number_mentions, spoken_numbers
+from planactor.planner._numbers import number_mentions
 from planactor.planner._plan_cache import PlanCache, plan_cache_key
 from planactor.planner._question import entity_options
 from planactor.planner._rank import (
@@ -489,14 +488,13 @@ def _entity_missing(c: Candidate) -> bool:
 def _traceable(value: Any, param: Any, intent: str, *, taken: Sequence[Any] = ()) -> bool:
     """Whether a model-filled value can be found in the intent: numbers as digits or words,
     not already given to another parameter (`taken`); strings (versions) as written or
-    spoken, as a whole ("5.2.1" is not in "5.2.1.4"). Enum choices are bounded by the
-    schema."""
+    spoken, as a whole ("5.2.1" is not in "5.2.1.4") and not as a start or a bound ("from
+    5.1.0", "at least 5.2.1"). Enum choices are bounded by the schema."""
     if param.enum is not None or isinstance(value, bool):
         return True
     if isinstance(value, int | float):
         said = sum(1 for m in number_mentions(intent) if m.value == value)
         return said > sum(1 for v in taken if v == value)
     if isinstance(value, str):
-        whole = re.compile(rf"(?<![\w.]){re.escape(value.lower())}(?![\w]|[.-]\w)")
-        return any(whole.search(t) for t in (intent.lower(), spoken_numbers(intent).lower()))
+        return said_as_target(value, intent)
     return False
