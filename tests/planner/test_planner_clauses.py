@@ -166,6 +166,8 @@ UNSUPPORTED = [
     "reboot {controller} 3 times",
     "rebalance {array} every hour",
     "check the health of {array} daily",
+    "is {array} on 5.1.0? if so, upgrade it to 5.3.0",
+    "upgrade {array} to 5.2.1 if needed",
     "abort the failback on {array}",
     "pause the rebalance of {array}",
     "roll {array} back to 5.1.0",

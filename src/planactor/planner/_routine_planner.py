@@ -219,6 +219,13 @@ _REPEAT = re.compile(
     re.IGNORECASE,
 )
 _REPEATED = "asks for it repeatedly or on a schedule: a plan runs once, when it is run"
+# "if so, upgrade it", "upgrade it if needed": the request hangs on an answer nobody gave.
+_OPEN_CONDITION = re.compile(
+    r"\b(?:if|unless)\s+(?:so|not|yes|no|needed|necessary|required|need\s+be|"
+    r"that's\s+the\s+case|it\s+(?:is|isn't|does|doesn't|needs\s+(?:it|to)))\b",
+    re.IGNORECASE,
+)
+_CONDITIONAL = "hangs on an answer the request does not give (if so, if needed): ask it first"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -266,6 +273,9 @@ def select(
             continue
         if _REPEAT.search(clause.text):
             reasons.append(NotPlanned(clause=clause.text, reason=_REPEATED))
+            continue
+        if _OPEN_CONDITION.search(clause.text):
+            reasons.append(NotPlanned(clause=clause.text, reason=_CONDITIONAL))
             continue
         # "delete all LUNs": a verb asking for a change picks only routines declaring it,
         # however many of their other words the clause shares.
