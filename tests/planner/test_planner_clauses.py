@@ -73,10 +73,12 @@ def is_write(storage: Storage, result: PlanResult) -> bool:
         ("array-03's controllers need to be upgraded to 5.2.2", ["action"]),
         ("after the reboot of array-03-a, fail back array-03", ["context", "action"]),
         ("before rebooting array-01-b, check array-01", ["context", "action"]),
+        ("build leaf-spine 8 leaves 2 spines and a fat tree k=4", ["action", "action"]),
+        ("move esx-02 and the esx-03 host to array-01-b", ["action"]),
     ],
 )
 def test_an_intent_is_read_as_clauses_of_their_kind(intent: str, kinds: list[str]) -> None:
-    """Separators and "and <verb>" cut clauses; a fragment that asks nothing of its own
+    """Separators and "and [a|an|the] <verb>" cut clauses; a fragment that asks nothing of its own
     ("target 5.2.1") stays with its action; each clause gets its kind."""
     reading = read_intent(intent, actions=ACTIONS)
     assert [c.kind for c in reading.clauses] == kinds
@@ -269,6 +271,11 @@ def test_every_builtin_routine_declares_its_actions(storage: Storage) -> None:
             "upgrade array-03 to 5.2.2 and notify #storage",
             "storage.firmware_upgrade",
             ["notify #storage"],
+        ),
+        (  # the second request after an article: "and a fat tree", not "and build ..."
+            "build leaf-spine 8 leaves 2 spines and a fat tree k=4",
+            "network.build_fabric",
+            ["a fat tree k=4"],
         ),
     ],
 )

@@ -397,15 +397,19 @@ def read_intent(intent: str, *, actions: Sequence[str]) -> Reading:
 
 
 def _split_and(text: str, verbs: set[str]) -> list[str]:
-    """ "health check array-01 and delete lun-2": two clauses, when a verb follows "and"
-    (or a negation: "and do not ..."); "esx-02 and esx-03" stays one."""
+    """ "health check array-01 and delete lun-2": two clauses, when a verb follows "and",
+    after an article or not (or a negation: "and do not ..."); "esx-02 and esx-03" stays
+    one."""
     out: list[str] = []
     rest = text
     while True:
         m = next(
             (
                 m
-                for m in re.finditer(r"\s+(?:and|&)\s+(?P<next>[a-z'-]+)", rest, re.IGNORECASE)
+                # An article may stand before the next request's word: "... and a fat tree".
+                for m in re.finditer(
+                    r"\s+(?:and|&)\s+(?:(?:a|an|the)\s+)?(?P<next>[a-z'-]+)", rest, re.IGNORECASE
+                )
                 if stem(m.group("next")) in verbs
                 or m.group("next").lower() in ("do", "don't", "dont", "never", "not", "also")
             ),
