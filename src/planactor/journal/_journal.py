@@ -192,9 +192,8 @@ class Journal:
         self._base: dict[str, tuple[int, str]] = {}
         self._releases: set[str] = set()
         self._token = uuid.uuid4().hex
+        # This process as a lease holder, once a claim or a commit needed it (`_holder`).
         self._me: _lease.Holder | None = None
-        # Whether this journal ever took a lease: only then does close() need the write lock.
-        self._leased = False
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -276,7 +275,6 @@ class Journal:
         """
         self.flush()
         me = self._holder()
-        self._leased = True
         try:
             with self._transaction():
                 stale = _lease.claim(self._db, run_id, me, take_over=take_over)
@@ -293,7 +291,6 @@ class Journal:
             return
         touched = {row[0] for row in self._pending}
         me = self._holder()
-        self._leased = True
         try:
             with self._transaction():
                 for run_id in sorted(touched | self._status_pending.keys()):
@@ -506,7 +503,9 @@ class Journal:
             self.flush()
         finally:
             try:  # a run this process still holds (it was interrupted) is free to resume
-                if self._leased:  # a reader never waits for the write lock to close
+                # Only a journal that claimed or committed can hold a lease: a reader never
+                # waits for the write lock to close.
+                if self._me is not None:
                     with self._transaction():
                         _lease.release_all(self._db, self._token)
             except sqlite3.DatabaseError:
