@@ -116,10 +116,8 @@ def _show_plan(plan: Plan, path: Path, *, title: str) -> None:
     that shows it whole (as `planactor show` would, but never cut in the middle)."""
     _say(title, style="bold")
     lines = plan_lines(plan, kind_of, width=out.width, more=MORE)
-    cut = lines[-1].plain == MORE  # the `more` line comes last, and only when it cut
-    print_lines(out, lines[:-1] if cut else lines)
-    if cut:
-        _say(MORE, style="dim")
+    print_lines(out, lines)
+    if lines[-1].plain == MORE:  # the `more` line comes last, and only when it cut
         _cmd("planactor", "show", str(path), "--wide")
 
 
