@@ -308,20 +308,21 @@ def _injections(intent: str) -> tuple[str, tuple[str, ...]]:
     return " ".join(text.split()), tuple(dict.fromkeys(found))
 
 
-def _kind(text: str, actions: Iterable[str]) -> str:
+def _kind(text: str, actions: Iterable[str], verbs: set[str]) -> str:
+    """The clause's kind; `verbs` are the stems of `actions`' first words and OPS_VERBS."""
     lowered = text.lower()
     if _NEGATED.search(lowered):
         return "negated"
-    acts = any(action_matches(a, text) for a in actions)
     first = _tokens(text)[:1]
     asked = lowered.rstrip().endswith("?")
     if _QUESTION_START.match(lowered) or asked:
         return "question"
-    if _HISTORY.search(lowered) and not (first and (stem(first[0]) in _verb_stems(actions))):
+    if _HISTORY.search(lowered) and not (first and (stem(first[0]) in verbs)):
         return "context"
-    if _EVENT.match(lowered) or _done(text, actions):
+    said = [a for a in actions if action_matches(a, text)]
+    if _EVENT.match(lowered) or _done(text, said, verbs):
         return "context"
-    if acts or (first and first[0] in OPS_VERBS) or is_remedy(text):
+    if said or (first and first[0] in OPS_VERBS) or is_remedy(text):
         return "action"
     return "elaboration"
 
@@ -335,15 +336,16 @@ _EVENT = re.compile(
 )
 
 
-def _done(text: str, actions: Iterable[str]) -> bool:
+def _done(text: str, said: Iterable[str], verbs: set[str]) -> bool:
     """ "array-01-a rebooted itself overnight": an action word in the past, after its
-    subject (not "to be upgraded", which asks for it): what happened, not a request."""
+    subject (not "to be upgraded", which asks for it): what happened, not a request.
+    `said`: the actions the clause says; `verbs` as for `_kind`."""
     words = _tokens(text)
-    if not words or stem(words[0]) in _verb_stems(actions):
+    if not words or stem(words[0]) in verbs:
         return False
-    said = {stem(a.split()[0]) for a in actions if a.strip() and action_matches(a, text)}
+    stems = {stem(a.split()[0]) for a in said if a.strip()}
     return any(
-        w.endswith("ed") and stem(w) in said and words[i - 1] not in ("be", "been", "being")
+        w.endswith("ed") and stem(w) in stems and words[i - 1] not in ("be", "been", "being")
         for i, w in enumerate(words)
         if i > 0
     )
@@ -368,7 +370,7 @@ def read_intent(intent: str, *, actions: Sequence[str]) -> Reading:
         part = _LEADING.sub("", part.strip(" ,.:;!?")).strip()
         if not part:
             continue
-        kind = _kind(part + ("?" if question_mark else ""), actions)
+        kind = _kind(part + ("?" if question_mark else ""), actions, verbs)
         # "can you reboot X?": a request, however it is punctuated.
         if kind == "question" and question_mark and _polite(intent, part):
             kind = "action" if any(action_matches(a, part) for a in actions) else kind
