@@ -24,6 +24,7 @@ __all__ = [
     "Grounding",
     "GroundingNote",
     "ground",
+    "mentions",
     "said_as_target",
     "tokens",
     "ungrounded_values",
@@ -81,7 +82,8 @@ def _numbers(text: str) -> tuple[int, ...]:
     return tuple(int(d) for d in re.findall(r"\d+", text))
 
 
-def _mentions(intent: str, name: str) -> bool:
+def mentions(intent: str, name: str) -> bool:
+    """Whether `intent` says `name` as a whole word (array-01, not inside array-01-a)."""
     return re.search(rf"(?<![\w-]){re.escape(name.lower())}(?![\w-])", intent.lower()) is not None
 
 
@@ -173,7 +175,7 @@ def _entity(
             source="missing",
             detail=f"no inventory of {p.entity}s to choose from",
         )
-    found = [k for k in known if _mentions(intent, k) or _spoken_name(intent, k)]
+    found = [k for k in known if mentions(intent, k) or _spoken_name(intent, k)]
     if name.startswith("to_"):
         # A destination is never the name the intent moves away from ("move esx-01 off
         # array-01-a"): that name is the source, and the destination is asked for.
@@ -297,7 +299,7 @@ def _by_letter(intent: str, known: list[str], inventory: Inventory | None) -> st
     if len(letters) != 1 or inventory is None:
         return None
     (letter,) = letters
-    owners = {n for names in inventory.entities.values() for n in names if _mentions(intent, n)}
+    owners = {n for names in inventory.entities.values() for n in names if mentions(intent, n)}
     hits = [k for k in known if any(k.lower() == f"{o.lower()}-{letter}" for o in owners)]
     return hits[0] if len(hits) == 1 else None
 
@@ -495,7 +497,7 @@ def ground(routine: Routine, intent: str, inventory: Inventory | None) -> Ground
                     detail=f"the intent offers several: {' or '.join(offered)}",
                 )
         elif p.enum is not None:
-            named = [v for v in p.enum if isinstance(v, str) and _mentions(intent, v)]
+            named = [v for v in p.enum if isinstance(v, str) and mentions(intent, v)]
             if len(named) == 1:
                 value = named[0]
                 note = GroundingNote(param=name, value=value, source="intent", detail="named")
@@ -602,7 +604,7 @@ def ungrounded_values(
             return
         else:
             text = str(value)
-            if text in allowed or text in known or _mentions(intent, text):
+            if text in allowed or text in known or mentions(intent, text):
                 return
             out.append((where, value))
 

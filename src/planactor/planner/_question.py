@@ -4,14 +4,13 @@ and the intent does not give (or gives several of), with the answers that would 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from planactor.catalog import Routine
 from planactor.plan import Inventory
-from planactor.planner._grounding import GroundingNote
+from planactor.planner._grounding import GroundingNote, mentions
 from planactor.planner._routine_planner import select
 
 __all__ = ["Question", "clarify", "entity_options"]
@@ -95,12 +94,7 @@ def entity_options(
         )
         if siblings:
             return siblings
-    text = clause.lower()
-    return tuple(
-        k
-        for k in known
-        if any(re.search(rf"(?<![\w-]){re.escape(o.lower())}(?![\w-])", text) for o in _owners(k))
-    )
+    return tuple(k for k in known if any(mentions(clause, o) for o in _owners(k)))
 
 
 def _owners(name: str) -> list[str]:

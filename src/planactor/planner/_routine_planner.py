@@ -31,7 +31,7 @@ from planactor.planner._clauses import (
     read_intent,
     stem,
 )
-from planactor.planner._grounding import Grounding, ground, tokens
+from planactor.planner._grounding import Grounding, ground, mentions, tokens
 from planactor.validate import Policy, ValidationReport, validate
 
 __all__ = [
@@ -438,13 +438,13 @@ def _cannot_leave_out(r: Routine, reading: Reading, inventory: Inventory | None)
     if inventory is None:
         return []
     named_kinds = {p.entity for p in r.params.values() if p.entity is not None}
-    text = " ".join(c.text for c in reading.of_kind("negated")).lower()
+    text = " ".join(c.text for c in reading.of_kind("negated"))
     return sorted(
         n
         for kind, names in inventory.entities.items()
         if kind not in named_kinds
         for n in names
-        if re.search(rf"(?<![\w-]){re.escape(n.lower())}(?![\w-])", text)
+        if mentions(text, n)
     )
 
 
