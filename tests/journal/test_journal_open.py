@@ -4,6 +4,7 @@ untouched, an older journal of ours is migrated in one transaction."""
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import sqlite3
 import subprocess
@@ -190,3 +191,24 @@ def test_a_second_journal_on_the_same_file_keeps_the_first_ones_commits_visible(
     finally:
         second.close()
         first.close()
+
+
+def _open_and_close(path: str) -> None:
+    Journal(path).close()
+
+
+def test_processes_opening_a_new_journal_at_once_all_get_it(tmp_path: Path) -> None:
+    """Two processes creating the same journal at the same moment both open it: neither is
+    refused as locked (the switch to WAL is tried again) nor sees it half-stamped."""
+    context = multiprocessing.get_context("fork")
+    failed = []
+    for n in range(150):
+        path = str(tmp_path / f"j{n}.db")
+        procs = [context.Process(target=_open_and_close, args=(path,)) for _ in range(2)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(timeout=60)
+        failed += [(n, p.exitcode) for p in procs if p.exitcode != 0]
+        assert _pragma(Path(path), "application_id") == APPLICATION_ID
+    assert failed == []

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -69,7 +70,7 @@ def open_database(
                 f"{path}: holds no journal yet",
                 hint="`planactor run --db FILE` creates a journal; check the path",
             )
-        db.execute("PRAGMA journal_mode=WAL")
+        _switch_to_wal(db, busy_timeout_s)
         db.execute(f"PRAGMA synchronous={synchronous}")
         if state != "ours":  # a current journal needs nothing: no write lock to open it
             _install(db, schema, migrate, stamp=True)
@@ -80,6 +81,25 @@ def open_database(
         db.close()
         raise
     return db
+
+
+def _switch_to_wal(db: sqlite3.Connection, busy_timeout_s: float) -> None:
+    """`PRAGMA journal_mode=WAL`, tried again while another connection is in the way.
+
+    Two processes opening a new journal at once each hold a shared lock and want the
+    exclusive one the switch needs: SQLite refuses one of them at once (SQLITE_BUSY without
+    waiting, as waiting could deadlock), so the busy timeout alone does not cover it."""
+    deadline = time.monotonic() + busy_timeout_s
+    pause = 0.005
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if e.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
 
 
 def _install(
@@ -141,11 +161,15 @@ def _inspect(path: Path, *, create: bool) -> str:
     except sqlite3.DatabaseError as e:
         raise InputError(f"{source}: cannot open the journal: {e}") from None
     try:
+        # One read transaction: another process creating the journal at this moment is seen
+        # before or after its stamp, never half-way (user version set, id not yet).
+        ro.execute("BEGIN")
         app_id = ro.execute("PRAGMA application_id").fetchone()[0]
         version = ro.execute("PRAGMA user_version").fetchone()[0]
         tables = {
             row[0] for row in ro.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
         }
+        ro.execute("COMMIT")
     except sqlite3.DatabaseError as e:
         if e.sqlite_errorcode == sqlite3.SQLITE_NOTADB:
             raise InputError(
