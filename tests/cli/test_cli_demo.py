@@ -62,6 +62,12 @@ def test_demo_runs_both_acts_without_data_unavailability(
     assert "planactor recover" in out
     assert "playbook storage.controller-failed-upgrade" in out
     assert "(recovers run-" in out
+    # Act 1's tie: the model decides one phrasing above its bar, and the other is asked.
+    said = " ".join(out.split())  # narration wraps at the width
+    decided = re.search(r"margin (\d+\.\d\d) >= bar 1\.5: chose storage\.health_check", said)
+    assert decided is not None, said
+    assert float(decided[1]) > 2.0  # 2.57 here: not a borderline decision
+    assert "exit 2: several routines fit 'status of esx-03 on array-02' equally well" in said
     # The approved plan file is valid and carries two approvals by people other than sam.
     plan = load_plan(workdir / "upgrade-array-01.json").plan
     assert plan.requested_by == "sam"

@@ -2,7 +2,10 @@
 
 Act 1: "Upgrade the firmware on array-01 to 5.2.1" is planned, validated (including the
 data-availability check against the lab), shown, approved by two people, dry-run, run with a
-progress display, audited and verified; the lab's monitor reports no DU event. Act 2: the same
+progress display, audited and verified; the lab's monitor reports no DU event. Between
+plan and check, two phrasings code reads as a tie show the model's part: it ranks the two
+routines and decides when its margin clears its calibrated bar, and below the bar the planner
+asks instead of guessing. Act 2: the same
 upgrade on array-02, with a controller failing its upgrade mid-run: the run pauses, and
 still no host lost access to its data; `recover` proposes the fix from a playbook (reboot
 that controller safely), which is approved and runs as a run linked to the paused one, and
@@ -27,7 +30,7 @@ from rich.text import Text
 
 from planactor import harness
 from planactor import lab as lablib
-from planactor._errors import ApprovalRequired
+from planactor._errors import ApprovalRequired, InputError
 from planactor._files import save_plan
 from planactor.audit import verify_run
 from planactor.cli._app import app, catalog, err, kind_of, out
@@ -291,6 +294,65 @@ def demo_cmd(
     _cmd("planactor", "runs", env={"PLANACTOR_HOME": str(home), "PLANACTOR_LAB": str(lab_file)})
 
 
+# Two phrasings code reads as a tie between the array's and a host's health check. The model
+# scores each routine said as a sentence (ranking, not generation); the bar it must clear was
+# calibrated on the eval's dev split (planner/_rank.py). Both phrasings are dev cases.
+RANKED = (
+    "check array-03 health, esx-04 sits on it",  # the array is asked about: model decides
+    "status of esx-03 on array-02",  # the host is: the model leans wrong, below its bar
+)
+
+
+def _ranked(lab_file: Path) -> None:
+    """Act 1's planner half: what code decided, what the model decided and how sure it was,
+    and a phrasing where the model is not sure enough, so the planner asks instead."""
+    ctx = lab_context(lab_file, required=True)
+    assert ctx is not None
+    planner = LLMPlanner(
+        catalog=catalog(),
+        backend=get_backend("local"),
+        inventory=ctx.inventory,
+        facts=ctx.facts,
+        policy=AllOf(_policy(), ctx.safety),
+        basis=ctx.basis,
+    )
+    cat = catalog()
+    for intent in RANKED:
+        _cmd("planactor", "plan", intent, "--lab", str(lab_file))
+        try:
+            result = planner.plan(intent, requested_by=REQUESTER)
+        except InputError as e:  # a tie below the bar: a question, never a guess
+            _say(f"exit {e.exit_code}: {e}", indent="  ")
+            if "equally well" in str(e):
+                _say(
+                    "no plan: a person means the host's check here; the model leaned the "
+                    "other way, below its bar, so the planner asks instead of guessing",
+                    indent="  ",
+                )
+            continue
+        info = result.plan.planner.model_dump(mode="json") if result.plan.planner else {}
+        tied = [c["routine"] for c in info.get("candidates", [])]
+        if info.get("model_ranking"):
+            _say(f"code: {' and '.join(tied)} fit equally well", indent="  ")
+        else:
+            _say(f"code decided ({info.get('routine_chosen_by', 'grounding')})", indent="  ")
+        for r in info.get("model_ranking", []):
+            scores = ", ".join(f"{k} {v:.2f}" for k, v in r["options"].items())
+            _say(
+                f"model ({info.get('model')}, {info.get('latency_s', 0):.1f}{NBSP}s): {scores} "
+                f"(log-likelihood gain, nats per token); margin {r['margin']:.2f} "
+                f">= bar {r['threshold']}: chose {r['chosen']}",
+                indent="  ",
+            )
+        steps = result.plan.steps
+        reads = sum(1 for s in steps if s.actor in cat and cat.get(s.actor).effect == "read")
+        _say(
+            f"plan: {result.routine.name if result.routine else '(composed)'}, "
+            f"{len(steps)} steps ({reads} read-only), validated",
+            indent="  ",
+        )
+
+
 def _acts(workdir: Path, home: Path, lab_file: Path, *, yes: bool) -> None:
     cat = catalog()
     store = KeyStore(directory=home / "keys")
@@ -327,11 +389,14 @@ def _acts(workdir: Path, home: Path, lab_file: Path, *, yes: bool) -> None:
     plan, path = _plan(intent, lab_file, workdir, "upgrade-array-01.json")
     _show_plan(plan, path, title=intent)
 
-    _section(4, "Check: approvals bound to the plan's hash, not by the requester")
+    _section(4, "Where code cannot decide, the model ranks; below its bar, it asks")
+    _ranked(lab_file)
+
+    _section(5, "Check: approvals bound to the plan's hash, not by the requester")
     plan = _approve(plan, path, yes=yes, store=store)
 
     with Journal(home / "journal.db") as journal:
-        _section(5, "Dry run: reads run, writes say what they would change")
+        _section(6, "Dry run: reads run, writes say what they would change")
         before = len(lablib.current_lab(lab_file).read().operations)
         dry = _run(plan, journal, dry_run=True, store=store, lab=lab)
         would = sum(1 for o in dry.steps.values() if o.note and "would" in o.note)
@@ -341,7 +406,7 @@ def _acts(workdir: Path, home: Path, lab_file: Path, *, yes: bool) -> None:
             f"lab{NBSP}operations{NBSP}applied:{NBSP}{after - before}"
         )
 
-        _section(6, "Act: the deterministic engine runs it, every event journaled")
+        _section(7, "Act: the deterministic engine runs it, every event journaled")
         _cmd("planactor", "run", str(path))
         result = _run(plan, journal, dry_run=False, store=store, lab=lab)
         _say(f"run {result.run_id}: {result.status.upper()}", style="bold")
@@ -349,7 +414,7 @@ def _acts(workdir: Path, home: Path, lab_file: Path, *, yes: bool) -> None:
         firmware = lablib.facts(state)["arrays"]["array-01"]["firmware"]
         _say(f"array-01 firmware now: {firmware}")
 
-        _section(7, "Audit: who asked, who approved, what ran; the record verifies")
+        _section(8, "Audit: who asked, who approved, what ran; the record verifies")
         verification = verify_run(journal, result.run_id, trusted=store.trusted())
         head = journal.head(result.run_id)
         _say(
@@ -365,7 +430,7 @@ def _acts(workdir: Path, home: Path, lab_file: Path, *, yes: bool) -> None:
         du = _du_events(lab_file)
         _say(f"DU events: {len(du)}", style="bold green" if not du else "bold red")
 
-        _section(8, "Act 2: the same upgrade on array-02, and a controller fails mid-run")
+        _section(9, "Act 2: the same upgrade on array-02, and a controller fails mid-run")
         plan2, path2 = _plan(
             "Upgrade the firmware on array-02 to 5.2.1", lab_file, workdir, "upgrade-array-02.json"
         )
@@ -411,7 +476,7 @@ def _recover_act(
     linked run, `recover` says to resume, and the original upgrade resumes to success."""
     cat = catalog()
     rid = paused.run_id
-    _section(9, "Recover: a playbook proposes the fix; it is approved and runs, linked")
+    _section(10, "Recover: a playbook proposes the fix; it is approved and runs, linked")
     fix_path = workdir / "fix-array-02-a.json"
     _cmd("planactor", "recover", rid, "--lab", str(lab_file), "-o", str(fix_path))
     ctx_lab = lab_context(lab_file, required=True)
@@ -446,7 +511,7 @@ def _recover_act(
     fixed = _run(fix, journal, dry_run=False, store=store, lab=lab)
     _say(f"run {fixed.run_id} (recovers {rid}): {fixed.status.upper()}", style="bold")
 
-    _section(10, "Resume: recover says why, and the original upgrade finishes")
+    _section(11, "Resume: recover says why, and the original upgrade finishes")
     _cmd("planactor", "recover", rid, "--lab", str(lab_file))
     ctx, found = harness.gather(journal, rid, catalog=cat, lab=lab, requested_by=REQUESTER)
     after = harness.recover(
