@@ -48,6 +48,8 @@ TAGS: Mapping[str, str] = {
     "question": "asks rather than requests",
     "multi-clause": "several requests in one intent: the plan covers one, reports the rest",
     "fresh-2026-12-05": "a dev batch written from the intents before any planner ran on it",
+    "fresh-2026-12-05b": "a second blind dev batch, written before any planner ran on it",
+    "heldout-2026-12-05": "a blind held-out batch (split: heldout), reported by totals only",
 }
 SPLITS = ("dev", "heldout")
 
