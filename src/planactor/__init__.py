@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 # The exception tree is small and imports nothing heavy: loaded eagerly.
 from planactor._errors import (
     ActorError,
+    AmbiguousRoutine,
     ApprovalRequired,
     BackendError,
     CatalogError,
@@ -51,6 +52,7 @@ __all__ = [
     "Actor",
     "ActorContext",
     "ActorError",
+    "AmbiguousRoutine",
     "ApprovalRequired",
     "BackendError",
     "Catalog",

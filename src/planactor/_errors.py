@@ -4,6 +4,8 @@
     ├── InputError                 exit 2  the user gave us something we cannot use
     │   ├── PlanLoadError          exit 2  a plan file is missing, unreadable or not JSON
     │   ├── PlanInvalid            exit 2  a plan failed validation (carries the report)
+    │   ├── AmbiguousRoutine       exit 2  several routines fit an intent equally well
+    │   │                                  (carries them: a question, not a guess)
     │   ├── CatalogError           exit 2  an actor or pack cannot be loaded, or is unknown
     │   ├── UnknownActor           exit 2  a name is not in the catalog (carries suggestions)
     │   ├── StalePlan              exit 2  lab facts the plan was made from changed since
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ActorError",
+    "AmbiguousRoutine",
     "ApprovalRequired",
     "BackendError",
     "CatalogError",
@@ -101,6 +104,15 @@ class PlanInvalid(InputError):
         super().__init__(f"{where}plan is invalid ({n} error{'s' if n != 1 else ''})")
         self.report = report
         self.source = source
+
+
+class AmbiguousRoutine(InputError):
+    """Several routines fit an intent equally well and nothing (no code, no model above its
+    margin) decides: `routines` names them, so a person or a program can say which."""
+
+    def __init__(self, message: str, *, routines: tuple[str, ...], hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.routines = routines
 
 
 class CatalogError(InputError):

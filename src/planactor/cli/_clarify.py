@@ -22,7 +22,7 @@ import typer
 from planactor.catalog import Catalog
 from planactor.cli._app import catalog, err
 from planactor.plan import Inventory
-from planactor.planner import Question, clarify
+from planactor.planner import ROUTINE, Question, clarify
 from planactor.planner._routine_planner import applicable, writes
 
 __all__ = ["Answer", "ask", "interactive", "question_for"]
@@ -35,9 +35,10 @@ class Answer:
     value: Any
 
     @property
-    def pair(self) -> str:
-        """As `--param NAME=VALUE` (VALUE in JSON, so that its type survives)."""
-        return f"{self.param}={json.dumps(self.value)}"
+    def params(self) -> list[str]:
+        """As `--param NAME=VALUE` (VALUE in JSON, so that its type survives); none when the
+        answer named the routine (then `routine` is all it says)."""
+        return [] if self.param == ROUTINE else [f"{self.param}={json.dumps(self.value)}"]
 
 
 def interactive(as_json: bool) -> bool:
@@ -85,6 +86,8 @@ def _read(q: Question, cat: Catalog, raw: str) -> Any:
             if str(c) == raw:
                 return c
         raise ValueError(f"not one of the {len(choices)} choices: give its number or its name")
+    if q.routine is None:  # which routine: there are always choices; nothing else answers
+        raise ValueError("give the number or the name of one of the routines")
     param = cat.routines[q.routine].params[q.param]
     value = _typed(raw, param.type)
     if q.format is not None and not re.fullmatch(q.format, str(value)):
@@ -103,7 +106,8 @@ def ask(q: Question, *, attempts: int = 3) -> Answer | None:
     cat = catalog()
     err.print(f"{q.text}", markup=False, style="bold")
     for i, c in enumerate(q.candidates, start=1):
-        err.print(f"  {i}. {c}", markup=False)
+        label = f": {q.labels[i - 1]}" if i <= len(q.labels) else ""
+        err.print(f"  {i}. {c}{label}", markup=False)
     hint = "number or name" if q.candidates else (q.format or "value")
     for _ in range(attempts):
         raw = typer.prompt(f"{q.param} ({hint})", err=True).strip()
@@ -112,5 +116,8 @@ def ask(q: Question, *, attempts: int = 3) -> Answer | None:
         except ValueError as e:
             err.print(f"  {raw!r}: {e}", markup=False, style="yellow")
             continue
+        if q.param == ROUTINE:  # the answer is the routine itself
+            return Answer(routine=str(value), param=ROUTINE, value=value)
+        assert q.routine is not None  # a value question always names its routine
         return Answer(routine=q.routine, param=q.param, value=value)
     return None

@@ -13,7 +13,7 @@ from typing import Any
 import typer
 from rich.text import Text
 
-from planactor._errors import InputError
+from planactor._errors import AmbiguousRoutine, InputError
 from planactor._files import save_plan
 from planactor._home import home
 from planactor.catalog import Routine
@@ -28,9 +28,11 @@ from planactor.planner import (
     GroundingNote,
     LLMPlanner,
     NotPlanned,
+    Question,
     RoutinePlanner,
     get_backend,
     ungrounded_values,
+    which_routine,
 )
 from planactor.policy import load_policy
 from planactor.validate import AllOf
@@ -197,7 +199,7 @@ def plan_cmd(
             if routine is None and not param:
                 answer = _clarify(intent, inv, facts, e, as_json=as_json)
                 if answer is not None:  # planned again, the answer grounded and validated
-                    plan_cmd(**{**again, "routine": answer.routine, "param": [answer.pair]})
+                    plan_cmd(**{**again, "routine": answer.routine, "param": answer.params})
                     return
             raise
         _strict(strict, result.not_planned)
@@ -235,7 +237,7 @@ def plan_cmd(
             if answer is not None:  # the routine planner takes it from here: nothing is left
                 plan_cmd(  # for the model to decide
                     **{**again, "planner": PlannerName.routine, "routine": answer.routine,
-                       "param": [answer.pair]}
+                       "param": answer.params}
                 )  # fmt: skip
                 return
         raise
@@ -273,7 +275,10 @@ def _clarify(
     """An intent one value away from a plan: the question, asked at a terminal (the answer,
     or None when it was not given), or printed as JSON for a program (then None: the error
     follows on stderr, with exit 2)."""
-    question = question_for(intent, inv, facts)
+    if isinstance(error, AmbiguousRoutine):  # which routine: the one thing left to say
+        question: Question | None = which_routine(catalog().routines, error.routines)
+    else:
+        question = question_for(intent, inv, facts)
     if question is None:
         return None
     if interactive(as_json):

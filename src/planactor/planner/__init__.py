@@ -28,7 +28,7 @@ from planactor.planner._grounding import (
 )
 from planactor.planner._llm_planner import LLMPlanner, LLMPlanResult, plan_cache_key
 from planactor.planner._prices import PRICES, Price, estimate_cost
-from planactor.planner._question import Question, clarify
+from planactor.planner._question import ROUTINE, Question, clarify, which_routine
 from planactor.planner._rank import Ranking, Scorer, rank_by_model, routine_margin
 from planactor.planner._routine_planner import (
     Candidate,
@@ -42,6 +42,7 @@ from planactor.planner._routine_planner import (
 __all__ = [
     "BACKENDS",
     "PRICES",
+    "ROUTINE",
     "AnthropicBackend",
     "Backend",
     "BackendError",
@@ -83,4 +84,5 @@ __all__ = [
     "shipped_model_path",
     "tokens",
     "ungrounded_values",
+    "which_routine",
 ]

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from planactor._errors import InputError, PlanInvalid
+from planactor._errors import AmbiguousRoutine, InputError, PlanInvalid
 from planactor.catalog import Catalog, Routine
 from planactor.plan import BasisReader, Inventory
 from planactor.planner._backends import Backend, Completion, Message
@@ -185,11 +185,12 @@ class LLMPlanner:
             elif fitting[0].score > fitting[1].score:
                 how = f"ranker (the model's margin {ranking.margin:.2f} is below {margin})"
             else:
-                raise InputError(
+                raise AmbiguousRoutine(
                     f"several routines fit {asked!r} equally well: "
                     + ", ".join(c.routine.name for c in fitting)
                     + f" (the model leans to {ranking.best} by {ranking.margin:.2f}, below"
                     f" its margin {margin})",
+                    routines=tuple(c.routine.name for c in fitting),
                     hint="say which, or use --routine NAME",
                 )
         elif close:

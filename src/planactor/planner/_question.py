@@ -4,7 +4,7 @@ and the intent does not give (or gives several of), with the answers that would 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +13,9 @@ from planactor.plan import Inventory
 from planactor.planner._grounding import GroundingNote, mentions
 from planactor.planner._routine_planner import select
 
-__all__ = ["Question", "clarify", "entity_options"]
+__all__ = ["ROUTINE", "Question", "clarify", "entity_options", "which_routine"]
+
+ROUTINE = "routine"  # the `param` of a question that asks which routine is meant
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -21,20 +23,43 @@ class Question:
     """The one value a routine that fits needs and the intent does not give: what to ask,
     and the answers that would ground (empty when any value of `format` would do)."""
 
-    routine: str
+    routine: str | None  # None when the question is which routine (param ROUTINE)
     param: str
     text: str
     candidates: tuple[Any, ...]
     format: str | None = None  # a pattern the answer must match
+    labels: tuple[str, ...] = ()  # what each candidate is, when its name alone may not say
 
     def to_document(self) -> dict[str, Any]:
-        return {
+        doc = {
             "routine": self.routine,
             "param": self.param,
             "question": self.text,
             "candidates": list(self.candidates),
             "format": self.format,
         }
+        if self.labels:
+            doc["labels"] = list(self.labels)
+        return doc
+
+
+def which_routine(routines: Mapping[str, Routine], tied: Sequence[str]) -> Question:
+    """The question for routines that fit an intent equally well: which one is meant, each
+    shown with its description (the answer is planned with that routine, as --routine)."""
+    known = [name for name in tied if name in routines]
+    return Question(
+        routine=None,
+        param=ROUTINE,
+        text="Which routine is meant? (they fit the request equally well)",
+        candidates=tuple(known),
+        labels=tuple(_first_sentence(routines[name].description) for name in known),
+    )
+
+
+def _first_sentence(text: str) -> str:
+    """What a routine is, in a line: its description up to the first colon or full stop."""
+    head = " ".join(text.split()).split(". ", 1)[0].split(": ", 1)[0]
+    return head.rstrip(".")
 
 
 def clarify(

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from planactor._errors import InputError, PlanInvalid
+from planactor._errors import AmbiguousRoutine, InputError, PlanInvalid
 from planactor.catalog import Catalog, Routine
 from planactor.plan import BasisReader, Inventory, Plan, PlannerInfo
 from planactor.planner._clauses import (
@@ -455,8 +455,9 @@ def _refuse_a_tie(clause: str, candidates: Sequence[Candidate]) -> None:
     fit = [c for c in candidates if c.score >= MIN_SCORE and not c.grounding.missing]
     if len(fit) > 1 and fit[0].score == fit[1].score:
         tied = [c.routine.name for c in fit if c.score == fit[0].score]
-        raise InputError(
+        raise AmbiguousRoutine(
             f"several routines fit {clause!r} equally well: {', '.join(tied)}",
+            routines=tuple(tied),
             hint="say which (the action words of one of them), or use --routine NAME",
         )
 
