@@ -75,6 +75,8 @@ def is_write(storage: Storage, result: PlanResult) -> bool:
         ("before rebooting array-01-b, check array-01", ["context", "action"]),
         ("build leaf-spine 8 leaves 2 spines and a fat tree k=4", ["action", "action"]),
         ("move esx-02 and the esx-03 host to array-01-b", ["action"]),
+        ("nobody reboot array-03-b, it's mid-rebuild", ["negated", "context"]),
+        ("no one touches array-02 until friday", ["negated"]),
     ],
 )
 def test_an_intent_is_read_as_clauses_of_their_kind(intent: str, kinds: list[str]) -> None:
@@ -111,6 +113,14 @@ def test_an_action_is_said_with_its_words_in_order_inflected_or_misspelt() -> No
     assert action_matches("reboot", "rebooting array-02-b")
     assert not action_matches("fail back", "replace the failed disk")
     assert not action_matches("upgrade", "downgrade array-01")
+
+
+def test_a_different_word_with_a_look_alike_stem_is_no_typo_of_an_action() -> None:
+    """ "starting" is not "status" (their stems "start" and "statu" look alike), and
+    "mid-rebuild" ends with "rebuild", not "build"; a real typo ("stauts") still counts."""
+    assert not action_matches("status", "per-spine ASNs starting at 64600")
+    assert not action_matches("build", "it's mid-rebuild")
+    assert action_matches("status", "stauts of array-01")
 
 
 def test_an_action_written_as_one_word_still_matches() -> None:

@@ -305,6 +305,36 @@ def test_a_rate_is_neither_a_count_of_its_unit_nor_a_total() -> None:
     assert (g.values["leaves"], g.values["spines"], g.values["servers_per_leaf"]) == (2, 2, 48)
 
 
+def test_servers_per_rack_are_per_leaf_and_a_rate_is_never_the_only_number() -> None:
+    """ "384 servers, 48 per rack": a rack's leaf is its top-of-rack switch, so 48 is
+    servers per leaf and the leaves are derived (8); a rate alone is never taken as the
+    leaves because it is the only number left."""
+    fabric = builtin("network.build_fabric")
+    g = ground(fabric, "need a clos design for 384 servers, 48 per rack", None)
+    assert (g.values["leaves"], g.values["servers_per_leaf"]) == (8, 48)
+    rate_only = ground(fabric, "clos design, 40 per rack", None)
+    assert "leaves" not in rate_only.values
+    assert rate_only.values["servers_per_leaf"] == 40
+
+
+def test_a_count_said_as_a_multiple_is_read_and_a_speed_is_no_total() -> None:
+    """ "2x uplinks to each spine" is 2 uplinks per spine; "10G server links" is a speed,
+    not a number of servers, so "100 servers at 25 per leaf" still gives 4 leaves."""
+    fabric = builtin("network.build_fabric")
+    g = ground(fabric, "underlay 20 ToRs, 4 spines, 2x uplinks to each spine, 400G uplinks", None)
+    assert (g.values["leaves"], g.values["uplinks_per_spine"], g.values["uplink_gbps"]) == (
+        20,
+        2,
+        400,
+    )
+    g = ground(fabric, "fabric for 100 servers at 25 per leaf, 10G server links", None)
+    assert (g.values["leaves"], g.values["servers_per_leaf"], g.values["server_link_gbps"]) == (
+        4,
+        25,
+        10,
+    )
+
+
 def test_a_parameter_keyed_twice_with_other_values_is_ambiguous() -> None:
     """ "fat tree k=8, but actually make it k=6": both are offered, neither is read; keyed
     twice with the same value, it is that value."""

@@ -86,7 +86,7 @@ _LEADING = re.compile(
     re.IGNORECASE,
 )
 _NEGATED = re.compile(
-    r"\b(?:do\s+not|don'?t|never|not|no\s+need|avoid|must\s*n[o']t|should\s*n[o']t|"
+    r"\b(?:do\s+not|don'?t|never|not|no\s+need|nobody|no\s+one|no-one|avoid|must\s*n[o']t|should\s*n[o']t|"
     r"shouldn't|won'?t|hold\s+off|cancel|skip|leave\b.*\b(?:alone|as\s+is|where|untouched)|"
     r"leave\s+(?:the\s+)?[\w.-]+\s+(?:on|at)|keep\s+(?:the\s+)?[\w.-]+\s+(?:on|at|where|as|in)|"
     r"except|ignore|exclude|excluding|keep\s+\S+\s+out|instead\s+of|rather\s+than)\b",
@@ -255,15 +255,20 @@ def action_matches(action: str, text: str, *, gap: int = 4) -> bool:
             return True
         if len(raw[target]) >= 4 and transposed(words[i], raw[target]):
             return True  # mvoe, rebot
+        last = words[i].rsplit("-", 1)[-1]  # "mid-rebuild" ends with "rebuild", not "build"
         if (
             len(said) == 1
             and len(raw[target]) >= 5
-            and len(words[i]) >= len(raw[target]) + 3
-            and words[i].endswith(raw[target])
+            and len(last) >= len(raw[target]) + 3
+            and last.endswith(raw[target])
         ):
             return True  # healthcheck, helthcheck: a compound ending with the action
-        return len(target) > 4 and bool(
-            difflib.get_close_matches(stems[i], [target], n=1, cutoff=0.8)
+        # A typo is close both as a stem and as typed: "starting" and "status" share
+        # stems that look alike ("start", "statu") but are different words.
+        return (
+            len(target) > 4
+            and bool(difflib.get_close_matches(stems[i], [target], n=1, cutoff=0.8))
+            and bool(difflib.get_close_matches(words[i], [raw[target]], n=1, cutoff=0.75))
         )
 
     def from_(i: int, k: int) -> bool:

@@ -319,7 +319,8 @@ def _param_word(name: str) -> str:
 
 
 # Words that name the same thing in a sentence.
-_SYNONYMS = {"server": {"host"}, "host": {"server"}, "leaf": {"tor"}}
+# A rack's top-of-rack switch is its leaf: "48 per rack" is servers per leaf.
+_SYNONYMS = {"server": {"host"}, "host": {"server"}, "leaf": {"tor", "rack"}}
 
 
 _RATE = ("per", "each", "a", "every")
@@ -338,7 +339,8 @@ def _names_param(m: NumberMention, name: str, *, after: bool) -> bool:
     near = m.after[:3] if after else m.before[-3:]
     if "_per_" in name and after:
         unit = _singular(name.rsplit("_per_", 1)[1])
-        if near[:1] and near[0] in _RATE and near[1:2] and _singular(near[1]) == unit:
+        units = {unit, *_SYNONYMS.get(unit, ())}
+        if near[:1] and near[0] in _RATE and near[1:2] and _singular(near[1]) in units:
             return True  # "40 per leaf" gives servers_per_leaf, the servers said elsewhere
         if not any(t in _RATE for t in near):
             return False  # "96 servers" is a total; "48 servers per leaf" is per leaf
@@ -423,7 +425,14 @@ def _number(
         [named]
         if named is not None
         else (
-            [m for m in numbers if m.start not in claimed and m.unit is None and not m.compound]
+            [
+                m
+                for m in numbers
+                if m.start not in claimed
+                and m.unit is None
+                and not m.compound
+                and m.after[:1] not in (("per",), ("each",), ("every",))  # "48 per rack": a rate
+            ]
             if p.default is None
             else []
         )
@@ -562,7 +571,9 @@ def _derive(
 
 def _given(derivations: Iterable[Derivation], m: NumberMention) -> bool:
     """Whether the number is said with the word one of the formulas reads, as a total:
-    "96 servers", not "48 servers per leaf"."""
+    "96 servers", not "48 servers per leaf", nor a speed ("10G server links")."""
+    if m.unit is not None:
+        return False
     after = m.after
     for d in derivations:
         word = _singular(d.given.lower())

@@ -112,6 +112,8 @@ def number_mentions(intent: str) -> list[NumberMention]:
         compound = False
         if digits and (_standalone(intent, start, len(w)) or _joined(intent, start, len(w))):
             raw, suffix = digits.groups()
+            if suffix == "x" and raw.isdigit():  # "2x uplinks": a count, said as a multiple
+                suffix = ""
             if not suffix or _UNIT.match(suffix):
                 value = float(raw) if "." in raw else int(raw)
                 unit = "gbps" if suffix else None
