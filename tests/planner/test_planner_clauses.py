@@ -287,6 +287,16 @@ def test_every_builtin_routine_declares_its_actions(storage: Storage) -> None:
             "network.build_fabric",
             ["a fat tree k=4"],
         ),
+        (  # the same action asked again of another array: a second request
+            "upgrade array-01 to 5.2.1, do array-02 too",
+            "storage.firmware_upgrade",
+            ["do array-02 too"],
+        ),
+        (  # a question about another entity than the plan's is not answered by it
+            "is array-01 healthy? do array-02 too",
+            "storage.health_check",
+            ["is array-01 healthy"],
+        ),
     ],
 )
 def test_a_multi_clause_intent_reports_the_clauses_it_does_not_plan(
@@ -454,3 +464,47 @@ def test_a_state_said_alone_is_no_request_and_fix_it_asks_for_its_remedy(
     lost = outcome(storage.planner, "esx-07 lost a path to array-03, fix it")
     assert lost is None or not is_write(storage, lost)
     assert lost is None or [n.clause for n in lost.not_planned] == ["fix it"]
+
+
+@pytest.mark.parametrize(
+    ("intent", "routine", "params"),
+    [
+        (
+            "the 5.2.1 upgrade on array-01 failed last week; do array-02 to 5.2.1 now",
+            "storage.firmware_upgrade",
+            {"array": "array-02", "version": "5.2.1"},
+        ),
+        (
+            "array-01-a was power cycled yesterday and came back fine; do the same for array-01-b",
+            "storage.reboot_controller_safely",
+            {"array": "array-01", "controller": "array-01-b"},
+        ),
+        (
+            "array-01 was rebalanced yesterday; do array-02 too",
+            "storage.rebalance_array",
+            {"array": "array-02"},
+        ),
+    ],
+)
+def test_do_the_same_repeats_the_action_said_before_on_the_entity_it_names(
+    storage: Storage, intent: str, routine: str, params: dict[str, str]
+) -> None:
+    """ "...; do the same for X": the routine is the one the clause before says was done,
+    and its entity is the one named in the "do" clause, not the one in the history."""
+    result = storage.planner.plan(intent, requested_by="sam")
+    assert result.chosen.routine.name == routine
+    assert {k: result.chosen.grounding.values[k] for k in params} == params
+
+
+@pytest.mark.parametrize(
+    "intent",
+    [
+        "array-02 looks unbalanced; do array-03 too",  # a state is no action to repeat
+        "do array-02 too",  # nothing said before
+        "array-01 was upgraded last week; do not do array-02",
+    ],
+)
+def test_do_with_no_action_before_it_plans_nothing(storage: Storage, intent: str) -> None:
+    """A "do" clause borrows only an action said or done before it: after a state, or
+    alone, or negated, nothing is planned."""
+    assert outcome(storage.planner, intent) is None

@@ -29,6 +29,7 @@ __all__ = [
     "action_matches",
     "asked_for",
     "has_pronoun",
+    "is_again",
     "is_remedy",
     "leading_verb",
     "noun",
@@ -229,7 +230,9 @@ def stem(word: str) -> str:
     """A crude stem so that upgrade, upgrades, upgrading and upgraded compare equal."""
     w = word.lower().strip("'")
     for suffix in ("ing", "ed", "es", "s"):
-        if len(w) > len(suffix) + 3 and w.endswith(suffix):
+        # "moved" and "moving" keep a stem of three letters; a plural needs four ("luns").
+        shortest = len(suffix) + (3 if suffix in ("ing", "ed") else 4)
+        if len(w) >= shortest and w.endswith(suffix):
             w = w[: -len(suffix)]
             break
     return w.removesuffix("e")
@@ -379,6 +382,8 @@ def read_intent(intent: str, *, actions: Sequence[str]) -> Reading:
         # "can you reboot X?": a request, however it is punctuated.
         if kind == "question" and question_mark and _polite(intent, part):
             kind = "action" if any(action_matches(a, part) for a in actions) else kind
+        if kind == "elaboration" and is_again(part) and raw:
+            kind = "action"  # its action is the one the context before it says
         raw.append((part, kind))
     merged: list[list[str]] = []  # [text, kind]
     pending: list[str] = []
@@ -466,6 +471,19 @@ _REMEDY = re.compile(
     r"(?:it|this|that|them)\b",
     re.IGNORECASE,
 )
+
+
+# "do the same for array-01-b", "now do array-02 to 5.2.1": the action is the one said in
+# the clause before ("array-01-a was power cycled yesterday"), asked again of another entity.
+_AGAIN = re.compile(
+    r"^(?:do|redo|repeat)\b(?!\s+(?:not|nothing|n't)\b)|^(?:the\s+)?same\s+(?:for|on|with)\b",
+    re.IGNORECASE,
+)
+
+
+def is_again(text: str) -> bool:
+    """ "do the same for X", "do X to 5.2.1", "same for X": the action said before, again."""
+    return _AGAIN.match(text.strip()) is not None
 
 
 def is_remedy(text: str) -> bool:

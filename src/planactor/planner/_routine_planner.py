@@ -25,6 +25,7 @@ from planactor.planner._clauses import (
     action_matches,
     asked_for,
     has_pronoun,
+    is_again,
     is_remedy,
     leading_verb,
     noun,
@@ -105,6 +106,13 @@ _PAST = re.compile(
 )
 # "are unevenly loaded", "is degraded": a participle after is/are describes the state now.
 _PRESENT_PARTICIPLE = re.compile(r"\b(?:is|are)\s+(?:\w+ly\s+|not\s+)?\w+ed\b", re.IGNORECASE)
+
+
+_LOOKS = re.compile(r"\b(?:looks?|seems?|appears?)\b", re.IGNORECASE)  # a state, not a deed
+
+
+def _says_any(text: str, actions: Sequence[str]) -> bool:
+    return any(action_matches(a, text) for a in actions)
 
 
 def _is_history(text: str) -> bool:
@@ -258,6 +266,14 @@ def select(
     reading = read_intent(intent, actions=every)
     steered = bool(reading.injected)
     context = " ".join(c.text for c in reading.clauses if c.kind in ("context", "question"))
+    # What was done or asked before ("array-01-a was power cycled yesterday"), which "do the
+    # same for ..." repeats; a state ("array-02 looks unbalanced") is no action to repeat.
+    repeatable = [
+        c.text
+        for c in reading.clauses
+        if c.kind in ("action", "question")
+        or (c.kind == "context" and _is_history(c.text) and not _LOOKS.search(c.text))
+    ]
     # A state said now ("maintenance on array-01 is over") names what the request is about;
     # history ("array-01 was done last week") does so only through a pronoun.
     state = " ".join(
@@ -283,7 +299,12 @@ def select(
         # "array-03 looks unbalanced, fix it": the remedy is what a write routine says the
         # state beside it asks for, and only that.
         remedy = is_remedy(clause.text) and bool(state or context)
-        said = f"{state or context}" if remedy else clause.text
+        # "...; do the same for array-01-b": the routine is the one the context says, the
+        # entity the one this clause names.
+        again = is_again(clause.text) and not remedy and not _says_any(clause.text, every)
+        before = repeatable[: repeatable.index(clause.text)] if clause.text in repeatable else []
+        done = next((t for t in reversed(before) if _says_any(t, every)), None) if again else None
+        said = f"{state or context}" if remedy else (done or clause.text)
         saying = {
             n: r
             for n, r in routines.items()
@@ -362,19 +383,33 @@ def select(
         if other.kind == "action"
         and others[0].routine.name == chosen
         and leading_verb(other.text) is None
+        and not is_again(other.text)  # "do array-02 too": the same action, another request
     ]
     if more:
         clause = Clause(text=", ".join([clause.text, *(c.text for c in more)]), kind=clause.kind)
         ranked = rank({c.routine.name: c.routine for c in ranked}, clause.text, inventory)
         covered = [covered[0], *((c, r) for c, r in covered[1:] if c not in more)]
     for other, others in covered[1:]:
-        if other.kind == "question" and not is_write(others[0].routine):
-            continue  # answered alongside, or a question of its own: not a request
+        if (
+            other.kind == "question"
+            and not is_write(others[0].routine)
+            and (
+                others[0].grounding.missing
+                or (
+                    others[0].routine.name == ranked[0].routine.name
+                    and others[0].grounding.values == ranked[0].grounding.values
+                )
+            )
+        ):
+            # Answered alongside ("esx-01 lost a path? check it"), or a question naming
+            # nothing of its own. One about another entity ("is array-01 healthy? do
+            # array-02 too") is a request the plan leaves out, and is reported.
+            continue
         reasons.append(
             NotPlanned(
                 clause=other.text,
                 reason=f"a second request ({others[0].routine.name} would do it): one plan "
-                "covers one routine; plan it separately",
+                "covers one request; plan it separately",
             )
         )
     order = {c.text: i for i, c in enumerate(reading.clauses)}
