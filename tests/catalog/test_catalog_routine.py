@@ -275,6 +275,18 @@ def test_a_pattern_that_is_not_a_regular_expression_is_refused() -> None:
             lambda d: d["facts"].update(hosts="arrays.{arrays}.hosts"),
             "facts.hosts: {arrays} is not a parameter",
         ),
+        (
+            lambda d: d.update(actions=["drain", "file under {tiket}"]),
+            "actions[1]: {tiket} is not a parameter",
+        ),
+        (  # a value in an action is recognised by its pattern: `reason` has none
+            lambda d: d.update(actions=["drain for {reason}"]),
+            "actions[0]: {reason} needs a parameter with a pattern",
+        ),
+        (
+            lambda d: d.update(actions=["{ticket}"]),
+            "actions[0]: an action needs a word besides its value",
+        ),
     ],
 )
 def test_template_mistakes_are_refused_with_their_location(

@@ -123,6 +123,36 @@ def test_a_different_word_with_a_look_alike_stem_is_no_typo_of_an_action() -> No
     assert action_matches("status", "stauts of array-01")
 
 
+def test_an_action_with_a_value_slot_is_said_word_for_word_before_a_value() -> None:
+    """ "be on {version}" (as the planner writes it, with the pattern): said by "needs to be
+    on 5.2.2" and "be on v5.2.2"; not with a word between, nor without a version."""
+    be_on = r"be on {re:\d+\.\d+\.\d+}"
+    assert action_matches(be_on, "array-02 needs to be on 5.2.2 by friday")
+    assert action_matches(be_on, "it should be on v5.2.2")
+    assert not action_matches(be_on, "it should be back on 5.2.2")
+    assert not action_matches(be_on, "esx-01 should be on array-01-b")
+    go_to = r"go to {re:\d+\.\d+\.\d+}"
+    assert not action_matches(go_to, "go ahead and move esx-01 to array-01-b")
+
+
+@pytest.mark.parametrize(
+    ("intent", "version"),
+    [
+        ("array-01's storage processors need to go to 5.3.0", "5.3.0"),
+        ("array-02 is still on 5.1.0, needs to be on 5.2.2 before the vendor call", "5.2.2"),
+        ("array-01 should be running 5.2.1", "5.2.1"),
+    ],
+)
+def test_a_target_version_said_as_where_the_array_should_be_is_an_upgrade(
+    storage: Storage, intent: str, version: str
+) -> None:
+    """ "needs to be on V", "go to V": the version the array should be on is the target;
+    the version it is still on is not."""
+    result = storage.planner.plan(intent, requested_by="sam")
+    assert result.chosen.routine.name == "storage.firmware_upgrade"
+    assert result.chosen.grounding.values["version"] == version
+
+
 def test_an_action_written_as_one_word_still_matches() -> None:
     """ "failbak", "healthcheck", "helthcheck": the words of an action run together, or a
     compound ending with a long action word, misspelt or not; short words do not."""
@@ -235,10 +265,15 @@ def test_a_request_no_routine_declares_gets_no_plan(storage: Storage, intent: st
 
 
 def test_every_builtin_routine_declares_its_actions(storage: Storage) -> None:
-    """The built-in routines say which words ask for them (their positive reason)."""
+    """The built-in routines say which words ask for them (their positive reason); a value
+    in a phrase ("be on {version}") becomes its parameter's pattern."""
     for routine in storage.catalog.routines.values():
         assert routine.actions, routine.name
-        assert actions_of(routine) == tuple(routine.actions)
+        assert len(actions_of(routine)) == len(routine.actions)
+        for declared, used in zip(routine.actions, actions_of(routine), strict=True):
+            assert used == declared or "{" in declared, (declared, used)
+    upgrade = storage.catalog.routines["storage.firmware_upgrade"]
+    assert r"be on {re:\d+\.\d+\.\d+}" in actions_of(upgrade)
 
 
 # -- coverage ---------------------------------------------------------------------------------

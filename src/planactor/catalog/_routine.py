@@ -409,6 +409,19 @@ def _check_template(r: Routine) -> list[str]:
     for hole in _PLACEHOLDER.findall(r.intent):
         if hole not in r.params:
             problems.append(f"intent: {{{hole}}} is not a parameter")
+    # "be on {version}": a value in an action phrase is recognised by its parameter's pattern.
+    for i, action in enumerate(r.actions):
+        for hole in _PLACEHOLDER.findall(action):
+            p = r.params.get(hole)
+            if p is None:
+                problems.append(f"actions[{i}]: {{{hole}}} is not a parameter")
+            elif p.pattern is None or any(c.isspace() for c in p.pattern):
+                problems.append(
+                    f"actions[{i}]: {{{hole}}} needs a parameter with a pattern (and no "
+                    "spaces in it), by which its value is recognised in the request"
+                )
+        if _PLACEHOLDER.sub("", action).strip() == "":
+            problems.append(f"actions[{i}]: an action needs a word besides its value")
     return problems
 
 

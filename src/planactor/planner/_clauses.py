@@ -242,18 +242,30 @@ def _tokens(text: str) -> list[str]:
     return [t.rstrip(".'").removesuffix("'s") for t in _TOKEN.findall(text.lower())]
 
 
+# A value in an action phrase: "be on {re:\d+\.\d+\.\d+}" (the planner writes a routine's
+# "be on {version}" so, from the parameter's pattern).
+_SLOT = re.compile(r"\{re:(\S+)\}")
+
+
 def action_matches(action: str, text: str, *, gap: int = 4) -> bool:
     """Whether `text` says `action`: its words in order, each a word of the text (by stem,
-    or a typo of a long word), with at most `gap` words between two of them."""
+    or a typo of a long word), with at most `gap` words between two of them. A phrase with a
+    value slot (`{re:PATTERN}`) is said only word for word, the slot by a matching value."""
     words = _tokens(text)
     stems = [stem(w) for w in words]
-    said = [w for w in re.split(r"\s+", action.lower().strip()) if w]
-    wanted = [stem(w) for w in said]
+    said = [w if _SLOT.fullmatch(w) else w.lower() for w in action.split()]
+    wanted = [w if _SLOT.fullmatch(w) else stem(w) for w in said]
     if not wanted:
         return False
     raw = dict(zip(wanted, said, strict=True))
+    slots = [w for w in said if _SLOT.fullmatch(w)]
+    if slots:
+        gap = 0  # "be on {version}": a phrase around a value is said word for word
 
     def at(i: int, target: str) -> bool:
+        slot = _SLOT.fullmatch(target)
+        if slot is not None:  # a value of the parameter's pattern: "5.2.2", "v5.2.2"
+            return re.fullmatch(slot.group(1), words[i].removeprefix("v")) is not None
         if stems[i] == target or words[i] == target:
             return True
         if len(raw[target]) >= 4 and transposed(words[i], raw[target]):
@@ -283,7 +295,7 @@ def action_matches(action: str, text: str, *, gap: int = 4) -> bool:
     if from_(0, 0):
         return True
     # "healthcheck", "helthcheck", "failbak": the words of an action written as one.
-    joined = "".join(w for w in said if w.isalpha()) if len(said) > 1 else ""
+    joined = "".join(w for w in said if w.isalpha()) if len(said) > 1 and not slots else ""
     return len(joined) > 6 and any(
         w == joined or bool(difflib.get_close_matches(w, [joined], n=1, cutoff=0.85)) for w in words
     )

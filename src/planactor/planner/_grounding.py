@@ -101,9 +101,11 @@ _ALTERNATIVE = re.compile(
 )
 
 
+# "still on 5.1.0", "running 5.1.0": the version now; "be on 5.2.2", "be running 5.2.2":
+# where it should be.
 _NOT_TARGET = re.compile(
-    r"\b(?:from|past|beyond|above|below|than|least|most|of|not|except|running|currently|"
-    r"on)\s*$",
+    r"\b(?:from|past|beyond|above|below|than|least|most|of|not|except|(?<!\bbe\s)running|"
+    r"currently|(?<!\bbe\s)on)\s*$",
     re.IGNORECASE,
 )
 

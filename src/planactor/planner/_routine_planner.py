@@ -144,7 +144,11 @@ def actions_of(r: Routine) -> tuple[str, ...]:
     """The words that ask for `r`: its declared `actions`, else (a routine written before
     they existed) the verb of its name and the first word of its intent and examples."""
     if r.actions:
-        return tuple(r.actions)
+        # "be on {version}": the parameter's pattern stands in the phrase as a value slot.
+        return tuple(
+            re.sub(r"\{(\w+)\}", lambda m: f"{{re:{r.params[m.group(1)].pattern}}}", a)
+            for a in r.actions
+        )
     verb = r.name.rsplit(".", 1)[-1].split("_")[0]
     firsts = [t[0] for t in (tokens(x) for x in (r.intent, *r.examples)) if t]
     return tuple(dict.fromkeys([verb, *firsts]))
