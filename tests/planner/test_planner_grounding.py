@@ -359,3 +359,33 @@ def test_a_version_said_as_a_start_or_a_bound_is_no_target(intent: str) -> None:
     assert "version" not in ground(ROUTINE, intent, INVENTORY).values
     g = ground(ROUTINE, "instead of 5.2.1, take array-01 from 5.1.0 to 5.3.0", INVENTORY)
     assert g.values["version"] == "5.3.0"
+
+
+def test_the_other_controller_is_the_sibling_of_the_one_moved_away_from() -> None:
+    """ "off array-03-a onto the other controller": array-03-b; with no name moved away
+    from, "the other controller" grounds nothing."""
+    inventory = Inventory.from_mapping(
+        {
+            "array": ["array-03"],
+            "controller": ["array-03-a", "array-03-b"],
+            "host": ["esx-04"],
+        }
+    )
+    move = builtin("storage.move_host_paths")
+    g = ground(move, "move esx-04 off array-03-a onto the other controller", inventory)
+    assert g.values["to_controller"] == "array-03-b"
+    alone = ground(move, "move esx-04 of array-03 onto the other controller", inventory)
+    assert "to_controller" not in alone.values
+
+
+def test_a_capital_letter_after_a_possessive_names_the_controller() -> None:
+    """ "array-03's A controller" is array-03-a: after a possessive, or as a capital, the
+    letter is no article; "reboot a controller of array-03" still names none."""
+    inventory = Inventory.from_mapping(
+        {"array": ["array-03"], "controller": ["array-03-a", "array-03-b"]}
+    )
+    reboot = builtin("storage.reboot_controller_safely")
+    assert ground(reboot, "bounce array-03's A controller", inventory).values["controller"] == (
+        "array-03-a"
+    )
+    assert "controller" not in ground(reboot, "reboot a controller of array-03", inventory).values

@@ -183,6 +183,14 @@ def _entity(
         # array-01-a"): that name is the source, and the destination is asked for.
         away = [k for k in found if _moved_away_from(intent, k)]
         found = [k for k in found if k not in away]
+        sibling = _the_other(intent, away, known) if away and not found else None
+        if sibling is not None:  # "move esx-04 off array-03-a onto the other controller"
+            return sibling, GroundingNote(
+                param=name,
+                value=sibling,
+                source="intent",
+                detail=f"the other {p.entity} than {away[0]}, which the intent moves away from",
+            )
         if away and not found:
             return None, GroundingNote(
                 param=name,
@@ -261,6 +269,29 @@ def _entity(
     )
 
 
+_OTHER = re.compile(
+    r"\b(?:the|its|their)\s+other\s+(?:controller|sp|node|side|one|storage\s+processor)\b",
+    re.IGNORECASE,
+)
+
+
+def _the_other(intent: str, away: list[str], known: list[str]) -> str | None:
+    """ "off array-03-a onto the other controller": array-03-b, when the name moved away
+    from has exactly one sibling (the same name but its last part)."""
+    if len(away) != 1 or not _OTHER.search(intent):
+        return None
+    head, sep, _ = away[0].rpartition("-")
+    siblings = [
+        k
+        for k in known
+        if sep
+        and k != away[0]
+        and k.rpartition("-")[0] == head
+        and k.count("-") == away[0].count("-")
+    ]
+    return siblings[0] if len(siblings) == 1 else None
+
+
 _ORDINAL = {"first": "a", "second": "b", "third": "c", "fourth": "d", "1st": "a", "2nd": "b"}
 
 
@@ -282,13 +313,15 @@ def _by_letter(intent: str, known: list[str], inventory: Inventory | None) -> st
     letters = {
         m.group(1) for m in re.finditer(r"\b(?:controller|sp|node|side)\s+([a-z])\b(?![-'])", text)
     }
+    # A lone "a" is an article, unless after a possessive or written as a capital letter
+    # ("array-03's A controller").
     letters |= {
-        m.group(2)
+        m.group(3)
         for m in re.finditer(
-            r"(?:\b(the|its|their)\s+|'s\s+|^|\s)(?<![\w'])([a-z])\s+(?:controller|sp|side)\b",
+            r"(?:\b(the|its|their)\s+|('s)\s+|^|\s)(?<![\w'])([a-z])\s+(?:controller|sp|side)\b",
             text,
         )
-        if m.group(2) != "a" or m.group(1)
+        if m.group(3) != "a" or m.group(1) or m.group(2) or intent[m.start(3)] == "A"
     }
     # "the first controller", "array-02's second controller": controllers are lettered in
     # order, a first.
