@@ -912,11 +912,12 @@ def test_a_routine_tie_below_the_margin_is_refused_naming_both(
 def test_an_entity_the_clause_points_at_is_chosen_above_the_margin(
     storage: StorageLab, local: LocalBackend
 ) -> None:
-    """ "array-03's A controller": code finds array-03-a and array-03-b; the scorer leads
-    by more than the entity margin, so array-03-a is planned, its note says the model."""
+    """ "array-03's primary controller": code finds array-03-a and array-03-b; the scorer
+    leads by more than the entity margin, so array-03-a is planned, its note says the
+    model. (Code reads "array-03's A controller" itself.)"""
     scorer = Leaning("array-03-a", 2.0)
     result = storage_planner(storage, local, scorer=scorer).plan(
-        "bounce array-03's A controller", requested_by="sam"
+        "bounce array-03's primary controller", requested_by="sam"
     )
     assert result.grounding is not None
     assert result.grounding.values["controller"] == "array-03-a"
@@ -934,7 +935,7 @@ def test_an_entity_below_the_margin_stays_a_question(
     scorer = Leaning("array-03-a", 0.5)
     with pytest.raises(InputError, match="does not say"):
         storage_planner(storage, local, scorer=scorer).plan(
-            "bounce array-03's A controller", requested_by="sam"
+            "bounce array-03's primary controller", requested_by="sam"
         )
 
 

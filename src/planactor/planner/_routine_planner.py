@@ -32,7 +32,8 @@ from planactor.planner._clauses import (
     read_intent,
     stem,
 )
-from planactor.planner._grounding import Grounding, ground, mentions, tokens
+from planactor.planner._grounding import Grounding, ground, tokens
+from planactor.planner._scope import cannot_leave_out, kind_of, object_kind
 from planactor.validate import Policy, ValidationReport, validate
 
 __all__ = [
@@ -419,15 +420,15 @@ def select(
     order = {c.text: i for i, c in enumerate(reading.clauses)}
     reasons.sort(key=lambda n: order.get(n.clause, 0))
     top = ranked[0].routine
-    kept = _cannot_leave_out(top, reading, inventory) if is_write(top) else []
-    stranger = _object_kind(top, clause.text, inventory) if is_write(top) else None
+    kept = cannot_leave_out(top, reading, inventory) if is_write(top) else []
+    stranger = object_kind(top, clause.text, inventory) if is_write(top) else None
     why_not: str | None = None
     if stranger is not None:
         why_not = f"{clause.text!r} asks it of {stranger}s, which {top.name} does not act on"
     elif kept:
         why_not = (
             f"the request leaves {', '.join(kept)} out, but {top.name} names no "
-            f"{_kind_of(kept[0], inventory)} it could leave out"
+            f"{kind_of(kept[0], inventory)} it could leave out"
         )
     if why_not is not None:
         return Selection(
@@ -435,55 +436,6 @@ def select(
         )
     return Selection(
         reading=reading, clause=clause, candidates=tuple(ranked), not_planned=tuple(reasons)
-    )
-
-
-_PARTICLE = frozenset({"back", "up", "down", "out", "over", "off", "away", "again"})
-_PREPOSITION = frozenset({"on", "of", "to", "in", "for", "with", "at", "from", "behind", "onto"})
-
-
-def _object_kind(r: Routine, text: str, inventory: Inventory | None) -> str | None:
-    """The kind of entity the clause's verb is applied to ("update the ESXi hosts on
-    array-01": hosts), when `r` takes no parameter of that kind and its intent and examples
-    never say it: the action is asked of something the routine does not act on."""
-    if inventory is None:
-        return None
-    words = re.findall(r"[\w.'-]+", text.lower())[1:]
-    end = next((i for i, w in enumerate(words) if w in _PREPOSITION), len(words))
-    # The phrase's head is its last word ("LUN paths" are paths), particles aside.
-    phrase = [w.removesuffix("'s") for w in words[:end] if w not in _PARTICLE]
-    head = phrase[-1:]
-    taken = {p.entity for p in r.params.values() if p.entity is not None}
-    said = {noun(w) for x in (r.intent, *r.examples) for w in tokens(x)}
-    for kind, names in inventory.entities.items():
-        if kind in taken or noun(kind) in said:
-            continue
-        lowered = {n.lower() for n in names}
-        if any(w in lowered or noun(w) == noun(kind) for w in head):
-            return kind
-    return None
-
-
-def _kind_of(name: str, inventory: Inventory | None) -> str:
-    kinds = inventory.entities.items() if inventory is not None else ()
-    return next((k for k, names in kinds if name in names), "entity")
-
-
-def _cannot_leave_out(r: Routine, reading: Reading, inventory: Inventory | None) -> list[str]:
-    """Entities a negated clause excludes ("keep esx-01 on array-02-a") of a kind `r` takes
-    no parameter for: a change over a whole array cannot honour it, so nothing is planned.
-    An excluded entity of a kind `r` names (another array, another host) is honoured by
-    naming the right one."""
-    if inventory is None:
-        return []
-    named_kinds = {p.entity for p in r.params.values() if p.entity is not None}
-    text = " ".join(c.text for c in reading.of_kind("negated"))
-    return sorted(
-        n
-        for kind, names in inventory.entities.items()
-        if kind not in named_kinds
-        for n in names
-        if mentions(text, n)
     )
 
 

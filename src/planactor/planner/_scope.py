@@ -1,0 +1,62 @@
+"""What a write routine acts on: the kind of entity a clause asks an action of, and the
+entities a request keeps out that a routine changing a whole array cannot leave out. Pure
+functions over the clause, the routine and the inventory."""
+
+from __future__ import annotations
+
+import re
+
+from planactor.catalog import Routine
+from planactor.plan import Inventory
+from planactor.planner._clauses import Reading, noun
+from planactor.planner._grounding import mentions, tokens
+
+__all__ = ["cannot_leave_out", "kind_of", "object_kind"]
+
+_PARTICLE = frozenset({"back", "up", "down", "out", "over", "off", "away", "again"})
+_PREPOSITION = frozenset({"on", "of", "to", "in", "for", "with", "at", "from", "behind", "onto"})
+
+
+def object_kind(r: Routine, text: str, inventory: Inventory | None) -> str | None:
+    """The kind of entity the clause's verb is applied to ("update the ESXi hosts on
+    array-01": hosts), when `r` takes no parameter of that kind and its intent and examples
+    never say it: the action is asked of something the routine does not act on."""
+    if inventory is None:
+        return None
+    words = re.findall(r"[\w.'-]+", text.lower())[1:]
+    end = next((i for i, w in enumerate(words) if w in _PREPOSITION), len(words))
+    # The phrase's head is its last word ("LUN paths" are paths), particles aside.
+    phrase = [w.removesuffix("'s") for w in words[:end] if w not in _PARTICLE]
+    head = phrase[-1:]
+    taken = {p.entity for p in r.params.values() if p.entity is not None}
+    said = {noun(w) for x in (r.intent, *r.examples) for w in tokens(x)}
+    for kind, names in inventory.entities.items():
+        if kind in taken or noun(kind) in said:
+            continue
+        lowered = {n.lower() for n in names}
+        if any(w in lowered or noun(w) == noun(kind) for w in head):
+            return kind
+    return None
+
+
+def kind_of(name: str, inventory: Inventory | None) -> str:
+    kinds = inventory.entities.items() if inventory is not None else ()
+    return next((k for k, names in kinds if name in names), "entity")
+
+
+def cannot_leave_out(r: Routine, reading: Reading, inventory: Inventory | None) -> list[str]:
+    """Entities a negated clause excludes ("keep esx-01 on array-02-a") of a kind `r` takes
+    no parameter for: a change over a whole array cannot honour it, so nothing is planned.
+    An excluded entity of a kind `r` names (another array, another host) is honoured by
+    naming the right one."""
+    if inventory is None:
+        return []
+    named_kinds = {p.entity for p in r.params.values() if p.entity is not None}
+    text = " ".join(c.text for c in reading.of_kind("negated"))
+    return sorted(
+        n
+        for kind, names in inventory.entities.items()
+        if kind not in named_kinds
+        for n in names
+        if mentions(text, n)
+    )
