@@ -947,3 +947,22 @@ def test_two_named_entities_are_never_ranked(storage: StorageLab, local: LocalBa
             "upgrade array-01 and array-02 to 5.2.1", requested_by="sam"
         )
     assert scorer.prompts == []
+
+
+def test_the_gemma_extra_decides_a_tie_the_default_model_leaves_open(
+    storage: StorageLab, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "show the paths of esx-07 on array-02": code ties the host's and the array's check;
+    SmolLM2's lean stays below its bar (a question), Gemma 3 270M (the `gemma` extra, by
+    name) ranks the host's check above its own bar, and the plan records why."""
+    intent = "show the paths of esx-07 on array-02"
+    with pytest.raises(InputError, match="equally well"):
+        storage_planner(storage, LocalBackend()).plan(intent, requested_by="sam")
+    monkeypatch.setenv("PLANACTOR_HOME", str(tmp_path_factory.mktemp("home")))
+    gemma = LocalBackend(model_path="gemma3-270m")
+    result = storage_planner(storage, gemma).plan(intent, requested_by="sam")
+    assert result.routine is not None
+    assert result.routine.name == "storage.host_health_check"
+    (ranking,) = extra(result)["model_ranking"]
+    assert ranking["chosen"] == "storage.host_health_check"
+    assert ranking["margin"] >= ranking["threshold"] == 0.15

@@ -32,7 +32,9 @@ def ask_cmd(
         AskPlanner.local, "--planner", help="local (offline llama.cpp), openai, or anthropic."
     ),
     model: str | None = typer.Option(
-        None, "--model", help="local: a GGUF file ($PLANACTOR_MODEL); hosted: a model id."
+        None,
+        "--model",
+        help="local: a GGUF file, smollm2 or gemma3-270m ($PLANACTOR_MODEL); hosted: model id.",
     ),
     base_url: str | None = typer.Option(
         None, "--base-url", help="openai/anthropic: the server (e.g. vLLM, Ollama, llama.cpp)."

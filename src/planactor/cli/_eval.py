@@ -107,7 +107,9 @@ def eval_planner(
         help="local (offline llama.cpp), openai, anthropic, or routine (no model).",
     ),
     model: str | None = typer.Option(
-        None, "--model", help="local: a GGUF file ($PLANACTOR_MODEL); hosted: a model id."
+        None,
+        "--model",
+        help="local: a GGUF file, smollm2 or gemma3-270m ($PLANACTOR_MODEL); hosted: model id.",
     ),
     base_url: str | None = typer.Option(
         None, "--base-url", help="openai/anthropic: the server (e.g. vLLM, Ollama, llama.cpp)."

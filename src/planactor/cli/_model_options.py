@@ -27,7 +27,9 @@ class LLMName(StrEnum):
 
 
 ModelOption = typer.Option(
-    None, "--model", help="local: a GGUF file ($PLANACTOR_MODEL); hosted: a model id."
+    None,
+    "--model",
+    help="local: a GGUF file, smollm2 or gemma3-270m ($PLANACTOR_MODEL); hosted: model id.",
 )
 BaseUrlOption = typer.Option(
     None, "--base-url", help="openai/anthropic: the server (e.g. vLLM, Ollama, llama.cpp)."

@@ -136,7 +136,9 @@ def plan_cmd(
         "routine (no model: tested templates grounded by code).",
     ),
     model: str | None = typer.Option(
-        None, "--model", help="local: a GGUF file ($PLANACTOR_MODEL); hosted: a model id."
+        None,
+        "--model",
+        help="local: a GGUF file, smollm2 or gemma3-270m ($PLANACTOR_MODEL); hosted: model id.",
     ),
     base_url: str | None = typer.Option(
         None, "--base-url", help="openai/anthropic: the server (e.g. vLLM, Ollama, llama.cpp)."

