@@ -49,6 +49,7 @@ TAGS: Mapping[str, str] = {
     "multi-clause": "several requests in one intent: the plan covers one, reports the rest",
     "fresh-2026-12-05": "a dev batch written from the intents before any planner ran on it",
     "fresh-2026-12-05b": "a second blind dev batch, written before any planner ran on it",
+    "fresh-2026-12-05c": "a third blind dev batch, written before any planner ran on it",
     "heldout-2026-12-05": "a blind held-out batch (split: heldout), reported by totals only",
 }
 SPLITS = ("dev", "heldout")
