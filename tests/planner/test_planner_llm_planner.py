@@ -467,6 +467,21 @@ def test_an_injection_is_refused_before_any_model_call(
 # -- composition, driven by a scripted backend ------------------------------------------------
 
 
+def test_an_action_a_routine_refused_is_never_composed_around_it(storage: StorageLab) -> None:
+    """ "upgrade esx-04 to 5.2.1": the upgrade routine acts on arrays, not hosts, and
+    refuses; the model is not asked to compose the upgrade some other way (Gemma did: a
+    write plan on a host's array)."""
+    upgrade = {
+        "id": "up",
+        "actor": "storage.upgrade_firmware",
+        "args": {"array": "array-02", "controller": "array-02-a", "version": "5.2.1"},
+    }
+    backend = Scripted(json.dumps({"steps": [upgrade]}))
+    with pytest.raises(InputError, match="asks it of hosts"):
+        storage_planner(storage, backend).plan("upgrade esx-04 to 5.2.1", requested_by="sam")
+    assert backend.calls == 0
+
+
 def test_adversarial_compositions_are_refused_by_the_validator_and_safety(
     storage: StorageLab,
 ) -> None:

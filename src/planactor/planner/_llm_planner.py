@@ -22,7 +22,7 @@ from planactor._errors import AmbiguousRoutine, InputError, PlanInvalid
 from planactor.catalog import Catalog, Routine
 from planactor.plan import BasisReader, Inventory
 from planactor.planner._backends import Backend, Completion, Message
-from planactor.planner._clauses import read_intent, stem
+from planactor.planner._clauses import action_matches, read_intent, stem
 from planactor.planner._compose import compose as compose_plan
 from planactor.planner._grounding import Grounding, GroundingNote, said_as_target, tokens
 from planactor.planner._llm_result import (
@@ -46,6 +46,7 @@ from planactor.planner._routine_planner import (
     MIN_SCORE,
     Candidate,
     Selection,
+    actions_of,
     applicable,
     refuse_selection,
     select,
@@ -342,6 +343,12 @@ class LLMPlanner:
         has ("delete all LUNs")."""
         reading = selection.reading
         if reading.injected or any(c.kind in ("negated", "question") for c in reading.clauses):
+            return False
+        # An action a routine declares is done by that routine or not at all: when it refused
+        # ("upgrade esx-04": the upgrade acts on arrays, not hosts), a composed plan would be
+        # an untested way around its refusal.
+        declared = [a for r in self.catalog.routines.values() for a in actions_of(r)]
+        if any(action_matches(a, c.text) for c in reading.clauses for a in declared):
             return False
         verbs = {stem(a.name.rsplit(".", 1)[-1].split("_")[0]) for a in self.catalog}
         return any((words := tokens(c.text)) and stem(words[0]) in verbs for c in reading.clauses)
