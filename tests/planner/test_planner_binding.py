@@ -38,3 +38,11 @@ def test_a_total_a_formula_reads_is_given_but_not_a_rate_or_a_speed() -> None:
     assert is_given(FABRIC.derive, total)
     assert not is_given(FABRIC.derive, rate)
     assert not is_given(FABRIC.derive, speed)
+
+
+def test_a_long_parameter_word_cut_short_still_names_it() -> None:
+    """ "oversub max 2" is the oversubscription bound; a short cut ("over") names nothing."""
+    tree = Catalog.discover().routines["network.build_fat_tree"]
+    named = bind_by_name(tree, number_mentions("fattree k: 6, oversub max 2"))
+    assert {k: m.value for k, m in named.items()} == {"k": 6, "oversubscription_max": 2}
+    assert "oversubscription_max" not in bind_by_name(tree, number_mentions("over 2"))

@@ -77,6 +77,10 @@ def is_write(storage: Storage, result: PlanResult) -> bool:
         ("move esx-02 and the esx-03 host to array-01-b", ["action"]),
         ("nobody reboot array-03-b, it's mid-rebuild", ["negated", "context"]),
         ("no one touches array-02 until friday", ["negated"]),
+        ("no firmware changes today, just a restart of array-01-b", ["negated", "action"]),
+        ("fail back array-01; once that's done rebalance array-03", ["action", "action"]),
+        ("array-03 controller firmware 5.1.0 -> 5.2.2", ["action"]),
+        ("array-01 went to 5.2.1 last night", ["context"]),
     ],
 )
 def test_an_intent_is_read_as_clauses_of_their_kind(intent: str, kinds: list[str]) -> None:
@@ -518,6 +522,16 @@ def test_a_state_said_alone_is_no_request_and_fix_it_asks_for_its_remedy(
             "array-01 was rebalanced yesterday; do array-02 too",
             "storage.rebalance_array",
             {"array": "array-02"},
+        ),
+        (  # the version it does not say is the one said with the action before
+            "array-01 went to 5.2.1 without issues last night. same for array-02 tonight",
+            "storage.firmware_upgrade",
+            {"array": "array-02", "version": "5.2.1"},
+        ),
+        (  # "its partner": the other controller of the one named before, never that one
+            "array-01-a came back clean after its restart at 02:00; now do its partner",
+            "storage.reboot_controller_safely",
+            {"array": "array-01", "controller": "array-01-b"},
         ),
     ],
 )

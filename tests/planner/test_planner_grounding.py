@@ -389,3 +389,25 @@ def test_a_capital_letter_after_a_possessive_names_the_controller() -> None:
         "array-03-a"
     )
     assert "controller" not in ground(reboot, "reboot a controller of array-03", inventory).values
+
+
+def test_a_partner_is_the_other_controller_of_the_one_named() -> None:
+    """ "array-02-a's partner", "its peer controller": array-02-b; a partner said in
+    another clause ("its partner is fine") is not what is planned; arrays have no partner."""
+    inventory = Inventory.from_mapping(
+        {"array": ["array-01", "array-02"], "controller": ["array-02-a", "array-02-b"]}
+    )
+    reboot = builtin("storage.reboot_controller_safely")
+    assert ground(reboot, "reboot array-02-a's partner", inventory).values["controller"] == (
+        "array-02-b"
+    )
+    upgrade = builtin("storage.firmware_upgrade")
+    g = ground(upgrade, "upgrade array-01's partner to 5.2.1", inventory)
+    assert g.values["array"] == "array-01"
+
+
+def test_a_version_after_an_arrow_is_the_target() -> None:
+    """A change title "firmware 5.1.0 -> 5.2.2": the arrow says "to"."""
+    inventory = Inventory.from_mapping({"array": ["array-03"]})
+    g = ground(builtin("storage.firmware_upgrade"), "array-03 firmware 5.1.0 -> 5.2.2", inventory)
+    assert g.values["version"] == "5.2.2"

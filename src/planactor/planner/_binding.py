@@ -59,8 +59,11 @@ def _names_param(m: NumberMention, name: str, *, after: bool) -> bool:
         # what the number counts.
         near = near[: next((i for i, w in enumerate(near) if w in _RATE), len(near))]
     # "4 spiens": two letters swapped still name the parameter.
+    # "oversub max 2": a word of five letters or more cut from a long parameter word.
     return any(
-        _singular(t) in names or any(len(n) >= 4 and transposed(_singular(t), n) for n in names)
+        _singular(t) in names
+        or any(len(n) >= 4 and transposed(_singular(t), n) for n in names)
+        or any(len(n) >= 8 and len(t) >= 5 and n.startswith(t) for n in names)
         for t in near
     )
 

@@ -77,17 +77,23 @@ _INJECTION: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 # Where one clause ends and another starts.
 _SPLIT = re.compile(
     r"\s*;\s*|(?<=[.!?])\s+(?=\S)|\s*\b\d\)\s*|\s*,?\s+and\s+then\s+|\s*,\s*then\s+"
-    r"|\s+then\s+|\s*,?\s+but\s+|\s*,?\s+also\s+|\s*,\s*|\s*\(\s*|\s*\)\s*|\s+-\s+|\s+--?>?\s+"
+    r"|\s+then\s+|\s*,?\s+but\s+|\s*,?\s+also\s+|\s*,\s*|\s*\(\s*|\s*\)\s*|\s+-\s+"
+    # "do X -> then Y" breaks; "5.1.0 -> 5.2.2" is a version going to another
+    r"|\s+--\s+|\s+--?>\s+(?![vV]?\d)"
 )
 _LEADING = re.compile(
     r"^(?:(?:and|also|then|now|so|just|please|pls|hey|ok|okay|after\s+that|afterwards|"
     r"can\s+you|could\s+you|would\s+you|will\s+you|can\s+someone|could\s+someone|"
-    r"can\s+somebody|i\s+need\s+you\s+to|i\s+want\s+you\s+to|go\s+ahead\s+and|kindly)"
+    r"can\s+somebody|i\s+need\s+you\s+to|i\s+want\s+you\s+to|go\s+ahead\s+and|kindly|"
+    r"(?:once|when|after)\s+(?:that|this|it)(?:'s|\s+is|\s+has)?\s+(?:been\s+)?"
+    r"(?:done|finished|complete|completed|over)|(?:once|when)\s+done)"
     r"(?:[\s,:]+|$))+",
     re.IGNORECASE,
 )
 _NEGATED = re.compile(
-    r"\b(?:do\s+not|don'?t|never|not|no\s+need|nobody|no\s+one|no-one|avoid|must\s*n[o']t|should\s*n[o']t|"
+    r"\b(?:do\s+not|don'?t|never|not|no\s+need|nobody|no\s+one|no-one|avoid|"
+    r"no\s+(?:more\s+)?(?:firmware|fw|code|reboots?|restarts?|changes?|upgrades?|updates?|"
+    r"moves?|fail-?backs?|rebalanc\w*)|must\s*n[o']t|should\s*n[o']t|"
     r"shouldn't|won'?t|hold\s+off|cancel|skip|leave\b.*\b(?:alone|as\s+is|where|untouched)|"
     r"leave\s+(?:the\s+)?[\w.-]+\s+(?:on|at)|keep\s+(?:the\s+)?[\w.-]+\s+(?:on|at|where|as|in)|"
     r"except|ignore|exclude|excluding|keep\s+\S+\s+out|instead\s+of|rather\s+than)\b",
@@ -101,6 +107,7 @@ _QUESTION_START = re.compile(
 )
 _HISTORY = re.compile(
     r"\b(?:was|were|has\s+been|have\s+been|had\s+been|already|yesterday|yesterday's|"
+    r"came|went|ran|took|"
     r"last\s+(?:night|week|month|quarter|time)|last\s+night's|earlier|ago|until|"
     r"is|are|looks?|seems?|appears?|'s\s+(?:hung|down|fine|over|done|lopsided|stuck))\b",
     re.IGNORECASE,
@@ -226,6 +233,10 @@ class Reading:
         return tuple(c for c in self.clauses if c.kind == kind)
 
 
+# Irregular pasts of action verbs, by the stem of their present: "went to 5.2.1" says "go to".
+_IRREGULAR_PAST = {"went": "go", "got": "get", "came": "com", "ran": "run", "took": "tak"}
+
+
 def stem(word: str) -> str:
     """A crude stem so that upgrade, upgrades, upgrading and upgraded compare equal."""
     w = word.lower().strip("'")
@@ -266,7 +277,7 @@ def action_matches(action: str, text: str, *, gap: int = 4) -> bool:
         slot = _SLOT.fullmatch(target)
         if slot is not None:  # a value of the parameter's pattern: "5.2.2", "v5.2.2"
             return re.fullmatch(slot.group(1), words[i].removeprefix("v")) is not None
-        if stems[i] == target or words[i] == target:
+        if stems[i] == target or words[i] == target or _IRREGULAR_PAST.get(words[i]) == target:
             return True
         if len(raw[target]) >= 4 and transposed(words[i], raw[target]):
             return True  # mvoe, rebot
@@ -365,7 +376,12 @@ def _done(text: str, said: Iterable[str], verbs: set[str]) -> bool:
         return False
     stems = {stem(a.split()[0]) for a in said if a.strip()}
     return any(
-        w.endswith("ed") and stem(w) in stems and words[i - 1] not in ("be", "been", "being")
+        (
+            (w.endswith("ed") and stem(w) in stems)
+            # "array-01 went to 5.2.1 last night": an irregular past of an action's verb.
+            or _IRREGULAR_PAST.get(w, "") in stems
+        )
+        and words[i - 1] not in ("be", "been", "being")
         for i, w in enumerate(words)
         if i > 0
     )

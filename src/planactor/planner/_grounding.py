@@ -140,7 +140,8 @@ def _pattern_value(pattern: str, intent: str) -> str | None:
             after_to = [
                 h.group("value")
                 for h in hits
-                if re.search(r"\bto\s*$", text[: h.start()], re.IGNORECASE)
+                # "5.1.0 -> 5.2.2" in a change title: the arrow says "to".
+                if re.search(r"(?:\bto|->|→|=>)\s*$", text[: h.start()], re.IGNORECASE)
             ]
             return after_to[-1] if len(set(after_to)) == 1 else None
     return None
@@ -183,7 +184,7 @@ def _entity(
         # array-01-a"): that name is the source, and the destination is asked for.
         away = [k for k in found if _moved_away_from(intent, k)]
         found = [k for k in found if k not in away]
-        sibling = _the_other(intent, away, known) if away and not found else None
+        sibling = _the_other(intent, away, known, _OTHER) if away and not found else None
         if sibling is not None:  # "move esx-04 off array-03-a onto the other controller"
             return sibling, GroundingNote(
                 param=name,
@@ -198,6 +199,14 @@ def _entity(
                 source="missing",
                 detail=f"the intent names {', '.join(away)} only as what to move away from",
             )
+    partner = _the_other(intent, found, known, _PARTNER) if len(found) == 1 else None
+    if partner is not None and p.type != "list":  # "array-01-a ...; now do its partner"
+        return partner, GroundingNote(
+            param=name,
+            value=partner,
+            source="intent",
+            detail=f"the partner of {found[0]}, the {p.entity} named",
+        )
     if p.type == "list":
         if found:
             return found, GroundingNote(
@@ -275,12 +284,23 @@ _OTHER = re.compile(
 )
 
 
-def _the_other(intent: str, away: list[str], known: list[str]) -> str | None:
-    """ "off array-03-a onto the other controller": array-03-b, when the name moved away
-    from has exactly one sibling (the same name but its last part)."""
-    if len(away) != 1 or not _OTHER.search(intent):
+# "its partner", "the peer controller", "its other half": the sibling of the one named.
+_PARTNER = re.compile(
+    r"(?:\b(?:its|their|the)\s+|'s\s+)(?:partner|peer|twin|sibling|other\s+(?:controller|sp|"
+    r"node|side|one|half))\b|\b(?:partner|peer)\s+(?:controller|sp|node)\b",
+    re.IGNORECASE,
+)
+
+
+def _the_other(intent: str, away: list[str], known: list[str], said: re.Pattern[str]) -> str | None:
+    """ "off array-03-a onto the other controller", "array-01-a ...; do its partner":
+    array-03-b, array-01-b, when `said` is in the intent and the one name has exactly one
+    sibling: the same name but a one-letter last part (controllers, not arrays)."""
+    if len(away) != 1 or not said.search(intent):
         return None
-    head, sep, _ = away[0].rpartition("-")
+    head, sep, last = away[0].rpartition("-")
+    if len(last) != 1 or not last.isalpha():
+        return None
     siblings = [
         k
         for k in known

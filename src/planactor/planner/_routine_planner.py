@@ -103,13 +103,27 @@ _STOP = frozenset(
 MIN_SCORE = 1.0
 _STATE = re.compile(r"\b(?:is|are)\b|'s\s", re.IGNORECASE)
 _PAST = re.compile(
-    r"\b(?:was|were|been|yesterday|last|earlier|ago|until|already)\b|\b\w+ed\b", re.IGNORECASE
+    r"\b(?:was|were|been|yesterday|last|earlier|ago|until|already|came|went|ran|took|did)\b"
+    r"|\b\w+ed\b",
+    re.IGNORECASE,
 )
 # "are unevenly loaded", "is degraded": a participle after is/are describes the state now.
 _PRESENT_PARTICIPLE = re.compile(r"\b(?:is|are)\s+(?:\w+ly\s+|not\s+)?\w+ed\b", re.IGNORECASE)
 
 
 _LOOKS = re.compile(r"\b(?:looks?|seems?|appears?)\b", re.IGNORECASE)  # a state, not a deed
+
+
+def _without_names(text: str, inventory: Inventory | None) -> str:
+    """`text` with every inventory name in it cut out."""
+    names = sorted(
+        (n for ns in (inventory.entities.values() if inventory else ()) for n in ns),
+        key=len,
+        reverse=True,
+    )
+    for n in names:
+        text = re.sub(rf"(?<![\w-]){re.escape(n)}(?![\w-])", " ", text, flags=re.IGNORECASE)
+    return " ".join(text.split())
 
 
 def _says_any(text: str, actions: Sequence[str]) -> bool:
@@ -348,6 +362,10 @@ def select(
             continue
         text = clause.text
         ranked = rank(eligible, text, inventory)
+        if done is not None and ranked[0].grounding.missing:
+            # "same for array-02 tonight": the values it does not say (the version) are the
+            # ones said with the action before; its entities are not ("array-01 went ...").
+            ranked = rank(eligible, f"{text} ({_without_names(done, inventory)})", inventory)
         if ranked[0].grounding.missing:
             # "bounce it": the entity is in the clause before ("array-02-a is hung").
             around = context if has_pronoun(text) else state
