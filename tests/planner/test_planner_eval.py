@@ -499,14 +499,51 @@ def test_every_expectation_of_the_shipped_set_binds_against_the_default_lab(
     tmp_path: Path,
 ) -> None:
     """Each expected routine exists and its own bind accepts the expected parameters
-    against the default storage lab's inventory."""
+    against the inventory of the default lab of the case's kind (storage unless `lab:`)."""
     cli_catalog.cache_clear()
-    ctx = storage_eval_context(tmp_path)
     s = load_eval_set(SHIPPED)
-    check_eval_set(s, ctx.catalog, ctx.inventory)
-    for c in s.cases:
-        if c.routine is not None:
-            ctx.catalog.routines[c.routine].bind(c.params, inventory=ctx.inventory)
+    for kind in ("storage", "network"):
+        ctx = storage_eval_context(tmp_path, kind=kind)
+        cases = [c for c in s.cases if c.lab == kind]
+        check_eval_set(cases, ctx.catalog, ctx.inventory)
+        for c in cases:
+            if c.routine is not None:
+                ctx.catalog.routines[c.routine].bind(c.params, inventory=ctx.inventory)
+
+
+def test_a_case_with_lab_network_is_planned_against_a_network_lab(tmp_path: Path) -> None:
+    """`lab: network` plans "deploy the fabric" against a default network lab, where
+    network.deploy_fabric is served; on the storage lab the same intent is refused, naming
+    the routine and the facts the lab lacks."""
+    cli_catalog.cache_clear()
+    doc = {
+        "version": 1,
+        "cases": [
+            {
+                "id": f"deploy-{kind}",
+                "intent": "deploy fabric spines=4 uplink_gbps=400",
+                "expect": {
+                    "routine": "network.deploy_fabric",
+                    "params": {"spines": 4, "uplink_gbps": 400},
+                },
+                "tags": ["key-value"],
+                **({"lab": "network"} if kind == "network" else {}),
+            }
+            for kind in ("network", "storage")
+        ],
+    }
+    result = run_eval(
+        parse_eval_set(yaml.safe_dump(doc), source="labs"),
+        context=storage_eval_context(tmp_path),
+        labs={"network": storage_eval_context(tmp_path, kind="network")},
+        backend=None,
+        check_ungrounded=check_ungrounded,
+    )
+    by_id = {c.case.id: c for c in result.cases}
+    assert by_id["deploy-network"].match
+    assert not by_id["deploy-storage"].match
+    assert "network.deploy_fabric would do it" in (by_id["deploy-storage"].error or "")
+    assert "(site)" in (by_id["deploy-storage"].error or "")
 
 
 # -- wrong plans, splits, coverage ---------------------------------------------------------------
@@ -590,6 +627,7 @@ def test_a_case_expecting_a_reported_clause_needs_that_report() -> None:
     [
         ("split", "train", "split: expected one of dev, heldout"),
         ("uncovered", "reboot", "expect.uncovered: expected a list of clause texts"),
+        ("lab", "compute", "lab: expected one of storage, network"),
     ],
 )
 def test_a_bad_split_or_uncovered_names_the_case_and_field(
@@ -603,8 +641,8 @@ def test_a_bad_split_or_uncovered_names_the_case_and_field(
         "expect": {"routine": "test.ping_array", "params": {"array": "array-01"}},
         "tags": ["canonical"],
     }
-    if field == "split":
-        case["split"] = value
+    if field in ("split", "lab"):
+        case[field] = value
     else:
         case["expect"]["uncovered"] = value
     with pytest.raises(InputError, match=problem):

@@ -62,11 +62,12 @@ def check_ungrounded(
     return composed_ungrounded(plan, inventory)
 
 
-def storage_eval_context(directory: Path) -> EvalContext:
-    """A fresh default storage lab in `directory`: its inventory and facts, and the shipped
-    default policy joined with the lab's safety check."""
-    path = directory / "lab.json"
-    create_lab(path, kind="storage", scenario="default", latency_ms=0, overwrite=True)
+def storage_eval_context(directory: Path, *, kind: str = "storage") -> EvalContext:
+    """A fresh default lab of `kind` in `directory` (storage unless a case says `lab:
+    network`): its inventory and facts, and the shipped default policy joined with the
+    lab's safety check."""
+    path = directory / f"{kind}-lab.json"
+    create_lab(path, kind=kind, scenario="default", latency_ms=0, overwrite=True)
     ctx = lab_context(path, required=True)
     assert ctx is not None  # required=True: a lab or an InputError
     policy = parse_policy(default_policy_text(), source="default policy")
@@ -147,9 +148,11 @@ def eval_planner(
         def advance(result: CaseResult) -> None:
             progress.update(task, advance=1, description=f"eval {planner.value}: {result.case.id}")
 
+        kinds = {c.lab for c in eval_set.cases} - {"storage"}
         result = run_eval(
             eval_set,
             context=storage_eval_context(Path(tmp)),
+            labs={k: storage_eval_context(Path(tmp), kind=k) for k in sorted(kinds)},
             backend=backend,
             check_ungrounded=check_ungrounded,
             limit=limit,

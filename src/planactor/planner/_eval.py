@@ -405,35 +405,59 @@ def run_eval(
     requested_by: str = "planactor-eval",
     limit: int | None = None,
     on_case: Callable[[CaseResult], None] | None = None,
+    labs: Mapping[str, EvalContext] | None = None,
 ) -> EvalResult:
     """Plan every case (the first `limit`) with `backend` (None: the routine planner, no
-    model), without the plan cache, and score it. `on_case` sees each result as it comes."""
+    model), without the plan cache, and score it. `on_case` sees each result as it comes.
+
+    A case is planned against `context`, or against `labs[case.lab]` when its lab is another
+    kind (a network lab for network.deploy_fabric); a kind neither gives is an InputError."""
     if limit is not None and limit < 1:
         raise InputError(f"--limit must be at least 1, not {limit}")
     cases = eval_set.cases[:limit] if limit is not None else eval_set.cases
-    check_eval_set(cases, context.catalog, context.inventory)
+    contexts = {**(labs or {}), "storage": context}
+
+    def context_of(case: EvalCase) -> EvalContext:
+        if case.lab not in contexts:
+            raise InputError(
+                f"case {case.id!r}: lab: no {case.lab} lab was given to the eval",
+                hint=f"give run_eval labs={{{case.lab!r}: ...}}",
+            )
+        return contexts[case.lab]
+
+    for kind in dict.fromkeys(c.lab for c in cases):
+        given = context_of(next(c for c in cases if c.lab == kind))
+        check_eval_set([c for c in cases if c.lab == kind], given.catalog, given.inventory)
     counting = _Counting(backend) if backend is not None else None
-    llm = (
-        LLMPlanner(
-            catalog=context.catalog,
-            backend=counting,
-            inventory=context.inventory,
-            facts=context.facts,
-            policy=context.policy,
-            cache_dir=None,  # every case planned afresh: a cached plan costs nothing
-            scorer=backend if isinstance(backend, Scorer) else None,  # ranks uncounted
-        )
-        if counting is not None
-        else None
-    )
-    routine_planner = RoutinePlanner(
-        catalog=context.catalog,
-        inventory=context.inventory,
-        facts=context.facts,
-        policy=context.policy,
-    )
+    planners: dict[str, tuple[LLMPlanner | None, RoutinePlanner]] = {}
+
+    def planners_of(case: EvalCase) -> tuple[LLMPlanner | None, RoutinePlanner]:
+        if case.lab not in planners:
+            ctx = context_of(case)
+            llm = (
+                LLMPlanner(
+                    catalog=ctx.catalog,
+                    backend=counting,
+                    inventory=ctx.inventory,
+                    facts=ctx.facts,
+                    policy=ctx.policy,
+                    cache_dir=None,  # every case planned afresh: a cached plan costs nothing
+                    scorer=backend if isinstance(backend, Scorer) else None,  # ranks uncounted
+                )
+                if counting is not None
+                else None
+            )
+            planners[case.lab] = (
+                llm,
+                RoutinePlanner(
+                    catalog=ctx.catalog, inventory=ctx.inventory, facts=ctx.facts, policy=ctx.policy
+                ),
+            )
+        return planners[case.lab]
+
     results: list[CaseResult] = []
     for case in cases:
+        llm, routine_planner = planners_of(case)
         if counting is not None:
             counting.completions, counting.asked = [], 0
         attempt = _Attempt()
@@ -465,7 +489,7 @@ def run_eval(
         attempt.latency_s = time.perf_counter() - started
         if counting is not None:
             attempt.completions, attempt.asked = list(counting.completions), counting.asked
-        result = _score(case, attempt, context, check_ungrounded)
+        result = _score(case, attempt, context_of(case), check_ungrounded)
         results.append(result)
         if on_case is not None:
             on_case(result)

@@ -16,6 +16,7 @@ from planactor.catalog import Catalog
 from planactor.plan import Inventory
 
 __all__ = [
+    "LABS",
     "SPLITS",
     "TAGS",
     "EvalCase",
@@ -53,9 +54,12 @@ TAGS: Mapping[str, str] = {
     "heldout-2026-12-05": "a blind held-out batch (split: heldout), reported by totals only",
 }
 SPLITS = ("dev", "heldout")
+# The lab a case is planned against: storage (the default) or network, whose facts a
+# routine such as network.deploy_fabric reads (a storage lab cannot serve it).
+LABS = ("storage", "network")
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_CASE_KEYS = frozenset({"id", "intent", "expect", "tags", "note", "split"})
+_CASE_KEYS = frozenset({"id", "intent", "expect", "tags", "note", "split", "lab"})
 _EXPECT_KEYS = frozenset({"routine", "params", "uncovered"})
 _SET_HINT = "each case is {id, intent, expect: {routine: NAME or null, params: {...}}, tags: [...]}"
 
@@ -71,6 +75,7 @@ class EvalCase:
     split: str = "dev"  # dev: may be tuned on; heldout: never looked at while tuning
     # Substrings of the clauses the planner must report as not planned (None: not checked).
     uncovered: tuple[str, ...] | None = None
+    lab: str = "storage"  # the kind of lab it is planned against (LABS)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -180,6 +185,9 @@ def _parse_case(raw: Any, number: int, source: str) -> EvalCase:
     split = raw.get("split", "dev")
     if split not in SPLITS:
         raise bad("split", f"expected one of {', '.join(SPLITS)}, got {split!r}")
+    lab = raw.get("lab", "storage")
+    if lab not in LABS:
+        raise bad("lab", f"expected one of {', '.join(LABS)}, got {lab!r}")
     uncovered = expect.get("uncovered")
     if uncovered is not None and (
         not isinstance(uncovered, list) or not all(isinstance(u, str) and u for u in uncovered)
@@ -194,6 +202,7 @@ def _parse_case(raw: Any, number: int, source: str) -> EvalCase:
         note=note,
         split=split,
         uncovered=tuple(uncovered) if uncovered is not None else None,
+        lab=lab,
     )
 
 

@@ -50,6 +50,7 @@ from planactor.planner._routine_planner import (
     applicable,
     refuse_selection,
     select,
+    unserved,
     writes,
 )
 from planactor.validate import Policy, validate
@@ -145,7 +146,7 @@ class LLMPlanner:
         calls: list[Completion] = []
         if selection.clause is None:
             if not self._may_compose(selection):
-                raise refuse_selection(selection)
+                raise refuse_selection(selection, unserved(self.catalog.routines, self.facts))
             return compose_plan(
                 self,
                 intent,

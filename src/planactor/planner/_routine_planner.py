@@ -32,7 +32,8 @@ from planactor.planner._clauses import (
     read_intent,
     stem,
 )
-from planactor.planner._grounding import Grounding, ground, tokens
+from planactor.planner._grounding import Grounding, ground, tokens, without_names
+from planactor.planner._routine_traits import actions_of, applicable, unserved, writes
 from planactor.planner._scope import cannot_leave_out, kind_of, object_kind
 from planactor.validate import Policy, ValidationReport, validate
 
@@ -45,6 +46,7 @@ __all__ = [
     "applicable",
     "rank",
     "select",
+    "unserved",
     "writes",
 ]
 
@@ -114,18 +116,6 @@ _PRESENT_PARTICIPLE = re.compile(r"\b(?:is|are)\s+(?:\w+ly\s+|not\s+)?\w+ed\b", 
 _LOOKS = re.compile(r"\b(?:looks?|seems?|appears?)\b", re.IGNORECASE)  # a state, not a deed
 
 
-def _without_names(text: str, inventory: Inventory | None) -> str:
-    """`text` with every inventory name in it cut out."""
-    names = sorted(
-        (n for ns in (inventory.entities.values() if inventory else ()) for n in ns),
-        key=len,
-        reverse=True,
-    )
-    for n in names:
-        text = re.sub(rf"(?<![\w-]){re.escape(n)}(?![\w-])", " ", text, flags=re.IGNORECASE)
-    return " ".join(text.split())
-
-
 def _says_any(text: str, actions: Sequence[str]) -> bool:
     return any(action_matches(a, text) for a in actions)
 
@@ -155,25 +145,6 @@ class PlanResult:
     not_planned: tuple[NotPlanned, ...] = field(default=())
 
 
-def actions_of(r: Routine) -> tuple[str, ...]:
-    """The words that ask for `r`: its declared `actions`, else (a routine written before
-    they existed) the verb of its name and the first word of its intent and examples."""
-    if r.actions:
-        # "be on {version}": the parameter's pattern stands in the phrase as a value slot.
-        return tuple(
-            re.sub(r"\{(\w+)\}", lambda m: f"{{re:{r.params[m.group(1)].pattern}}}", a)
-            for a in r.actions
-        )
-    verb = r.name.rsplit(".", 1)[-1].split("_")[0]
-    firsts = [t[0] for t in (tokens(x) for x in (r.intent, *r.examples)) if t]
-    return tuple(dict.fromkeys([verb, *firsts]))
-
-
-def writes(r: Routine, effect_of: Callable[[str], str]) -> bool:
-    """Whether any step of `r` changes something (an actor with effect `write`)."""
-    return any(effect_of(s.actor) == "write" for s in r.steps)
-
-
 def _vocabulary(r: Routine) -> set[str]:
     words = set(tokens(r.name.replace("_", " ").replace(".", " ")))
     words |= set(tokens(r.description))
@@ -182,20 +153,6 @@ def _vocabulary(r: Routine) -> set[str]:
     for a in r.actions:
         words |= set(tokens(a))
     return words - _STOP
-
-
-def applicable(
-    routines: Mapping[str, Routine], facts: Mapping[str, Any] | None
-) -> dict[str, Routine]:
-    """The routines this inventory can serve: those whose facts it has (a network routine
-    reads `site.*`, which a storage lab does not hold). Without facts, all of them."""
-    if facts is None:
-        return dict(routines)
-    return {
-        name: r
-        for name, r in routines.items()
-        if all(path.split(".", 1)[0] in facts for path in r.facts.values())
-    }
 
 
 def rank(
@@ -365,7 +322,7 @@ def select(
         if done is not None and ranked[0].grounding.missing:
             # "same for array-02 tonight": the values it does not say (the version) are the
             # ones said with the action before; its entities are not ("array-01 went ...").
-            ranked = rank(eligible, f"{text} ({_without_names(done, inventory)})", inventory)
+            ranked = rank(eligible, f"{text} ({without_names(done, inventory)})", inventory)
         if ranked[0].grounding.missing:
             # "bounce it": the entity is in the clause before ("array-02-a is hung").
             around = context if has_pronoun(text) else state
@@ -471,8 +428,27 @@ def _refuse_a_tie(clause: str, candidates: Sequence[Candidate]) -> None:
         )
 
 
-def refuse_selection(selection: Selection) -> InputError:
-    """The refusal for a selection that covers nothing."""
+def refuse_selection(
+    selection: Selection, unserved: Mapping[str, Routine] | None = None
+) -> InputError:
+    """The refusal for a selection that covers nothing. `unserved`: the routines this lab
+    cannot serve (it lacks the facts they read); one that says the request's action is named,
+    so "deploy the fabric" on a storage lab does not read as an unknown request."""
+    asked = [c.text for c in selection.reading.clauses if c.kind == "action"]
+    would = [
+        r
+        for r in (unserved or {}).values()
+        if any(action_matches(a, text) for text in asked for a in actions_of(r))
+    ]
+    if would:
+        needs = sorted({path.split(".", 1)[0] for r in would for path in r.facts.values()})
+        return InputError(
+            f"no routine matches {selection.reading.intent!r} here: "
+            f"{', '.join(r.name for r in would)} would do it, but it reads facts this lab "
+            f"does not hold ({', '.join(needs)})",
+            hint="plan it against a lab or inventory that has them (e.g. `planactor lab init "
+            "network`, then --lab)",
+        )
     return InputError(
         f"no routine matches {selection.reading.intent!r}: {selection.refusal}",
         hint="`planactor routines` lists what exists; say the action (upgrade, reboot, "
@@ -529,7 +505,7 @@ class RoutinePlanner:
         else:
             selection = select(usable, intent, self.inventory, is_write=self._writes)
             if selection.clause is None:
-                raise refuse_selection(selection)
+                raise refuse_selection(selection, unserved(routines, self.facts))
             candidates = list(selection.candidates)
             chosen = candidates[0]
             _refuse_a_tie(selection.clause.text, candidates)
