@@ -557,3 +557,41 @@ def test_do_with_no_action_before_it_plans_nothing(storage: Storage, intent: str
     """A "do" clause borrows only an action said or done before it: after a state, or
     alone, or negated, nothing is planned."""
     assert outcome(storage.planner, intent) is None
+
+
+@pytest.mark.parametrize(
+    ("intent", "routine", "params"),
+    [
+        ("is array-03 ok?", "storage.health_check", {"array": "array-03"}),
+        (
+            "Are BOTH of Array-03's controllers online??",
+            "storage.health_check",
+            {"array": "array-03"},
+        ),
+        ("is esx-02 ok?", "storage.host_health_check", {"host": "esx-02"}),
+        (  # a check that names nothing yields to the question that does
+            "is array-03 ok? seeing latency alerts",
+            "storage.health_check",
+            {"array": "array-03"},
+        ),
+    ],
+)
+def test_a_yes_no_question_about_one_named_thing_is_its_status_check(
+    storage: Storage, intent: str, routine: str, params: dict[str, str]
+) -> None:
+    """ "is array-03 ok?": no action word, but a yes/no question about one named entity is
+    answered by the one read-only check of its kind."""
+    result = storage.planner.plan(intent, requested_by="sam")
+    assert result.chosen.routine.name == routine
+    assert {k: result.chosen.grounding.values[k] for k in params} == params
+
+
+@pytest.mark.parametrize(
+    "intent",
+    ["is array-01 or array-02 busier?", "is array-09 ok?", "is array-01-a up?"],
+)
+def test_a_yes_no_question_about_several_or_unknown_things_plans_nothing(
+    storage: Storage, intent: str
+) -> None:
+    """Two names, an unknown one, or a kind no check takes alone (a controller): nothing."""
+    assert outcome(storage.planner, intent) is None

@@ -116,6 +116,34 @@ _PRESENT_PARTICIPLE = re.compile(r"\b(?:is|are)\s+(?:\w+ly\s+|not\s+)?\w+ed\b", 
 _LOOKS = re.compile(r"\b(?:looks?|seems?|appears?)\b", re.IGNORECASE)  # a state, not a deed
 
 
+_YES_NO = re.compile(r"^(?:is|are|was|were|does|do|has|have)\b", re.IGNORECASE)
+
+
+def _status_check(
+    text: str, read_only: Mapping[str, Routine], inventory: Inventory | None
+) -> dict[str, Routine]:
+    """The read-only routine a yes/no question about one named entity asks for: the only
+    one whose one required parameter is that entity's kind. Empty when the question names
+    none or several entities, or when several checks (or none) take that kind."""
+    if inventory is None or not _YES_NO.match(text.strip()):
+        return {}
+    named = [
+        (kind, n)
+        for kind, names in inventory.entities.items()
+        for n in names
+        if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", text, re.IGNORECASE)
+    ]
+    if len(named) != 1:
+        return {}
+    ((kind, _),) = named
+    takes = {
+        n: r
+        for n, r in read_only.items()
+        if [p.entity for p in r.params.values() if p.default is None] == [kind]
+    }
+    return takes if len(takes) == 1 else {}
+
+
 def _says_any(text: str, actions: Sequence[str]) -> bool:
     return any(action_matches(a, text) for a in actions)
 
@@ -300,6 +328,11 @@ def select(
                 eligible = {
                     n: r for n, r in read_only.items() if wanted & _described(r) - {"is", "are"}
                 }
+            if not eligible and not saying and lead is None:
+                # "is array-03 ok?", "are both of array-03's controllers online?": a yes/no
+                # question about how one named thing is, which the one read-only check of
+                # that kind of thing answers.
+                eligible = _status_check(clause.text, read_only, inventory)
             # "how many spines would a 16-leaf clos need?": a routine told the spines
             # cannot answer how many it needs.
             eligible = {n: r for n, r in eligible.items() if not wanted & _param_nouns(r)}
@@ -334,8 +367,15 @@ def select(
                 looks = {n: r for n, r in eligible.items() if not is_write(r)}
                 ranked = rank(looks, f"{text} ({context})", inventory)
         covered.append((clause, ranked))
-    # Requests before questions: "esx-01 lost a path? check it" plans the check.
-    covered.sort(key=lambda pair: pair[0].kind != "action")
+    # Requests before questions: "esx-01 lost a path? check it" plans the check; but a
+    # check that names nothing ("seeing latency alerts") yields to a question that does
+    # ("is array-03 ok?").
+    covered.sort(
+        key=lambda pair: (
+            bool(pair[1][0].grounding.missing) and not is_write(pair[1][0].routine),
+            pair[0].kind != "action",
+        )
+    )
     if not covered:
         negated = reading.of_kind("negated")
         if reasons:
