@@ -212,7 +212,7 @@ UNSUPPORTED = [
     "reboot {controller} 3 times",
     "rebalance {array} every hour",
     "check the health of {array} daily",
-    "is {array} on 5.1.0? if so, upgrade it to 5.3.0",
+    "if {array} is on 5.1.0, upgrade it to 5.3.0",
     "upgrade {array} to 5.2.1 if needed",
     "abort the failback on {array}",
     "pause the rebalance of {array}",
@@ -595,3 +595,14 @@ def test_a_yes_no_question_about_several_or_unknown_things_plans_nothing(
 ) -> None:
     """Two names, an unknown one, or a kind no check takes alone (a controller): nothing."""
     assert outcome(storage.planner, intent) is None
+
+
+def test_a_question_then_a_conditional_change_answers_the_question_only(storage: Storage) -> None:
+    """ "is array-01 on 5.1.0? if so, upgrade it to 5.3.0": the health check answers the
+    question (it reports the firmware); the upgrade hangs on that answer and is reported,
+    never planned."""
+    result = storage.planner.plan(
+        "is array-01 on 5.1.0? if so, upgrade it to 5.3.0", requested_by="sam"
+    )
+    assert result.chosen.routine.name == "storage.health_check"
+    assert [n.clause for n in result.not_planned] == ["if so, upgrade it to 5.3.0"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from planactor.catalog import Catalog
 from planactor.plan import Inventory
 from planactor.planner import read_intent
-from planactor.planner._scope import cannot_leave_out, object_kind
+from planactor.planner._scope import cannot_leave_out, object_kind, status_check
 
 ROUTINES = Catalog.discover().routines
 INVENTORY = Inventory.from_mapping(
@@ -31,3 +31,15 @@ def test_a_host_kept_out_of_a_whole_array_change_cannot_be_left_out() -> None:
     assert cannot_leave_out(rebalance, kept, INVENTORY) == ["esx-01"]
     other = read_intent("leave array-01 alone, rebalance array-02", actions=actions)
     assert cannot_leave_out(rebalance, other, INVENTORY) == []
+
+
+def test_a_yes_no_question_about_one_named_thing_asks_for_its_kinds_check() -> None:
+    """ "is array-01 ok?" asks for the array's check, "is esx-02 ok?" the host's; two
+    names, or no yes/no form, ask for none."""
+    read_only = {n: ROUTINES[n] for n in ("storage.health_check", "storage.host_health_check")}
+    assert list(status_check("is array-01 ok?", read_only, INVENTORY)) == ["storage.health_check"]
+    assert list(status_check("is esx-02 ok?", read_only, INVENTORY)) == [
+        "storage.host_health_check"
+    ]
+    assert status_check("is array-01 or array-02 busier?", read_only, INVENTORY) == {}
+    assert status_check("array-01 ok", read_only, INVENTORY) == {}

@@ -34,7 +34,7 @@ from planactor.planner._clauses import (
 )
 from planactor.planner._grounding import Grounding, ground, tokens, without_names
 from planactor.planner._routine_traits import actions_of, applicable, unserved, writes
-from planactor.planner._scope import cannot_leave_out, kind_of, object_kind
+from planactor.planner._scope import cannot_leave_out, kind_of, object_kind, status_check
 from planactor.validate import Policy, ValidationReport, validate
 
 __all__ = [
@@ -114,34 +114,6 @@ _PRESENT_PARTICIPLE = re.compile(r"\b(?:is|are)\s+(?:\w+ly\s+|not\s+)?\w+ed\b", 
 
 
 _LOOKS = re.compile(r"\b(?:looks?|seems?|appears?)\b", re.IGNORECASE)  # a state, not a deed
-
-
-_YES_NO = re.compile(r"^(?:is|are|was|were|does|do|has|have)\b", re.IGNORECASE)
-
-
-def _status_check(
-    text: str, read_only: Mapping[str, Routine], inventory: Inventory | None
-) -> dict[str, Routine]:
-    """The read-only routine a yes/no question about one named entity asks for: the only
-    one whose one required parameter is that entity's kind. Empty when the question names
-    none or several entities, or when several checks (or none) take that kind."""
-    if inventory is None or not _YES_NO.match(text.strip()):
-        return {}
-    named = [
-        (kind, n)
-        for kind, names in inventory.entities.items()
-        for n in names
-        if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", text, re.IGNORECASE)
-    ]
-    if len(named) != 1:
-        return {}
-    ((kind, _),) = named
-    takes = {
-        n: r
-        for n, r in read_only.items()
-        if [p.entity for p in r.params.values() if p.default is None] == [kind]
-    }
-    return takes if len(takes) == 1 else {}
 
 
 def _says_any(text: str, actions: Sequence[str]) -> bool:
@@ -238,6 +210,11 @@ _OPEN_CONDITION = re.compile(
     re.IGNORECASE,
 )
 _CONDITIONAL = "hangs on an answer the request does not give (if so, if needed): ask it first"
+_CONDITION_CLAUSE = re.compile(
+    r"^(?:if|unless|in\s+case|provided|only\s+if|when)\b.*\b(?:is|are|was|were|has|have|"
+    r"does|do|isn't|aren't|doesn't|still)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -288,13 +265,16 @@ def select(
     read_only = {n: r for n, r in routines.items() if not is_write(r)}
     covered: list[tuple[Clause, list[Candidate]]] = []
     reasons: list[NotPlanned] = []
-    for clause in reading.clauses:
+    for i, clause in enumerate(reading.clauses):
         if clause.kind not in ("action", "question"):
             continue
         if _REPEAT.search(clause.text):
             reasons.append(NotPlanned(clause=clause.text, reason=_REPEATED))
             continue
-        if _OPEN_CONDITION.search(clause.text):
+        # "upgrade it if needed", or "if array-01 is on 5.1.0, upgrade it": a condition
+        # the planner cannot check, so the plan would run whatever the answer.
+        previous = reading.clauses[i - 1].text if i else ""
+        if _OPEN_CONDITION.search(clause.text) or _CONDITION_CLAUSE.search(previous):
             reasons.append(NotPlanned(clause=clause.text, reason=_CONDITIONAL))
             continue
         # "delete all LUNs": a verb asking for a change picks only routines declaring it,
@@ -332,7 +312,7 @@ def select(
                 # "is array-03 ok?", "are both of array-03's controllers online?": a yes/no
                 # question about how one named thing is, which the one read-only check of
                 # that kind of thing answers.
-                eligible = _status_check(clause.text, read_only, inventory)
+                eligible = status_check(clause.text, read_only, inventory)
             # "how many spines would a 16-leaf clos need?": a routine told the spines
             # cannot answer how many it needs.
             eligible = {n: r for n, r in eligible.items() if not wanted & _param_nouns(r)}

@@ -1,17 +1,19 @@
-"""What a write routine acts on: the kind of entity a clause asks an action of, and the
-entities a request keeps out that a routine changing a whole array cannot leave out. Pure
-functions over the clause, the routine and the inventory."""
+"""What a routine acts on: the kind of entity a clause asks an action of, the entities a
+request keeps out that a routine changing a whole array cannot leave out, and the check a
+yes/no question about one named thing asks for. Pure functions over the clause, the
+routine and the inventory."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from planactor.catalog import Routine
 from planactor.plan import Inventory
 from planactor.planner._clauses import Reading, noun
 from planactor.planner._grounding import mentions, tokens
 
-__all__ = ["cannot_leave_out", "kind_of", "object_kind"]
+__all__ = ["cannot_leave_out", "kind_of", "object_kind", "status_check"]
 
 _PARTICLE = frozenset({"back", "up", "down", "out", "over", "off", "away", "again"})
 _PREPOSITION = frozenset({"on", "of", "to", "in", "for", "with", "at", "from", "behind", "onto"})
@@ -60,3 +62,31 @@ def cannot_leave_out(r: Routine, reading: Reading, inventory: Inventory | None) 
         for n in names
         if mentions(text, n)
     )
+
+
+_YES_NO = re.compile(r"^(?:is|are|was|were|does|do|has|have)\b", re.IGNORECASE)
+
+
+def status_check(
+    text: str, read_only: Mapping[str, Routine], inventory: Inventory | None
+) -> dict[str, Routine]:
+    """The read-only routine a yes/no question about one named entity asks for: the only
+    one whose one required parameter is that entity's kind. Empty when the question names
+    none or several entities, or when several checks (or none) take that kind."""
+    if inventory is None or not _YES_NO.match(text.strip()):
+        return {}
+    named = [
+        (kind, n)
+        for kind, names in inventory.entities.items()
+        for n in names
+        if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", text, re.IGNORECASE)
+    ]
+    if len(named) != 1:
+        return {}
+    ((kind, _),) = named
+    takes = {
+        n: r
+        for n, r in read_only.items()
+        if [p.entity for p in r.params.values() if p.default is None] == [kind]
+    }
+    return takes if len(takes) == 1 else {}
