@@ -28,6 +28,7 @@ __all__ = [
     "said_as_target",
     "tokens",
     "ungrounded_values",
+    "without_names",
 ]
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -552,3 +553,15 @@ def ungrounded_values(
     for k, v in args.items():
         walk(v, k)
     return out
+
+
+def without_names(text: str, inventory: Inventory | None) -> str:
+    """`text` with every inventory name in it cut out."""
+    names = sorted(
+        (n for ns in (inventory.entities.values() if inventory else ()) for n in ns),
+        key=len,
+        reverse=True,
+    )
+    for n in names:
+        text = re.sub(rf"(?<![\w-]){re.escape(n)}(?![\w-])", " ", text, flags=re.IGNORECASE)
+    return " ".join(text.split())
