@@ -53,6 +53,7 @@ TAGS: Mapping[str, str] = {
     "fresh-2026-12-05c": "a third blind dev batch, written before any planner ran on it",
     "fresh-2026-12-05d": "a fourth blind dev batch, written before any planner ran on it",
     "heldout-2026-12-05": "a blind held-out batch (split: heldout), reported by totals only",
+    "heldout-2026-12-05b": "a second blind held-out batch (split: heldout), totals only",
 }
 SPLITS = ("dev", "heldout")
 # The lab a case is planned against: storage (the default) or network, whose facts a
