@@ -46,3 +46,15 @@ def test_a_long_parameter_word_cut_short_still_names_it() -> None:
     named = bind_by_name(tree, number_mentions("fattree k: 6, oversub max 2"))
     assert {k: m.value for k, m in named.items()} == {"k": 6, "oversubscription_max": 2}
     assert "oversubscription_max" not in bind_by_name(tree, number_mentions("over 2"))
+
+
+def test_a_speed_goes_to_the_speed_its_phrase_names() -> None:
+    """ "two uplinks to each spine at 400G": the uplinks' speed; "25G down to the hosts":
+    the servers' (hosts are servers)."""
+    intent = "spine-leaf, 10 ToRs, 4 spines, two uplinks to each spine at 400G"
+    named = bind_by_name(FABRIC, number_mentions(intent), intent=intent)
+    assert named["uplink_gbps"].value == 400
+    tree = Catalog.discover().routines["network.build_fat_tree"]
+    intent = "fattree with ten pods, 25G down to the hosts"
+    named = bind_by_name(tree, number_mentions(intent), intent=intent)
+    assert named["server_link_gbps"].value == 25

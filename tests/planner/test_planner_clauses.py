@@ -15,7 +15,7 @@ from planactor import InputError, PlanInvalid, lab
 from planactor.actors.storage import StorageSafety
 from planactor.catalog import Catalog
 from planactor.planner import PlanResult, RoutinePlanner, clarify, read_intent
-from planactor.planner._clauses import action_matches
+from planactor.planner._clauses import action_matches, unplannable
 from planactor.planner._routine_planner import actions_of, writes
 
 ACTIONS = [a for r in Catalog.discover().routines.values() for a in actions_of(r)]
@@ -606,3 +606,56 @@ def test_a_question_then_a_conditional_change_answers_the_question_only(storage:
     )
     assert result.chosen.routine.name == "storage.health_check"
     assert [n.clause for n in result.not_planned] == ["if so, upgrade it to 5.3.0"]
+
+
+def test_a_request_that_cannot_be_one_plan_says_why() -> None:
+    """Repeats and schedules, "if needed", and a condition said just before: each has its
+    reason; a plain request has none."""
+    assert "repeatedly" in (unplannable("reboot array-01-a 3 times") or "")
+    assert "answer" in (unplannable("upgrade array-01 if needed") or "")
+    assert "answer" in (unplannable("upgrade it", "if array-01 is on 5.1.0") or "")
+    assert unplannable("upgrade array-01 to 5.2.1") is None
+    assert unplannable("reboot array-01-a", "if possible") is None
+
+
+@pytest.mark.parametrize(
+    ("intent", "routine", "params"),
+    [
+        (
+            "fw array-01 5.2.1",
+            "storage.firmware_upgrade",
+            {"array": "array-01", "version": "5.2.1"},
+        ),
+        ("fb array-03 pls", "storage.fail_back_array", {"array": "array-03"}),
+        (
+            "leave array-01 alone tonight; array-02 gets 5.2.1",
+            "storage.firmware_upgrade",
+            {"array": "array-02", "version": "5.2.1"},
+        ),
+        ("array-03 lopsided again. fix.", "storage.rebalance_array", {"array": "array-03"}),
+        (  # ticket boilerplate that names nothing gives way to the request that does
+            "Moving to In Progress. @planactor upgrade array-01 to 5.3.0 please",
+            "storage.firmware_upgrade",
+            {"array": "array-01", "version": "5.3.0"},
+        ),
+    ],
+)
+def test_terse_and_ticket_phrasings_plan_the_request(
+    storage: Storage, intent: str, routine: str, params: dict[str, str]
+) -> None:
+    """Abbreviations (fw, fb), "X gets V", a bare "fix." after a state, and a request after
+    ticket boilerplate are planned as a person reads them."""
+    result = storage.planner.plan(intent, requested_by="sam")
+    assert result.chosen.routine.name == routine
+    assert {k: result.chosen.grounding.values[k] for k in params} == params
+
+
+@pytest.mark.parametrize(
+    "intent", ["fw on array-01 is 5.1.0", "show me the serial numbers and warranty of array-02"]
+)
+def test_a_statement_or_a_report_no_routine_gives_plans_nothing(
+    storage: Storage, intent: str
+) -> None:
+    """What an array runs now is no request; a check that reports none of what is asked to
+    be shown is no answer."""
+    assert outcome(storage.planner, intent) is None

@@ -4,6 +4,7 @@ given, not a count of anything. Pure functions over the numbers `_numbers` finds
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Set
 from dataclasses import replace
 
@@ -69,10 +70,16 @@ def _names_param(m: NumberMention, name: str, *, after: bool) -> bool:
 
 
 def bind_by_name(
-    routine: Routine, numbers: list[NumberMention], reserved: Set[int] = frozenset()
+    routine: Routine,
+    numbers: list[NumberMention],
+    reserved: Set[int] = frozenset(),
+    *,
+    intent: str = "",
 ) -> dict[str, NumberMention]:
     """Each numeric parameter's number, when a word next to it names the parameter: words
-    after the number first ("4 spines"), then words before it ("k=8")."""
+    after the number first ("4 spines"), then words before it ("k=8"); last, a speed
+    ("400G") goes to the one speed parameter whose word its phrase says ("two uplinks to
+    each spine at 400G", "25G down to the hosts")."""
     bound: dict[str, NumberMention] = {}
     taken: set[int] = set()
     numeric = [
@@ -122,7 +129,29 @@ def bind_by_name(
                     bound[name] = m
                     taken.add(m.start)
                     break
+    speeds = [n for n in numeric if n.endswith("gbps") and n not in bound]
+    for m in numbers:
+        if m.unit != "gbps" or m.start in taken or not intent:
+            continue
+        phrase = _phrase_around(intent, m.start)
+        said = [n for n in speeds if _says_word(phrase, _param_word(n))]
+        if len(said) == 1:
+            bound[said[0]] = m
+            taken.add(m.start)
+            speeds.remove(said[0])
     return bound
+
+
+def _phrase_around(intent: str, at: int) -> str:
+    """The text between the commas or semicolons around position `at`."""
+    start = max(intent.rfind(",", 0, at), intent.rfind(";", 0, at)) + 1
+    ends = [i for i in (intent.find(",", at), intent.find(";", at)) if i >= 0]
+    return intent[start : min(ends) if ends else len(intent)]
+
+
+def _says_word(phrase: str, word: str) -> bool:
+    names = {word, *_SYNONYMS.get(word, ())}
+    return any(_singular(t) in names for t in re.findall(r"[a-z]+", phrase.lower()))
 
 
 def is_given(derivations: Iterable[Derivation], m: NumberMention) -> bool:

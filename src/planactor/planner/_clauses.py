@@ -36,6 +36,7 @@ __all__ = [
     "read_intent",
     "stem",
     "transposed",
+    "unplannable",
 ]
 
 # Text pasted into a request to steer a planner, and the reason each is named.
@@ -111,6 +112,9 @@ _HISTORY = re.compile(
     r"last\s+(?:night|week|month|quarter|time)|last\s+night's|earlier|ago|until|"
     r"is|are|looks?|seems?|appears?|'s\s+(?:hung|down|fine|over|done|lopsided|stuck))\b",
     re.IGNORECASE,
+)
+_VERSION_NOW = re.compile(
+    r"\b(?:is|are)\s+(?:still\s+|now\s+|currently\s+)?(?:on\s+|at\s+|running\s+)?v?\d+\.\d+"
 )
 _PRONOUN = re.compile(r"\b(?:it|its|them|their|this\s+one|that\s+one)\b", re.IGNORECASE)
 _TOKEN = re.compile(r"[a-z0-9][a-z0-9.'-]*")
@@ -348,6 +352,8 @@ def _kind(text: str, actions: Iterable[str], verbs: set[str]) -> str:
     asked = lowered.rstrip().endswith("?")
     if _QUESTION_START.match(lowered) or asked:
         return "question"
+    if _VERSION_NOW.search(lowered):
+        return "context"  # "fw on array-01 is 5.1.0": what it runs, whatever word leads
     if _HISTORY.search(lowered) and not (first and (stem(first[0]) in verbs)):
         return "context"
     said = [a for a in actions if action_matches(a, text)]
@@ -448,7 +454,10 @@ def _split_and(text: str, verbs: set[str]) -> list[str]:
                 m
                 # An article may stand before the next request's word: "... and a fat tree".
                 for m in re.finditer(
-                    r"\s+(?:and|&)\s+(?:(?:a|an|the)\s+)?(?P<next>[a-z'-]+)", rest, re.IGNORECASE
+                    r"\s+(?:and|&)\s+(?:(?:then|afterwards|after\s+that|later|next|finally)\s+)?"
+                    r"(?:(?:a|an|the)\s+)?(?P<next>[a-z'-]+)",
+                    rest,
+                    re.IGNORECASE,
                 )
                 if stem(m.group("next")) in verbs
                 or m.group("next").lower() in ("do", "don't", "dont", "never", "not", "also")
@@ -495,8 +504,9 @@ def leading_verb(text: str) -> str | None:
 
 
 _REMEDY = re.compile(
-    r"^(?:fix|sort(?:\s+\S+)?\s+out|deal\s+with|take\s+care\s+of|resolve|remediate)\s+"
-    r"(?:it|this|that|them)\b",
+    r"^(?:fix|sort(?:\s+\S+)?\s+out|deal\s+with|take\s+care\s+of|resolve|remediate)"
+    # "fix it", or a bare "fix." / "fix pls" after the state it remedies
+    r"(?:\s+(?:it|this|that|them)\b|\s*(?:pls|please)?\s*$)",
     re.IGNORECASE,
 )
 
@@ -543,3 +553,35 @@ def asked_for(text: str) -> set[str]:
     """The nouns a question asks the value of: spines in "how many spines ...", version in
     "what version ..." (and the word after, for "which firmware version")."""
     return {noun(w) for m in _ASKED_FOR.finditer(text) for w in m.groups() if w}
+
+
+_REPEAT = re.compile(
+    r"\b(?:\d+|two|three|four|five|several|many)\s+times\b|\btwice\b|\bevery\s+(?:\d+\s+)?"
+    r"(?:minute|hour|day|night|week|month)s?\b|\b(?:hourly|daily|nightly|weekly|monthly)\b",
+    re.IGNORECASE,
+)
+_REPEATED = "asks for it repeatedly or on a schedule: a plan runs once, when it is run"
+# "if so, upgrade it", "upgrade it if needed": the request hangs on an answer nobody gave.
+_OPEN_CONDITION = re.compile(
+    r"\b(?:if|unless)\s+(?:so|not|yes|no|needed|necessary|required|need\s+be|"
+    r"that's\s+the\s+case|it\s+(?:is|isn't|does|doesn't|needs\s+(?:it|to)))\b",
+    re.IGNORECASE,
+)
+_CONDITIONAL = "hangs on an answer the request does not give (if so, if needed): ask it first"
+_CONDITION_CLAUSE = re.compile(
+    r"^(?:if|unless|in\s+case|provided|only\s+if|when)\b.*\b(?:is|are|was|were|has|have|"
+    r"does|do|isn't|aren't|doesn't|still)\b",
+    re.IGNORECASE,
+)
+
+
+def unplannable(text: str, previous: str = "") -> str | None:
+    """Why a request cannot be one plan, or None: it asks for repeats or a schedule ("3
+    times", "every hour": a plan runs once, when it is run), or it hangs on an answer nobody
+    gave ("if so, upgrade it", "if needed", or a condition said just before it: "if array-01
+    is on 5.1.0, upgrade it"), which the plan could not check and would run through."""
+    if _REPEAT.search(text):
+        return _REPEATED
+    if _OPEN_CONDITION.search(text) or _CONDITION_CLAUSE.search(previous):
+        return _CONDITIONAL
+    return None

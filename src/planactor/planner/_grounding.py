@@ -431,7 +431,7 @@ def ground(routine: Routine, intent: str, inventory: Inventory | None) -> Ground
     # A quantity a formula reads ("96 servers") is not the count of another parameter.
     reserved = {m.start for m in numbers if m.start not in claimed and is_given(routine.derive, m)}
     # Numbers next to a word naming their parameter ("20 leaves", "k=8") are theirs.
-    claimed_by_name = bind_by_name(routine, numbers, reserved)
+    claimed_by_name = bind_by_name(routine, numbers, reserved, intent=intent)
     claimed.update(m.start for m in claimed_by_name.values())
     claimed |= reserved
     for name, p in routine.params.items():

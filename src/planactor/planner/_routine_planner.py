@@ -31,10 +31,17 @@ from planactor.planner._clauses import (
     noun,
     read_intent,
     stem,
+    unplannable,
 )
 from planactor.planner._grounding import Grounding, ground, tokens, without_names
 from planactor.planner._routine_traits import actions_of, applicable, unserved, writes
-from planactor.planner._scope import cannot_leave_out, kind_of, object_kind, status_check
+from planactor.planner._scope import (
+    cannot_leave_out,
+    kind_of,
+    object_kind,
+    status_check,
+    unreported,
+)
 from planactor.validate import Policy, ValidationReport, validate
 
 __all__ = [
@@ -197,26 +204,6 @@ def _param_nouns(r: Routine) -> set[str]:
 
 
 # "3 times", "every hour", "daily": a plan runs once, when it is run.
-_REPEAT = re.compile(
-    r"\b(?:\d+|two|three|four|five|several|many)\s+times\b|\btwice\b|\bevery\s+(?:\d+\s+)?"
-    r"(?:minute|hour|day|night|week|month)s?\b|\b(?:hourly|daily|nightly|weekly|monthly)\b",
-    re.IGNORECASE,
-)
-_REPEATED = "asks for it repeatedly or on a schedule: a plan runs once, when it is run"
-# "if so, upgrade it", "upgrade it if needed": the request hangs on an answer nobody gave.
-_OPEN_CONDITION = re.compile(
-    r"\b(?:if|unless)\s+(?:so|not|yes|no|needed|necessary|required|need\s+be|"
-    r"that's\s+the\s+case|it\s+(?:is|isn't|does|doesn't|needs\s+(?:it|to)))\b",
-    re.IGNORECASE,
-)
-_CONDITIONAL = "hangs on an answer the request does not give (if so, if needed): ask it first"
-_CONDITION_CLAUSE = re.compile(
-    r"^(?:if|unless|in\s+case|provided|only\s+if|when)\b.*\b(?:is|are|was|were|has|have|"
-    r"does|do|isn't|aren't|doesn't|still)\b",
-    re.IGNORECASE,
-)
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Selection:
     """Which clause of the intent a plan can cover, by which routines, and what it leaves."""
@@ -268,14 +255,9 @@ def select(
     for i, clause in enumerate(reading.clauses):
         if clause.kind not in ("action", "question"):
             continue
-        if _REPEAT.search(clause.text):
-            reasons.append(NotPlanned(clause=clause.text, reason=_REPEATED))
-            continue
-        # "upgrade it if needed", or "if array-01 is on 5.1.0, upgrade it": a condition
-        # the planner cannot check, so the plan would run whatever the answer.
         previous = reading.clauses[i - 1].text if i else ""
-        if _OPEN_CONDITION.search(clause.text) or _CONDITION_CLAUSE.search(previous):
-            reasons.append(NotPlanned(clause=clause.text, reason=_CONDITIONAL))
+        if (why_not_once := unplannable(clause.text, previous)) is not None:
+            reasons.append(NotPlanned(clause=clause.text, reason=why_not_once))
             continue
         # "delete all LUNs": a verb asking for a change picks only routines declaring it,
         # however many of their other words the clause shares.
@@ -316,6 +298,15 @@ def select(
             # "how many spines would a 16-leaf clos need?": a routine told the spines
             # cannot answer how many it needs.
             eligible = {n: r for n, r in eligible.items() if not wanted & _param_nouns(r)}
+        # "show me the serial numbers of array-02": a check that reports none of it is no
+        # answer, however well its verb fits.
+        unseen = {n: unreported(r, clause.text, inventory) for n, r in eligible.items()}
+        eligible = {n: r for n, r in eligible.items() if is_write(r) or not unseen[n]}
+        if not eligible and any(unseen.values()):
+            asked = next(w for w in unseen.values() if w)
+            why = f"no routine reports what it asks to see ({', '.join(asked)})"
+            reasons.append(NotPlanned(clause=clause.text, reason=why))
+            continue
         if not eligible:
             if saying and steered:
                 why = (
@@ -338,7 +329,7 @@ def select(
             ranked = rank(eligible, f"{text} ({without_names(done, inventory)})", inventory)
         if ranked[0].grounding.missing:
             # "bounce it": the entity is in the clause before ("array-02-a is hung").
-            around = context if has_pronoun(text) else state
+            around = context if has_pronoun(text) or remedy else state
             if around:
                 ranked = rank(eligible, f"{text} ({around})", inventory)
             elif context and not is_write(ranked[0].routine):
@@ -354,6 +345,9 @@ def select(
         key=lambda pair: (
             bool(pair[1][0].grounding.missing) and not is_write(pair[1][0].routine),
             pair[0].kind != "action",
+            # "Moving to In Progress. upgrade array-01 to 5.3.0": ticket boilerplate that
+            # names nothing gives way to the request that does.
+            bool(pair[1][0].grounding.missing),
         )
     )
     if not covered:

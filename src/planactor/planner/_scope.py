@@ -13,7 +13,7 @@ from planactor.plan import Inventory
 from planactor.planner._clauses import Reading, noun
 from planactor.planner._grounding import mentions, tokens
 
-__all__ = ["cannot_leave_out", "kind_of", "object_kind", "status_check"]
+__all__ = ["cannot_leave_out", "kind_of", "object_kind", "status_check", "unreported"]
 
 _PARTICLE = frozenset({"back", "up", "down", "out", "over", "off", "away", "again"})
 _PREPOSITION = frozenset({"on", "of", "to", "in", "for", "with", "at", "from", "behind", "onto"})
@@ -90,3 +90,36 @@ def status_check(
         if [p.entity for p in r.params.values() if p.default is None] == [kind]
     }
     return takes if len(takes) == 1 else {}
+
+
+# "show me the serial numbers of array-02": a read verb and what it asks to see.
+_SHOW = re.compile(
+    r"^(?:show|list|display|give|get|print|pull|fetch|report)(?:\s+(?:me|us))?\s+(?P<what>.+)$",
+    re.IGNORECASE,
+)
+_FILLER = frozenset(
+    {"the", "a", "an", "all", "any", "every", "its", "their", "current", "latest", "full"}
+    | {"me", "us", "please", "pls", "of", "for", "on", "from", "in", "and", "or", "with"}
+    | {"about", "to"}
+)
+
+
+def unreported(r: Routine, text: str, inventory: Inventory | None) -> list[str]:
+    """What a "show me X of Y" clause asks to see that read-only `r` never mentions (its
+    description, intent, examples and steps): ["serial", "warranty"] for "show me the serial
+    numbers and warranty expiry of array-02" from the health check. Empty when the clause
+    is no such request, asks for nothing beyond its entity, or names anything `r` reports."""
+    m = _SHOW.match(text.strip())
+    if m is None:
+        return []
+    names = {n.lower() for ns in (inventory.entities.values() if inventory else ()) for n in ns}
+    words = [
+        w
+        for w in re.findall(r"[a-z][\w'-]*", m.group("what").lower())
+        if w not in _FILLER and w.removesuffix("'s") not in names and len(w) > 2
+    ]
+    if not words:
+        return []
+    said = " ".join([r.description, r.intent, *r.examples, *(s.description or "" for s in r.steps)])
+    mentioned = {noun(w) for w in tokens(said)}
+    return [] if any(noun(w) in mentioned for w in words) else words
